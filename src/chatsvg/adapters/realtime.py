@@ -1,0 +1,144 @@
+"""Realtime over Socket.IO (python-socketio): authenticated sockets, one room per user and per session.
+
+With REDIS_URL set, the API servers use AsyncRedisManager and workers a write-only one, so an event
+emitted by any process reaches the owner's sockets on every API process.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from http.cookies import SimpleCookie
+from typing import Any
+
+import socketio
+
+from chatsvg.application.ports import AccessClaims
+
+log = logging.getLogger(__name__)
+
+JOB_UPDATE = "generation-job:update"
+NOTIFICATION_NEW = "notification:new"
+SERVER_READY = "server:ready"
+SESSION_REVOKED = "session:revoked"
+
+Authenticator = Callable[[str | None], Awaitable[AccessClaims]]
+
+
+def user_room(user_id: str) -> str:
+    return f"user:{user_id}"
+
+
+def session_room(session_id: str) -> str:
+    return f"session:{session_id}"
+
+
+def _token_from(environ: dict[str, Any], auth: Any) -> str | None:
+    if isinstance(auth, dict) and isinstance(auth.get("token"), str):
+        return str(auth["token"])
+    header = environ.get("HTTP_AUTHORIZATION", "")
+    if header.lower().startswith("bearer "):
+        return str(header[7:].strip())
+    cookies = SimpleCookie()
+    try:
+        cookies.load(environ.get("HTTP_COOKIE", ""))
+    except Exception:
+        return None
+    morsel = cookies.get("token")
+    return morsel.value if morsel else None
+
+
+def make_origin_check(web_origins: list[str], own_origins: list[str]) -> Callable[[str, dict[str, Any]], bool]:
+    allowed = {o.rstrip("/") for o in [*web_origins, *own_origins]}
+
+    def check(origin: str, environ: dict[str, Any]) -> bool:
+        origin = (origin or "").rstrip("/")
+        if origin in allowed:
+            return True
+        # The API's own origin, whatever host name it is reached by.
+        scheme = environ.get("wsgi.url_scheme") or environ.get("asgi.scope", {}).get("scheme", "http")
+        host = environ.get("HTTP_HOST", "")
+        return bool(host) and origin in (f"{scheme}://{host}", f"http://{host}", f"https://{host}")
+
+    return check
+
+
+class SocketIoRealtime:
+    """The RealtimePublisher over a python-socketio server (API) or a write-only manager (worker)."""
+
+    def __init__(self, server: socketio.AsyncServer | None = None, manager: Any | None = None) -> None:
+        self._server = server
+        self._manager = manager
+
+    async def _emit(self, event: str, data: Any, room: str) -> None:
+        try:
+            if self._server is not None:
+                await self._server.emit(event, data, room=room)
+            elif self._manager is not None:
+                await self._manager.emit(event, data, room=room, namespace="/")
+        except Exception:
+            # A lost push is recoverable (clients poll the job on reconnect); a failed use case is not.
+            log.warning("realtime emit failed", exc_info=True, extra={"event": event})
+
+    async def job_updated(self, user_id: str, payload: dict[str, Any]) -> None:
+        await self._emit(JOB_UPDATE, payload, user_room(user_id))
+
+    async def notification_created(self, user_id: str, payload: dict[str, Any]) -> None:
+        await self._emit(NOTIFICATION_NEW, payload, user_room(user_id))
+
+    async def session_revoked(self, session_ids: list[str]) -> None:
+        for session_id in session_ids:
+            await self._emit(SESSION_REVOKED, {"sessionId": session_id}, session_room(session_id))
+            if self._server is not None:
+                try:
+                    participants = list(self._server.manager.get_participants("/", session_room(session_id)))
+                except (KeyError, ValueError):
+                    participants = []
+                for entry in participants:
+                    sid = entry[0] if isinstance(entry, tuple) else entry
+                    await self._server.disconnect(sid, namespace="/")
+
+
+class NullRealtime:
+    """For processes with no sockets and no Redis (CLI commands)."""
+
+    async def job_updated(self, user_id: str, payload: dict[str, Any]) -> None:
+        return None
+
+    async def notification_created(self, user_id: str, payload: dict[str, Any]) -> None:
+        return None
+
+    async def session_revoked(self, session_ids: list[str]) -> None:
+        return None
+
+
+def create_socket_server(
+    *,
+    authenticate: Authenticator,
+    web_origins: list[str],
+    own_origins: list[str],
+    redis_url: str | None = None,
+) -> socketio.AsyncServer:
+    manager = socketio.AsyncRedisManager(redis_url) if redis_url else None
+    server = socketio.AsyncServer(
+        async_mode="asgi",
+        client_manager=manager,
+        cors_allowed_origins=make_origin_check(web_origins, own_origins),
+        cors_credentials=True,
+        ping_interval=20,
+        ping_timeout=20,
+        max_http_buffer_size=64_000,
+    )
+
+    @server.event
+    async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        try:
+            claims = await authenticate(_token_from(environ, auth))
+        except Exception:
+            raise socketio.exceptions.ConnectionRefusedError("unauthorized") from None
+        await server.enter_room(sid, user_room(claims.user_id))
+        await server.enter_room(sid, session_room(claims.session_id))
+        await server.save_session(sid, {"user_id": claims.user_id, "session_id": claims.session_id})
+        await server.emit(SERVER_READY, {"ok": True}, to=sid)
+
+    return server

@@ -1,0 +1,1 @@
+"""SQLAlchemy (async) adapters: SQLite through aiosqlite in local mode, Postgres through asyncpg in production."""

@@ -1,0 +1,183 @@
+"""The relational schema. The domain never sees it: repositories translate rows to domain objects."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in and out, also on SQLite (which stores no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ID = String(36)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("name", String(100), nullable=False, default=""),
+    Column("password_hash", String(255)),
+    Column("avatar", String(1024)),
+    Column("plan", String(20), nullable=False, default="FREE"),
+    Column("email_verified", Boolean, nullable=False, default=False),
+    Column("credits", Integer, nullable=False, default=0),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("notifications_seen_at", UtcDateTime),
+)
+
+refresh_families = Table(
+    "refresh_families",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("last_used_at", UtcDateTime, nullable=False),
+    Column("remember_me", Boolean, nullable=False, default=False),
+    Column("revoked_at", UtcDateTime),
+    Column("user_agent", String(512)),
+    Column("ip_address", String(64)),
+)
+
+refresh_tokens = Table(
+    "refresh_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("family_id", ID, ForeignKey("refresh_families.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("spent_at", UtcDateTime),
+)
+
+password_reset_tokens = Table(
+    "password_reset_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("used_at", UtcDateTime),
+)
+
+generation_jobs = Table(
+    "generation_jobs",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("prompt", Text, nullable=False),
+    Column("style", String(32), nullable=False),
+    Column("model", String(64), nullable=False),
+    Column("privacy", Boolean, nullable=False),
+    Column("cost", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("progress", Integer, nullable=False, default=0),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("charged", Boolean, nullable=False, default=False),
+    Column("refunded", Boolean, nullable=False, default=False),
+    Column("error_code", String(64)),
+    Column("error_message", Text),
+    Column("generation_id", ID),
+    Column("idempotency_key", String(128)),
+    Column("request_fingerprint", String(64)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("started_at", UtcDateTime),
+    Column("finished_at", UtcDateTime),
+    Column("lease_expires_at", UtcDateTime),
+    UniqueConstraint("user_id", "idempotency_key", name="uq_generation_jobs_user_idempotency_key"),
+    Index("ix_generation_jobs_user_created", "user_id", "created_at", "id"),
+    Index("ix_generation_jobs_status_updated", "status", "updated_at"),
+)
+
+svg_generations = Table(
+    "svg_generations",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("job_id", ID, nullable=False, unique=True),
+    Column("prompt", Text, nullable=False),
+    Column("style", String(32), nullable=False),
+    Column("model", String(64), nullable=False),
+    Column("privacy", Boolean, nullable=False),
+    Column("storage_key", String(512), nullable=False),
+    Column("size_bytes", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_svg_generations_user_created", "user_id", "created_at", "id"),
+    Index("ix_svg_generations_public_created", "privacy", "created_at", "id"),
+)
+
+credit_ledger = Table(
+    "credit_ledger",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("delta", Integer, nullable=False),
+    Column("reason", String(32), nullable=False),
+    Column("job_id", ID),
+    Column("created_at", UtcDateTime, nullable=False),
+    # At most one charge and one refund per job, whatever races or replays happen.
+    UniqueConstraint("job_id", "reason", name="uq_credit_ledger_job_reason"),
+    Index("ix_credit_ledger_user_created", "user_id", "created_at", "id"),
+)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("job_id", ID),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("read_at", UtcDateTime),
+    UniqueConstraint("job_id", "type", name="uq_notifications_job_type"),
+    Index("ix_notifications_user_created", "user_id", "created_at", "id"),
+)

@@ -1,0 +1,505 @@
+"""Repositories and the unit of work over SQLAlchemy Core (async). One connection, one transaction."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy import Select, and_, delete, event, func, insert, or_, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction, create_async_engine
+
+from chatsvg.adapters.sql import tables as t
+from chatsvg.application.ports import DuplicateIdempotencyKey, Position
+from chatsvg.domain.auth import PasswordResetToken, RefreshToken, RefreshTokenFamily
+from chatsvg.domain.credits import LedgerEntry
+from chatsvg.domain.errors import EmailTaken, InsufficientCredits
+from chatsvg.domain.generations import SvgGeneration
+from chatsvg.domain.jobs import GenerationJob, JobStatus
+from chatsvg.domain.notifications import Notification
+from chatsvg.domain.users import User
+
+
+def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            # Let SQLAlchemy, not the driver, open transactions, so SAVEPOINTs work (SQLAlchemy's recipe).
+            dbapi_conn.isolation_level = None
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def _before(columns: tuple[Any, Any], before: Position | None) -> Any:
+    if before is None:
+        return None
+    return tuple_(*columns) < tuple_(before[0], before[1])
+
+
+def _page(stmt: Select[Any], table: Any, before: Position | None, limit: int) -> Select[Any]:
+    cond = _before((table.c.created_at, table.c.id), before)
+    if cond is not None:
+        stmt = stmt.where(cond)
+    return stmt.order_by(table.c.created_at.desc(), table.c.id.desc()).limit(limit)
+
+
+class _Repo:
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+
+    @property
+    def _c(self) -> AsyncConnection:
+        return self._uow.connection
+
+    def _insert(self, table: t.Table) -> Any:
+        dialect = postgresql if self._uow.dialect == "postgresql" else sqlite
+        return dialect.insert(table)
+
+
+def _user(row: Any) -> User:
+    return User(
+        id=row.id,
+        email=row.email,
+        name=row.name,
+        password_hash=row.password_hash,
+        avatar=row.avatar,
+        plan=row.plan,
+        created_at=row.created_at,
+        email_verified=row.email_verified,
+        notifications_seen_at=row.notifications_seen_at,
+    )
+
+
+class SqlUsers(_Repo):
+    async def add(self, user: User) -> None:
+        try:
+            async with self._c.begin_nested():
+                await self._c.execute(
+                    insert(t.users).values(
+                        id=user.id,
+                        email=user.email,
+                        name=user.name,
+                        password_hash=user.password_hash,
+                        avatar=user.avatar,
+                        plan=user.plan,
+                        email_verified=user.email_verified,
+                        credits=0,
+                        created_at=user.created_at,
+                        notifications_seen_at=user.notifications_seen_at,
+                    )
+                )
+        except IntegrityError:
+            raise EmailTaken() from None
+
+    async def get(self, user_id: str) -> User | None:
+        row = (await self._c.execute(select(t.users).where(t.users.c.id == user_id))).first()
+        return _user(row) if row else None
+
+    async def by_email(self, email: str) -> User | None:
+        row = (await self._c.execute(select(t.users).where(t.users.c.email == email))).first()
+        return _user(row) if row else None
+
+    async def update(self, user: User) -> None:
+        await self._c.execute(
+            update(t.users)
+            .where(t.users.c.id == user.id)
+            .values(
+                name=user.name,
+                password_hash=user.password_hash,
+                avatar=user.avatar,
+                plan=user.plan,
+                email_verified=user.email_verified,
+                notifications_seen_at=user.notifications_seen_at,
+            )
+        )
+
+    async def delete(self, user_id: str) -> None:
+        await self._c.execute(delete(t.users).where(t.users.c.id == user_id))
+
+
+def _family(row: Any) -> RefreshTokenFamily:
+    return RefreshTokenFamily(
+        id=row.id,
+        user_id=row.user_id,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        last_used_at=row.last_used_at,
+        remember_me=row.remember_me,
+        revoked_at=row.revoked_at,
+        user_agent=row.user_agent,
+        ip_address=row.ip_address,
+    )
+
+
+class SqlSessions(_Repo):
+    async def add_family(self, family: RefreshTokenFamily) -> None:
+        await self._c.execute(insert(t.refresh_families).values(**family.__dict__))
+
+    async def get_family(self, family_id: str) -> RefreshTokenFamily | None:
+        row = (await self._c.execute(select(t.refresh_families).where(t.refresh_families.c.id == family_id))).first()
+        return _family(row) if row else None
+
+    async def update_family(self, family: RefreshTokenFamily) -> None:
+        values = {k: v for k, v in family.__dict__.items() if k != "id"}
+        await self._c.execute(update(t.refresh_families).where(t.refresh_families.c.id == family.id).values(**values))
+
+    async def live_families(self, user_id: str, now: datetime) -> list[RefreshTokenFamily]:
+        f = t.refresh_families
+        rows = await self._c.execute(
+            select(f).where(f.c.user_id == user_id, f.c.revoked_at.is_(None), f.c.expires_at > now)
+        )
+        return [_family(r) for r in rows]
+
+    async def revoke_all(self, user_id: str, now: datetime, *, keep: str | None = None) -> list[str]:
+        f = t.refresh_families
+        cond = [f.c.user_id == user_id, f.c.revoked_at.is_(None)]
+        if keep is not None:
+            cond.append(f.c.id != keep)
+        ids = [r.id for r in await self._c.execute(select(f.c.id).where(*cond))]
+        if ids:
+            await self._c.execute(update(f).where(f.c.id.in_(ids)).values(revoked_at=now))
+        return ids
+
+    async def add_token(self, token: RefreshToken) -> None:
+        await self._c.execute(insert(t.refresh_tokens).values(**token.__dict__))
+
+    async def get_token(self, token_hash: str) -> RefreshToken | None:
+        row = (
+            await self._c.execute(select(t.refresh_tokens).where(t.refresh_tokens.c.token_hash == token_hash))
+        ).first()
+        return RefreshToken(row.token_hash, row.family_id, row.created_at, row.spent_at) if row else None
+
+    async def spend_token(self, token_hash: str, now: datetime) -> bool:
+        tok = t.refresh_tokens
+        result = await self._c.execute(
+            update(tok).where(tok.c.token_hash == token_hash, tok.c.spent_at.is_(None)).values(spent_at=now)
+        )
+        return bool(result.rowcount == 1)
+
+
+class SqlResetTokens(_Repo):
+    async def add(self, token: PasswordResetToken) -> None:
+        await self._c.execute(insert(t.password_reset_tokens).values(**token.__dict__))
+
+    async def get(self, token_hash: str) -> PasswordResetToken | None:
+        r = t.password_reset_tokens
+        row = (await self._c.execute(select(r).where(r.c.token_hash == token_hash))).first()
+        if row is None:
+            return None
+        return PasswordResetToken(row.token_hash, row.user_id, row.created_at, row.expires_at, row.used_at)
+
+    async def use(self, token_hash: str, now: datetime) -> bool:
+        r = t.password_reset_tokens
+        result = await self._c.execute(
+            update(r)
+            .where(r.c.token_hash == token_hash, r.c.used_at.is_(None), r.c.expires_at > now)
+            .values(used_at=now)
+        )
+        return bool(result.rowcount == 1)
+
+
+_JOB_FIELDS = (
+    "id user_id prompt style model privacy cost status progress attempts charged refunded error_code "
+    "error_message generation_id idempotency_key request_fingerprint created_at updated_at started_at "
+    "finished_at lease_expires_at"
+).split()
+
+
+def _job(row: Any) -> GenerationJob:
+    values = {name: getattr(row, name) for name in _JOB_FIELDS}
+    values["status"] = JobStatus(values["status"])
+    return GenerationJob(**values)
+
+
+def _job_values(job: GenerationJob) -> dict[str, Any]:
+    values = {name: getattr(job, name) for name in _JOB_FIELDS}
+    values["status"] = job.status.value
+    return values
+
+
+class SqlJobs(_Repo):
+    async def add(self, job: GenerationJob) -> None:
+        try:
+            async with self._c.begin_nested():
+                await self._c.execute(insert(t.generation_jobs).values(**_job_values(job)))
+        except IntegrityError:
+            raise DuplicateIdempotencyKey(job.idempotency_key) from None
+
+    async def get(self, job_id: str) -> GenerationJob | None:
+        row = (await self._c.execute(select(t.generation_jobs).where(t.generation_jobs.c.id == job_id))).first()
+        return _job(row) if row else None
+
+    async def by_idempotency_key(self, user_id: str, key: str) -> GenerationJob | None:
+        j = t.generation_jobs
+        row = (await self._c.execute(select(j).where(j.c.user_id == user_id, j.c.idempotency_key == key))).first()
+        return _job(row) if row else None
+
+    async def save(self, job: GenerationJob, *, expected_status: JobStatus, expected_attempts: int) -> bool:
+        j = t.generation_jobs
+        values = _job_values(job)
+        del values["id"]
+        result = await self._c.execute(
+            update(j)
+            .where(j.c.id == job.id, j.c.status == expected_status.value, j.c.attempts == expected_attempts)
+            .values(**values)
+        )
+        return bool(result.rowcount == 1)
+
+    async def list_for_user(
+        self, user_id: str, *, status: JobStatus | None, limit: int, before: Position | None
+    ) -> list[GenerationJob]:
+        j = t.generation_jobs
+        stmt = select(j).where(j.c.user_id == user_id)
+        if status is not None:
+            stmt = stmt.where(j.c.status == status.value)
+        return [_job(r) for r in await self._c.execute(_page(stmt, j, before, limit))]
+
+    async def pending_cost(self, user_id: str) -> int:
+        j = t.generation_jobs
+        value = await self._c.scalar(
+            select(func.coalesce(func.sum(j.c.cost), 0)).where(
+                j.c.user_id == user_id, j.c.status == JobStatus.QUEUED.value, j.c.charged.is_(False)
+            )
+        )
+        return int(value or 0)
+
+    async def needing_attention(self, now: datetime, queued_before: datetime, limit: int) -> list[GenerationJob]:
+        j = t.generation_jobs
+        stmt = (
+            select(j)
+            .where(
+                or_(
+                    and_(j.c.status == JobStatus.RUNNING.value, j.c.lease_expires_at <= now),
+                    and_(j.c.status == JobStatus.QUEUED.value, j.c.updated_at <= queued_before),
+                )
+            )
+            .order_by(j.c.updated_at)
+            .limit(limit)
+        )
+        return [_job(r) for r in await self._c.execute(stmt)]
+
+    async def delete_for_user(self, user_id: str) -> None:
+        await self._c.execute(delete(t.generation_jobs).where(t.generation_jobs.c.user_id == user_id))
+
+
+_GEN_FIELDS = "id user_id job_id prompt style model privacy storage_key size_bytes created_at".split()
+
+
+def _generation(row: Any) -> SvgGeneration:
+    return SvgGeneration(**{name: getattr(row, name) for name in _GEN_FIELDS})
+
+
+class SqlGenerations(_Repo):
+    async def add(self, generation: SvgGeneration) -> None:
+        await self._c.execute(insert(t.svg_generations).values(**{n: getattr(generation, n) for n in _GEN_FIELDS}))
+
+    async def get(self, generation_id: str) -> SvgGeneration | None:
+        g = t.svg_generations
+        row = (await self._c.execute(select(g).where(g.c.id == generation_id))).first()
+        return _generation(row) if row else None
+
+    async def update(self, generation: SvgGeneration) -> None:
+        g = t.svg_generations
+        await self._c.execute(update(g).where(g.c.id == generation.id).values(privacy=generation.privacy))
+
+    async def delete(self, generation_id: str) -> None:
+        await self._c.execute(delete(t.svg_generations).where(t.svg_generations.c.id == generation_id))
+
+    async def list_for_user(
+        self,
+        user_id: str,
+        *,
+        limit: int,
+        before: Position | None,
+        style: str | None = None,
+        model: str | None = None,
+        privacy: bool | None = None,
+    ) -> list[SvgGeneration]:
+        g = t.svg_generations
+        stmt = select(g).where(g.c.user_id == user_id)
+        if style:
+            stmt = stmt.where(g.c.style == style)
+        if model:
+            stmt = stmt.where(g.c.model == model)
+        if privacy is not None:
+            stmt = stmt.where(g.c.privacy.is_(privacy))
+        return [_generation(r) for r in await self._c.execute(_page(stmt, g, before, limit))]
+
+    async def list_public(
+        self, *, limit: int, before: Position | None, style: str | None = None, model: str | None = None
+    ) -> list[SvgGeneration]:
+        g = t.svg_generations
+        stmt = select(g).where(g.c.privacy.is_(False))
+        if style:
+            stmt = stmt.where(g.c.style == style)
+        if model:
+            stmt = stmt.where(g.c.model == model)
+        return [_generation(r) for r in await self._c.execute(_page(stmt, g, before, limit))]
+
+    async def keys_for_user(self, user_id: str) -> list[str]:
+        g = t.svg_generations
+        return [r.storage_key for r in await self._c.execute(select(g.c.storage_key).where(g.c.user_id == user_id))]
+
+    async def all_keys(self) -> list[str]:
+        g = t.svg_generations
+        return [r.storage_key for r in await self._c.execute(select(g.c.storage_key))]
+
+
+def _entry(row: Any) -> LedgerEntry:
+    return LedgerEntry(row.id, row.user_id, row.delta, row.reason, row.job_id, row.created_at)
+
+
+class SqlLedger(_Repo):
+    """The balance column on users is a running total of the ledger, moved only here, in the same
+    transaction as the entry, and never below zero (the update is conditional)."""
+
+    async def balance(self, user_id: str) -> int:
+        value = await self._c.scalar(select(t.users.c.credits).where(t.users.c.id == user_id))
+        return int(value or 0)
+
+    async def append(self, entry: LedgerEntry) -> bool:
+        u = t.users
+        cond = [u.c.id == entry.user_id]
+        if entry.delta < 0:
+            cond.append(u.c.credits + entry.delta >= 0)
+        moved = await self._c.execute(update(u).where(*cond).values(credits=u.c.credits + entry.delta))
+        if moved.rowcount != 1:
+            raise InsufficientCredits()
+        stmt = self._insert(t.credit_ledger).values(**entry.__dict__)
+        if entry.job_id is not None:
+            stmt = stmt.on_conflict_do_nothing(index_elements=["job_id", "reason"])
+        inserted = await self._c.execute(stmt)
+        if inserted.rowcount != 1:
+            await self._c.execute(update(u).where(u.c.id == entry.user_id).values(credits=u.c.credits - entry.delta))
+            return False
+        return True
+
+    async def entries(self, user_id: str, *, limit: int, before: Position | None) -> list[LedgerEntry]:
+        c = t.credit_ledger
+        return [_entry(r) for r in await self._c.execute(_page(select(c).where(c.c.user_id == user_id), c, before, limit))]
+
+    async def for_job(self, job_id: str) -> list[LedgerEntry]:
+        c = t.credit_ledger
+        return [_entry(r) for r in await self._c.execute(select(c).where(c.c.job_id == job_id))]
+
+
+def _notification(row: Any) -> Notification:
+    return Notification(
+        id=row.id,
+        user_id=row.user_id,
+        type=row.type,
+        title=row.title,
+        message=row.message,
+        created_at=row.created_at,
+        job_id=row.job_id,
+        data=row.data or {},
+        read_at=row.read_at,
+    )
+
+
+class SqlNotifications(_Repo):
+    async def add(self, notification: Notification) -> bool:
+        stmt = self._insert(t.notifications).values(**notification.__dict__)
+        if notification.job_id is not None:
+            stmt = stmt.on_conflict_do_nothing(index_elements=["job_id", "type"])
+        result = await self._c.execute(stmt)
+        return bool(result.rowcount == 1)
+
+    async def latest(self, user_id: str, *, limit: int, before: Position | None) -> list[Notification]:
+        n = t.notifications
+        return [_notification(r) for r in await self._c.execute(_page(select(n).where(n.c.user_id == user_id), n, before, limit))]
+
+    async def unread_count(self, user_id: str, since: datetime | None) -> int:
+        n = t.notifications
+        stmt = select(func.count()).select_from(n).where(n.c.user_id == user_id)
+        if since is not None:
+            stmt = stmt.where(n.c.created_at > since)
+        return int(await self._c.scalar(stmt) or 0)
+
+
+class SqlUnitOfWork:
+    def __init__(self, engine: AsyncEngine, lock: asyncio.Lock | None = None) -> None:
+        self._engine = engine
+        self._lock = lock
+        self.dialect = engine.dialect.name
+        self._conn: AsyncConnection | None = None
+        self._tx: AsyncTransaction | None = None
+        self.users = SqlUsers(self)
+        self.sessions = SqlSessions(self)
+        self.reset_tokens = SqlResetTokens(self)
+        self.jobs = SqlJobs(self)
+        self.generations = SqlGenerations(self)
+        self.ledger = SqlLedger(self)
+        self.notifications = SqlNotifications(self)
+
+    @property
+    def connection(self) -> AsyncConnection:
+        assert self._conn is not None, "use the unit of work as `async with`"
+        return self._conn
+
+    async def __aenter__(self) -> Self:
+        if self._lock is not None:
+            await self._lock.acquire()
+        try:
+            self._conn = await self._engine.connect()
+            self._tx = await self._conn.begin()
+        except BaseException:
+            if self._lock is not None:
+                self._lock.release()
+            raise
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            if self._tx is not None and self._tx.is_active:
+                await self._tx.rollback()
+            if self._conn is not None:
+                await self._conn.close()
+        finally:
+            self._conn = None
+            self._tx = None
+            if self._lock is not None:
+                self._lock.release()
+
+    async def commit(self) -> None:
+        assert self._tx is not None
+        await self._tx.commit()
+        # Reads after a commit inside the same block run in a fresh transaction.
+        self._tx = await self.connection.begin()
+
+
+class SqlDatabase:
+    """The engine and the unit-of-work factory. SQLite serialises writers; so do we, to avoid lock errors."""
+
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        self.url = url
+        self.engine = make_engine(url, pool_size=pool_size)
+        self._lock: asyncio.Lock | None = asyncio.Lock() if url.startswith("sqlite") else None
+
+    def uow(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine, self._lock)
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.execute(select(1))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,318 @@
+"""The ports: what the use cases need from the outside world, as Protocols adapters satisfy structurally."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+from chatsvg.domain.auth import PasswordResetToken, RefreshToken, RefreshTokenFamily
+from chatsvg.domain.credits import LedgerEntry
+from chatsvg.domain.generations import SvgGeneration
+from chatsvg.domain.jobs import GenerationJob, JobStatus
+from chatsvg.domain.notifications import Notification
+from chatsvg.domain.users import User
+
+# A position in a newest-first list: (created_at, id) of the last item already seen.
+Position = tuple[datetime, str]
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class PasswordHasher(Protocol):
+    """argon2id in production. Async because hashing is deliberately slow and must not block the loop."""
+
+    async def hash(self, password: str) -> str: ...
+
+    async def verify(self, password_hash: str, password: str) -> bool: ...
+
+    def needs_rehash(self, password_hash: str) -> bool: ...
+
+    async def waste_time(self, password: str) -> None:
+        """Spend what a verification costs, so an unknown email answers in similar time."""
+        ...
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    user_id: str
+    session_id: str
+    expires_at: datetime
+
+
+class AccessTokens(Protocol):
+    def issue(self, user_id: str, session_id: str) -> tuple[str, datetime]: ...
+
+    def verify(self, token: str) -> AccessClaims:
+        """Raises TokenExpired for a well-signed token past `exp`, Unauthenticated for anything else."""
+        ...
+
+
+class UserRepository(Protocol):
+    async def add(self, user: User) -> None:
+        """Raises EmailTaken when the email is already registered."""
+        ...
+
+    async def get(self, user_id: str) -> User | None: ...
+
+    async def by_email(self, email: str) -> User | None: ...
+
+    async def update(self, user: User) -> None: ...
+
+    async def delete(self, user_id: str) -> None: ...
+
+
+class SessionRepository(Protocol):
+    """Refresh-token families and their tokens."""
+
+    async def add_family(self, family: RefreshTokenFamily) -> None: ...
+
+    async def get_family(self, family_id: str) -> RefreshTokenFamily | None: ...
+
+    async def update_family(self, family: RefreshTokenFamily) -> None: ...
+
+    async def live_families(self, user_id: str, now: datetime) -> list[RefreshTokenFamily]: ...
+
+    async def revoke_all(self, user_id: str, now: datetime, *, keep: str | None = None) -> list[str]:
+        """Revoke every live family of the user except `keep`; returns the revoked family ids."""
+        ...
+
+    async def add_token(self, token: RefreshToken) -> None: ...
+
+    async def get_token(self, token_hash: str) -> RefreshToken | None: ...
+
+    async def spend_token(self, token_hash: str, now: datetime) -> bool:
+        """Mark the token spent only if it is not already: True for exactly one of any racing callers."""
+        ...
+
+
+class ResetTokenRepository(Protocol):
+    async def add(self, token: PasswordResetToken) -> None: ...
+
+    async def get(self, token_hash: str) -> PasswordResetToken | None: ...
+
+    async def use(self, token_hash: str, now: datetime) -> bool:
+        """Spend a reset token once: True for exactly one caller."""
+        ...
+
+
+class JobRepository(Protocol):
+    async def add(self, job: GenerationJob) -> None:
+        """Raises DuplicateIdempotencyKey when (user, key) is already used."""
+        ...
+
+    async def get(self, job_id: str) -> GenerationJob | None: ...
+
+    async def by_idempotency_key(self, user_id: str, key: str) -> GenerationJob | None: ...
+
+    async def save(self, job: GenerationJob, *, expected_status: JobStatus, expected_attempts: int) -> bool:
+        """Write the job only if it is still in the expected state and attempt (a compare-and-set)."""
+        ...
+
+    async def list_for_user(
+        self, user_id: str, *, status: JobStatus | None, limit: int, before: Position | None
+    ) -> list[GenerationJob]: ...
+
+    async def pending_cost(self, user_id: str) -> int:
+        """The cost of the user's queued jobs that are not charged yet."""
+        ...
+
+    async def needing_attention(self, now: datetime, queued_before: datetime, limit: int) -> list[GenerationJob]:
+        """RUNNING jobs whose lease has run out, and QUEUED jobs older than `queued_before`."""
+        ...
+
+    async def delete_for_user(self, user_id: str) -> None: ...
+
+
+class GenerationRepository(Protocol):
+    async def add(self, generation: SvgGeneration) -> None: ...
+
+    async def get(self, generation_id: str) -> SvgGeneration | None: ...
+
+    async def update(self, generation: SvgGeneration) -> None: ...
+
+    async def delete(self, generation_id: str) -> None: ...
+
+    async def list_for_user(
+        self,
+        user_id: str,
+        *,
+        limit: int,
+        before: Position | None,
+        style: str | None = None,
+        model: str | None = None,
+        privacy: bool | None = None,
+    ) -> list[SvgGeneration]: ...
+
+    async def list_public(
+        self, *, limit: int, before: Position | None, style: str | None = None, model: str | None = None
+    ) -> list[SvgGeneration]: ...
+
+    async def keys_for_user(self, user_id: str) -> list[str]: ...
+
+    async def all_keys(self) -> list[str]: ...
+
+
+class CreditLedger(Protocol):
+    async def balance(self, user_id: str) -> int: ...
+
+    async def append(self, entry: LedgerEntry) -> bool:
+        """Append an entry. False (and nothing written) when the job already has an entry of this reason.
+        Raises InsufficientCredits when the entry would make the balance negative."""
+        ...
+
+    async def entries(self, user_id: str, *, limit: int, before: Position | None) -> list[LedgerEntry]: ...
+
+    async def for_job(self, job_id: str) -> list[LedgerEntry]: ...
+
+
+class NotificationRepository(Protocol):
+    async def add(self, notification: Notification) -> bool:
+        """False (nothing written) when this (job, type) already has a notification."""
+        ...
+
+    async def latest(self, user_id: str, *, limit: int, before: Position | None) -> list[Notification]: ...
+
+    async def unread_count(self, user_id: str, since: datetime | None) -> int: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction: rolled back on leaving the block unless `commit()` was called."""
+
+    users: UserRepository
+    sessions: SessionRepository
+    reset_tokens: ResetTokenRepository
+    jobs: JobRepository
+    generations: GenerationRepository
+    ledger: CreditLedger
+    notifications: NotificationRepository
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+class DuplicateIdempotencyKey(Exception):
+    """Raised by JobRepository.add when the user already used this idempotency key."""
+
+
+class JobQueue(Protocol):
+    async def enqueue(self, job_id: str, *, delay_seconds: float = 0.0) -> None: ...
+
+    async def ping(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    job_id: str
+    prompt: str
+    style: str
+    model: str
+    provider_model: str
+    attempt: int
+
+
+class GenerationFault(Exception):
+    """A generator, sanitizer or storage failure with a stable job error code.
+
+    `transient` faults are retried with backoff; permanent ones fail the job at once.
+    """
+
+    def __init__(self, code: str, message: str, *, transient: bool, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.transient = transient
+        self.retry_after = retry_after
+
+
+class SvgGenerator(Protocol):
+    async def generate(self, request: GenerationRequest) -> str:
+        """Return SVG text (possibly wrapped in prose or code fences). Raises GenerationFault."""
+        ...
+
+
+class SvgRejected(Exception):
+    """The sanitizer could not turn the input into a safe SVG."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+class SvgSanitizer(Protocol):
+    def sanitize(self, svg: str) -> str:
+        """Return a safe, normalised SVG document, or raise SvgRejected."""
+        ...
+
+
+class ObjectStorage(Protocol):
+    async def put(self, key: str, data: bytes, content_type: str) -> None: ...
+
+    async def get(self, key: str) -> bytes | None: ...
+
+    async def delete(self, key: str) -> None: ...
+
+    async def exists(self, key: str) -> bool: ...
+
+    async def signed_url(self, key: str, *, expires_in: int, filename: str, attachment: bool = True) -> str:
+        """An absolute URL that serves the object without credentials until it expires."""
+        ...
+
+    async def ping(self) -> None: ...
+
+
+class RealtimePublisher(Protocol):
+    async def job_updated(self, user_id: str, payload: dict[str, Any]) -> None: ...
+
+    async def notification_created(self, user_id: str, payload: dict[str, Any]) -> None: ...
+
+    async def session_revoked(self, session_ids: list[str]) -> None:
+        """Disconnect the sockets opened with these sessions."""
+        ...
+
+
+@dataclass(frozen=True)
+class RateDecision:
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_at: int  # epoch seconds
+    retry_after: int = 0
+
+
+class RateLimiter(Protocol):
+    async def hit(self, purpose: str, key: str, cost: int = 1) -> RateDecision:
+        """Count one use of `purpose` by `key` and say whether it is within the limit."""
+        ...
+
+    async def peek(self, purpose: str, key: str) -> RateDecision:
+        """Say whether one more use would be within the limit, without counting it."""
+        ...
+
+    async def clear(self, purpose: str, key: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class MailMessage:
+    to: str
+    subject: str
+    text: str
+    html: str | None = None
+    reply_to: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class Mailer(Protocol):
+    async def send(self, message: MailMessage) -> None: ...

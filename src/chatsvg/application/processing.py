@@ -1,0 +1,366 @@
+"""The worker's use case: take one job from QUEUED to SUCCEEDED or FAILED, and the reaper that
+guarantees no job is left behind.
+
+Every step is written so that a crash between any two of them leaves a state that a later attempt
+completes: the claim and the charge commit together; the artifact key is derived from the job, so
+a retry overwrites instead of orphaning; the finish is a compare-and-set on (status, attempt), so a
+worker that lost its lease cannot finish a job another worker owns; charges and refunds are unique
+per job in the ledger.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from chatsvg.application.events import job_update, notification_payload
+from chatsvg.application.ids import new_id
+from chatsvg.application.ports import (
+    Clock,
+    GenerationFault,
+    GenerationRequest,
+    JobQueue,
+    ObjectStorage,
+    RealtimePublisher,
+    SvgGenerator,
+    SvgRejected,
+    SvgSanitizer,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
+from chatsvg.domain.credits import charge_entry, refund_entry
+from chatsvg.domain.errors import InsufficientCredits
+from chatsvg.domain.generations import SvgGeneration, artifact_key
+from chatsvg.domain.jobs import Catalogue, GenerationJob, JobErrorCode, JobStatus
+from chatsvg.domain.notifications import Notification, NotificationType
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 4
+    backoff_base: float = 1.0
+    backoff_cap: float = 30.0
+    invalid_svg_attempts: int = 2  # model calls before an unusable answer becomes a permanent INVALID_SVG
+    lease_seconds: float = 120.0
+    stale_queued_seconds: float = 90.0
+
+    def delay(self, attempt: int, hint: float | None = None) -> float:
+        """Exponential backoff with full jitter, never shorter than the provider's own hint."""
+        ceiling = min(self.backoff_cap, self.backoff_base * (2 ** max(0, attempt - 1)))
+        delay = random.uniform(ceiling / 2, ceiling)
+        return max(delay, hint or 0.0)
+
+
+class JobProcessor:
+    """Runs one job attempt. Returns the delay before the next attempt, or None when nothing is left to do."""
+
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        generator: SvgGenerator,
+        sanitizer: SvgSanitizer,
+        storage: ObjectStorage,
+        realtime: RealtimePublisher,
+        clock: Clock,
+        catalogue: Catalogue,
+        policy: RetryPolicy | None = None,
+        low_credit_threshold: int = 2,
+    ) -> None:
+        self._uow = uow
+        self._generator = generator
+        self._sanitizer = sanitizer
+        self._storage = storage
+        self._realtime = realtime
+        self._clock = clock
+        self._catalogue = catalogue
+        self.policy = policy or RetryPolicy()
+        self._low_credit_threshold = low_credit_threshold
+
+    async def process(self, job_id: str) -> float | None:
+        job = await self._claim(job_id)
+        if job is None:
+            return None
+        try:
+            async with self._heartbeat(job):
+                svg = await self._produce(job)
+                await self._storage_put(job, svg)
+        except GenerationFault as fault:
+            return await self._fault(job, fault)
+        except Exception as exc:  # an unexpected bug or library error: retried, then failed and refunded
+            log.exception("job attempt crashed", extra={"job_id": job.id})
+            return await self._fault(
+                job, GenerationFault(JobErrorCode.GENERATION_FAILED, type(exc).__name__, transient=True)
+            )
+        await self._finish(job, svg)
+        return None
+
+    async def _claim(self, job_id: str) -> GenerationJob | None:
+        now = self._clock.now()
+        notifications: list[Notification] = []
+        async with self._uow() as uow:
+            job = await uow.jobs.get(job_id)
+            if job is None or job.status.terminal:
+                return None
+            if job.status is JobStatus.RUNNING and job.lease_expires_at and job.lease_expires_at > now:
+                return None  # another worker holds it; this message is a duplicate
+            before = (job.status, job.attempts)
+            if job.attempts >= self.policy.max_attempts:
+                code = job.error_code or JobErrorCode.GENERATION_FAILED
+                notifications = await self._fail_in(uow, job, code, now)
+                if await uow.jobs.save(job, expected_status=before[0], expected_attempts=before[1]):
+                    await uow.commit()
+                    await self._announce(job, notifications)
+                return None
+            job.claim(now, now + timedelta(seconds=self.policy.lease_seconds))
+            if job.needs_charge():
+                try:
+                    entry = charge_entry(
+                        entry_id=new_id(),
+                        user_id=job.user_id,
+                        job_id=job.id,
+                        cost=job.cost,
+                        balance=await uow.ledger.balance(job.user_id),
+                        now=now,
+                    )
+                    await uow.ledger.append(entry)
+                    job.mark_charged()
+                except InsufficientCredits:
+                    notifications = await self._fail_in(uow, job, JobErrorCode.INSUFFICIENT_CREDITS, now)
+            if not await uow.jobs.save(job, expected_status=before[0], expected_attempts=before[1]):
+                return None
+            if job.status is JobStatus.RUNNING:
+                notifications += await self._low_credit_notice(uow, job, now)
+            await uow.commit()
+        await self._announce(job, notifications)
+        return job if job.status is JobStatus.RUNNING else None
+
+    async def _produce(self, job: GenerationJob) -> str:
+        spec = self._catalogue.model(job.model)
+        raw = await self._generator.generate(
+            GenerationRequest(job.id, job.prompt, job.style, job.model, spec.provider_model, job.attempts)
+        )
+        await self._progress(job, 70)
+        try:
+            return self._sanitizer.sanitize(raw)
+        except SvgRejected as rejected:
+            transient = job.attempts < self.policy.invalid_svg_attempts
+            raise GenerationFault(JobErrorCode.INVALID_SVG, rejected.reason, transient=transient) from rejected
+
+    async def _storage_put(self, job: GenerationJob, svg: str) -> None:
+        try:
+            await self._storage.put(artifact_key(job.user_id, job.id), svg.encode("utf-8"), "image/svg+xml")
+        except Exception as exc:
+            raise GenerationFault(JobErrorCode.STORAGE_UNAVAILABLE, str(exc)[:200], transient=True) from exc
+        await self._progress(job, 90)
+
+    async def _finish(self, job: GenerationJob, svg: str) -> None:
+        now = self._clock.now()
+        key = artifact_key(job.user_id, job.id)
+        async with self._uow() as uow:
+            current = await uow.jobs.get(job.id)
+            if current is None or current.status is not JobStatus.RUNNING or current.attempts != job.attempts:
+                owned = current is not None and current.status is JobStatus.SUCCEEDED
+                if not owned:
+                    await self._storage.delete(key)  # the job ended elsewhere: leave no orphan behind
+                return
+            generation = SvgGeneration(
+                id=new_id(),
+                user_id=current.user_id,
+                job_id=current.id,
+                prompt=current.prompt,
+                style=current.style,
+                model=current.model,
+                privacy=current.privacy,
+                storage_key=key,
+                size_bytes=len(svg.encode("utf-8")),
+                created_at=now,
+            )
+            await uow.generations.add(generation)
+            current.succeed(generation.id, now)
+            if not await uow.jobs.save(current, expected_status=JobStatus.RUNNING, expected_attempts=job.attempts):
+                return
+            notification = Notification(
+                id=new_id(),
+                user_id=current.user_id,
+                type=NotificationType.JOB_SUCCEEDED,
+                title="Your SVG is ready",
+                message=_excerpt(current.prompt),
+                created_at=now,
+                job_id=current.id,
+                data={"jobId": current.id, "generationId": generation.id},
+            )
+            added = await uow.notifications.add(notification)
+            await uow.commit()
+        await self._announce(current, [notification] if added else [])
+
+    async def _fault(self, job: GenerationJob, fault: GenerationFault) -> float | None:
+        now = self._clock.now()
+        notifications: list[Notification] = []
+        delay: float | None = None
+        async with self._uow() as uow:
+            current = await uow.jobs.get(job.id)
+            if current is None or current.status is not JobStatus.RUNNING or current.attempts != job.attempts:
+                return None
+            if fault.transient and current.attempts < self.policy.max_attempts:
+                current.requeue(fault.code, now)
+                delay = self.policy.delay(current.attempts, fault.retry_after)
+            else:
+                notifications = await self._fail_in(uow, current, fault.code, now)
+            if not await uow.jobs.save(current, expected_status=JobStatus.RUNNING, expected_attempts=job.attempts):
+                return None
+            await uow.commit()
+        log.info(
+            "job attempt failed",
+            extra={"job_id": job.id, "code": fault.code, "transient": fault.transient, "retry_in": delay},
+        )
+        await self._announce(current, notifications)
+        return delay
+
+    async def _fail_in(self, uow: UnitOfWork, job: GenerationJob, code: str, now: datetime) -> list[Notification]:
+        """Fail the job inside the caller's transaction, refunding once if it was charged."""
+        if job.fail(code, now):
+            # The ledger's unique (job, reason) key makes a second refund impossible even if this runs twice.
+            await uow.ledger.append(
+                refund_entry(entry_id=new_id(), user_id=job.user_id, job_id=job.id, cost=job.cost, now=now)
+            )
+            job.mark_refunded()
+        notification = Notification(
+            id=new_id(),
+            user_id=job.user_id,
+            type=NotificationType.JOB_FAILED,
+            title="Your SVG could not be made",
+            message=job.error_message or "",
+            created_at=now,
+            job_id=job.id,
+            data={"jobId": job.id, "errorCode": code},
+        )
+        return [notification] if await uow.notifications.add(notification) else []
+
+    async def _low_credit_notice(self, uow: UnitOfWork, job: GenerationJob, now: datetime) -> list[Notification]:
+        balance = await uow.ledger.balance(job.user_id)
+        if balance > self._low_credit_threshold:
+            return []
+        notification = Notification(
+            id=new_id(),
+            user_id=job.user_id,
+            type=NotificationType.LOW_CREDITS,
+            title="You are running low on credits",
+            message=f"You have {balance} credit(s) left.",
+            created_at=now,
+            job_id=job.id,
+            data={"balance": balance},
+        )
+        return [notification] if await uow.notifications.add(notification) else []
+
+    async def _progress(self, job: GenerationJob, progress: int) -> None:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            current = await uow.jobs.get(job.id)
+            if current is None or current.status is not JobStatus.RUNNING or current.attempts != job.attempts:
+                raise GenerationFault(JobErrorCode.GENERATION_FAILED, "lost the job's lease", transient=False)
+            current.advance(progress, now)
+            current.lease_expires_at = now + timedelta(seconds=self.policy.lease_seconds)
+            if not await uow.jobs.save(current, expected_status=JobStatus.RUNNING, expected_attempts=job.attempts):
+                raise GenerationFault(JobErrorCode.GENERATION_FAILED, "lost the job's lease", transient=False)
+            await uow.commit()
+        job.progress = current.progress
+        await self._realtime.job_updated(job.user_id, job_update(current))
+
+    @contextlib.asynccontextmanager
+    async def _heartbeat(self, job: GenerationJob) -> AsyncIterator[None]:
+        """Keep extending the lease while this attempt is alive, so only a dead worker's job is reclaimed."""
+
+        async def beat() -> None:
+            interval = self.policy.lease_seconds / 3
+            while True:
+                await asyncio.sleep(interval)
+                now = self._clock.now()
+                async with self._uow() as uow:
+                    current = await uow.jobs.get(job.id)
+                    if current is None or current.status is not JobStatus.RUNNING or current.attempts != job.attempts:
+                        return
+                    current.lease_expires_at = now + timedelta(seconds=self.policy.lease_seconds)
+                    current.updated_at = now
+                    await uow.jobs.save(current, expected_status=JobStatus.RUNNING, expected_attempts=job.attempts)
+                    await uow.commit()
+
+        task = asyncio.create_task(beat())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    async def _announce(self, job: GenerationJob, notifications: list[Notification]) -> None:
+        await self._realtime.job_updated(job.user_id, job_update(job))
+        for notification in notifications:
+            await self._realtime.notification_created(job.user_id, notification_payload(notification))
+
+
+class JobReaper:
+    """Finds jobs nobody is working on (a dead worker's expired lease, a lost enqueue) and hands them back.
+
+    Bound: a job is touched by a worker or the reaper at least every lease + sweep interval, and a job
+    is failed (and refunded) once it has used `max_attempts` claims, so none stays open forever.
+    """
+
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        queue: JobQueue,
+        realtime: RealtimePublisher,
+        clock: Clock,
+        processor: JobProcessor,
+        batch: int = 200,
+    ) -> None:
+        self._uow = uow
+        self._queue = queue
+        self._realtime = realtime
+        self._clock = clock
+        self._processor = processor
+        self._batch = batch
+
+    async def sweep(self) -> int:
+        now = self._clock.now()
+        policy = self._processor.policy
+        queued_before = now - timedelta(seconds=policy.stale_queued_seconds)
+        async with self._uow() as uow:
+            candidates = await uow.jobs.needing_attention(now, queued_before, self._batch)
+        handed_back = 0
+        for job in candidates:
+            async with self._uow() as uow:
+                current = await uow.jobs.get(job.id)
+                if current is None or current.status.terminal:
+                    continue
+                before = (current.status, current.attempts)
+                if current.status is JobStatus.RUNNING:
+                    if current.lease_expires_at and current.lease_expires_at > now:
+                        continue
+                    current.requeue(JobErrorCode.TIMED_OUT, now)
+                else:
+                    current.updated_at = now
+                if not await uow.jobs.save(current, expected_status=before[0], expected_attempts=before[1]):
+                    continue
+                await uow.commit()
+            if before[0] is JobStatus.RUNNING:
+                await self._realtime.job_updated(current.user_id, job_update(current))
+            try:
+                await self._queue.enqueue(current.id)
+                handed_back += 1
+            except Exception:
+                log.exception("reaper could not enqueue", extra={"job_id": current.id})
+        return handed_back
+
+
+def _excerpt(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,48 @@
+"""Credits: an append-only ledger. The balance is the sum of the ledger; nothing else moves it.
+
+Every entry names its reason and, for generations, its job. A job has at most one CHARGE and at
+most one REFUND entry (the storage adapters enforce that with a unique key, so even a race or a
+replayed message cannot write a second one).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from chatsvg.domain.errors import InsufficientCredits
+
+
+class LedgerReason(StrEnum):
+    SIGNUP_GRANT = "SIGNUP_GRANT"
+    GENERATION_CHARGE = "GENERATION_CHARGE"
+    GENERATION_REFUND = "GENERATION_REFUND"
+    ADMIN_GRANT = "ADMIN_GRANT"
+    ADMIN_REVOKE = "ADMIN_REVOKE"
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    id: str
+    user_id: str
+    delta: int
+    reason: str
+    job_id: str | None
+    created_at: datetime
+
+
+def charge_entry(*, entry_id: str, user_id: str, job_id: str, cost: int, balance: int, now: datetime) -> LedgerEntry:
+    """The debit for one job, refused when the balance cannot cover it: a balance never goes negative."""
+    if cost > balance:
+        raise InsufficientCredits()
+    return LedgerEntry(entry_id, user_id, -cost, LedgerReason.GENERATION_CHARGE, job_id, now)
+
+
+def refund_entry(*, entry_id: str, user_id: str, job_id: str, cost: int, now: datetime) -> LedgerEntry:
+    return LedgerEntry(entry_id, user_id, cost, LedgerReason.GENERATION_REFUND, job_id, now)
+
+
+def can_afford(balance: int, pending_cost: int, cost: int) -> bool:
+    """Queued jobs not yet charged are counted, so a user cannot queue more than they can pay for."""
+    return balance - pending_cost >= cost

@@ -1,0 +1,269 @@
+"""GenerationJob: an explicit state machine from a submitted prompt to a stored SVG.
+
+    QUEUED ──claim──▶ RUNNING ──succeed──▶ SUCCEEDED
+      ▲  │               │
+      │  └──cancel──▶ FAILED ◀──fail──┘
+      └──requeue (transient fault, retries left)──┘
+
+A cancelled job is FAILED with error code CANCELED. `attempts` counts claims and doubles as a
+fencing token: a worker may only finish the attempt it claimed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from chatsvg.domain.errors import IllegalTransition, JobNotCancellable, ValidationFailed
+
+PROMPT_MAX = 1000
+IDEMPOTENCY_KEY_MAX = 128
+
+STYLES: tuple[str, ...] = ("outline", "filled", "minimal", "modern", "flat", "gradient", "line-art", "3d", "cartoon")
+DEFAULT_STYLE = "minimal"
+
+
+class JobStatus(StrEnum):
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+
+    @property
+    def terminal(self) -> bool:
+        return self in (JobStatus.SUCCEEDED, JobStatus.FAILED)
+
+
+class JobErrorCode(StrEnum):
+    INSUFFICIENT_CREDITS = "INSUFFICIENT_CREDITS"
+    PROVIDER_RATE_LIMITED = "PROVIDER_RATE_LIMITED"
+    PROVIDER_UNAVAILABLE = "PROVIDER_UNAVAILABLE"
+    PROVIDER_REFUSED = "PROVIDER_REFUSED"
+    INVALID_SVG = "INVALID_SVG"
+    STORAGE_UNAVAILABLE = "STORAGE_UNAVAILABLE"
+    GENERATION_FAILED = "GENERATION_FAILED"
+    TIMED_OUT = "TIMED_OUT"
+    CANCELED = "CANCELED"
+
+
+ERROR_MESSAGES: dict[str, str] = {
+    JobErrorCode.INSUFFICIENT_CREDITS: "You do not have enough credits for this generation.",
+    JobErrorCode.PROVIDER_RATE_LIMITED: "The model is busy right now. Please try again in a minute.",
+    JobErrorCode.PROVIDER_UNAVAILABLE: "The model could not be reached. Please try again later.",
+    JobErrorCode.PROVIDER_REFUSED: "The model declined this prompt. Try rephrasing it.",
+    JobErrorCode.INVALID_SVG: "The model did not return a usable SVG. Please try again.",
+    JobErrorCode.STORAGE_UNAVAILABLE: "The result could not be stored. Please try again later.",
+    JobErrorCode.GENERATION_FAILED: "The generation failed. Please try again.",
+    JobErrorCode.TIMED_OUT: "The generation took too long and was stopped.",
+    JobErrorCode.CANCELED: "The job was cancelled.",
+}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model a client may ask for; `provider_model` is what the provider calls it."""
+
+    name: str
+    provider_model: str
+    cost: int = 1
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    models: tuple[ModelSpec, ...]
+    default_model: str
+    styles: tuple[str, ...] = STYLES
+    default_style: str = DEFAULT_STYLE
+    # Names clients may send that are served by another model (e.g. every model by `offline` locally).
+    aliases: dict[str, str] = field(default_factory=dict)
+
+    def model(self, name: str | None) -> ModelSpec:
+        wanted = name or self.default_model
+        wanted = self.aliases.get(wanted, wanted)
+        for spec in self.models:
+            if spec.name == wanted:
+                return spec
+        allowed = ", ".join(m.name for m in self.models)
+        raise ValidationFailed(f"Unknown model; choose one of: {allowed}.", details=[{"field": "model", "message": "unknown model"}])
+
+    @property
+    def names(self) -> list[str]:
+        return [m.name for m in self.models] + [a for a in self.aliases if a not in {m.name for m in self.models}]
+
+    def style(self, name: str | None) -> str:
+        wanted = name or self.default_style
+        if wanted not in self.styles:
+            allowed = ", ".join(self.styles)
+            raise ValidationFailed(f"Unknown style; choose one of: {allowed}.", details=[{"field": "style", "message": "unknown style"}])
+        return wanted
+
+
+def normalise_prompt(raw: str) -> str:
+    """Trim, drop control and format characters (keeping line breaks as spaces), and bound the length."""
+    cleaned = "".join(
+        " " if ch in "\r\n\t" else ch
+        for ch in unicodedata.normalize("NFC", raw)
+        if ch in "\r\n\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Cn")
+    )
+    prompt = " ".join(cleaned.split())
+    if not prompt:
+        raise ValidationFailed("The prompt must not be empty.", details=[{"field": "prompt", "message": "required"}])
+    if len(prompt) > PROMPT_MAX:
+        raise ValidationFailed(
+            f"The prompt must be at most {PROMPT_MAX} characters long.",
+            details=[{"field": "prompt", "message": f"at most {PROMPT_MAX} characters"}],
+        )
+    return prompt
+
+
+def check_idempotency_key(key: str | None) -> str | None:
+    if key is None:
+        return None
+    key = key.strip()
+    if not key:
+        return None
+    if len(key) > IDEMPOTENCY_KEY_MAX or not key.isprintable():
+        raise ValidationFailed(
+            f"The idempotency key must be at most {IDEMPOTENCY_KEY_MAX} printable characters.",
+            details=[{"field": "Idempotency-Key", "message": "invalid"}],
+        )
+    return key
+
+
+def request_fingerprint(body: Any) -> str:
+    """The same parsed JSON gives the same fingerprint, whatever the member order or whitespace."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class GenerationJob:
+    id: str
+    user_id: str
+    prompt: str
+    style: str
+    model: str
+    privacy: bool
+    cost: int
+    status: JobStatus
+    created_at: datetime
+    updated_at: datetime
+    progress: int = 0
+    attempts: int = 0
+    charged: bool = False
+    refunded: bool = False
+    error_code: str | None = None
+    error_message: str | None = None
+    generation_id: str | None = None
+    idempotency_key: str | None = None
+    request_fingerprint: str | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    lease_expires_at: datetime | None = None
+
+    @classmethod
+    def submit(
+        cls,
+        *,
+        job_id: str,
+        user_id: str,
+        prompt: str,
+        style: str,
+        model: ModelSpec,
+        privacy: bool,
+        now: datetime,
+        idempotency_key: str | None = None,
+        fingerprint: str | None = None,
+    ) -> GenerationJob:
+        return cls(
+            id=job_id,
+            user_id=user_id,
+            prompt=prompt,
+            style=style,
+            model=model.name,
+            privacy=privacy,
+            cost=model.cost,
+            status=JobStatus.QUEUED,
+            created_at=now,
+            updated_at=now,
+            idempotency_key=idempotency_key,
+            request_fingerprint=fingerprint,
+        )
+
+    def _require(self, *allowed: JobStatus, action: str) -> None:
+        if self.status not in allowed:
+            raise IllegalTransition(f"Cannot {action} a {self.status.value} job.")
+
+    def claim(self, now: datetime, lease_until: datetime) -> None:
+        """A worker takes the job. A RUNNING job may be re-claimed only once its lease has run out."""
+        if self.status is JobStatus.RUNNING:
+            if self.lease_expires_at is not None and self.lease_expires_at > now:
+                raise IllegalTransition("This job is held by another worker.")
+        else:
+            self._require(JobStatus.QUEUED, action="claim")
+        self.status = JobStatus.RUNNING
+        self.attempts += 1
+        self.progress = 10
+        self.started_at = self.started_at or now
+        self.lease_expires_at = lease_until
+        self.updated_at = now
+
+    def needs_charge(self) -> bool:
+        return not self.charged
+
+    def mark_charged(self) -> None:
+        if self.charged:
+            raise IllegalTransition("A job is charged at most once.")
+        self.charged = True
+
+    def advance(self, progress: int, now: datetime) -> None:
+        self._require(JobStatus.RUNNING, action="advance")
+        self.progress = max(self.progress, min(99, progress))
+        self.updated_at = now
+
+    def succeed(self, generation_id: str, now: datetime) -> None:
+        self._require(JobStatus.RUNNING, action="finish")
+        self.status = JobStatus.SUCCEEDED
+        self.progress = 100
+        self.generation_id = generation_id
+        self.finished_at = now
+        self.lease_expires_at = None
+        self.error_code = None
+        self.error_message = None
+        self.updated_at = now
+
+    def requeue(self, code: str, now: datetime) -> None:
+        """A transient fault: back to the queue, keeping any charge; the last error stays visible."""
+        self._require(JobStatus.RUNNING, action="requeue")
+        self.status = JobStatus.QUEUED
+        self.progress = 0
+        self.lease_expires_at = None
+        self.error_code = code
+        self.error_message = ERROR_MESSAGES.get(code)
+        self.updated_at = now
+
+    def fail(self, code: str, now: datetime, message: str | None = None) -> bool:
+        """End the job FAILED. Returns True when a refund is now owed (charged and not yet refunded)."""
+        self._require(JobStatus.QUEUED, JobStatus.RUNNING, action="fail")
+        self.status = JobStatus.FAILED
+        self.error_code = code
+        self.error_message = message or ERROR_MESSAGES.get(code, ERROR_MESSAGES[JobErrorCode.GENERATION_FAILED])
+        self.finished_at = now
+        self.lease_expires_at = None
+        self.updated_at = now
+        return self.charged and not self.refunded
+
+    def cancel(self, now: datetime) -> bool:
+        if self.status is not JobStatus.QUEUED:
+            raise JobNotCancellable()
+        return self.fail(JobErrorCode.CANCELED, now)
+
+    def mark_refunded(self) -> None:
+        if not self.charged or self.refunded:
+            raise IllegalTransition("A job is refunded at most once, and only after a charge.")
+        self.refunded = True

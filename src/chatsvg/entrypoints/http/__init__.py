@@ -1,0 +1,1 @@
+"""The HTTP and realtime edge (Litestar + python-socketio)."""

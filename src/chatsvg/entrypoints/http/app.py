@@ -1,0 +1,138 @@
+"""The ASGI application: Litestar for HTTP, python-socketio beside it, one lifespan for both."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import socketio
+from litestar import Litestar, Request
+from litestar.config.response_cache import ResponseCacheConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+
+from chatsvg import __version__
+from chatsvg.adapters.inprocess_queue import InProcessJobQueue
+from chatsvg.adapters.sql.migrate import upgrade
+from chatsvg.application.accounts import AccountService
+from chatsvg.domain.errors import ValidationFailed
+from chatsvg.entrypoints.containers import Container, create_container
+from chatsvg.entrypoints.http.controllers.auth import AuthController, csrf_token
+from chatsvg.entrypoints.http.controllers.files import signed_file
+from chatsvg.entrypoints.http.controllers.health import live, ready
+from chatsvg.entrypoints.http.controllers.svg import SvgController
+from chatsvg.entrypoints.http.controllers.user import UserController
+from chatsvg.entrypoints.http.cors import CorsMiddleware, EdgeRouter
+from chatsvg.entrypoints.http.deps import Services
+from chatsvg.entrypoints.http.problems import handle_exception
+from chatsvg.entrypoints.http.security import WebSecurity
+from chatsvg.entrypoints.settings import Settings
+
+log = logging.getLogger("chatsvg")
+
+MAX_BODY = 64 * 1024
+JSON_TYPES = ("application/json",)
+
+
+class UnsupportedMediaType(ValidationFailed):
+    code = "UNSUPPORTED_MEDIA_TYPE"
+    default_message = "Send the request body as application/json."
+
+
+async def check_request(request: Request[Any, Any, Any]) -> None:
+    """Runs before every handler: the content type of bodies, then the CSRF double-submit."""
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        has_body = request.headers.get("content-length", "0") not in ("0", "") or "transfer-encoding" in request.headers
+        if has_body:
+            media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if media not in JSON_TYPES and not media.endswith("+json"):
+                raise UnsupportedMediaType()
+    request.app.state.services.security.check_csrf(request)
+
+
+def build_services(container: Container, settings: Settings) -> Services:
+    return Services(
+        settings=settings,
+        security=WebSecurity.from_settings(settings),
+        auth=container.auth_service(),
+        generation=container.generation_service(),
+        library=container.library(),
+        limiter=container.limiter(),
+        storage=container.storage(),
+        queue=container.queue(),
+        clock=container.clock(),
+        database=container.database(),
+        extras={
+            "accounts": AccountService(
+                uow=container.uow(),
+                hasher=container.hasher(),
+                storage=container.storage(),
+                realtime=container.realtime(),
+                clock=container.clock(),
+            ),
+            "oauth_providers": [],
+        },
+    )
+
+
+def create_app(settings: Settings, container: Container | None = None) -> Any:
+    container = container or create_container(settings)
+    services = build_services(container, settings)
+    background: list[asyncio.Task[None]] = []
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        database = container.database()
+        if settings.local or database.url.startswith("sqlite"):
+            settings.data_path.mkdir(parents=True, exist_ok=True)
+            await upgrade(database.engine)
+        ensure_bucket = getattr(services.storage, "ensure_bucket", None)
+        if ensure_bucket is not None and settings.s3_create_bucket:
+            await ensure_bucket()
+        queue = services.queue
+        if settings.runs_embedded_worker and isinstance(queue, InProcessJobQueue):
+            queue.start(container.processor().process)
+            background.append(asyncio.create_task(_reap_forever(container, settings.reaper_interval_seconds)))
+        try:
+            yield
+        finally:
+            for task in background:
+                task.cancel()
+            if isinstance(queue, InProcessJobQueue):
+                await queue.stop()
+            await database.dispose()
+
+    api = Litestar(
+        route_handlers=[csrf_token, AuthController, SvgController, UserController, signed_file, live, ready],
+        exception_handlers={Exception: handle_exception},
+        before_request=check_request,
+        request_max_body_size=MAX_BODY,
+        lifespan=[lifespan],
+        openapi_config=OpenAPIConfig(
+            title="ChatSVG API",
+            version=__version__,
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin()],
+        ),
+        response_cache_config=ResponseCacheConfig(),
+        debug=False,
+    )
+    api.state.services = services
+    api.state.container = container
+    sockets = socketio.ASGIApp(container.socket_server(), socketio_path="socket.io")
+    return CorsMiddleware(EdgeRouter(api, sockets), settings.all_web_origins)
+
+
+async def _reap_forever(container: Container, interval: float) -> None:
+    reaper = container.reaper()
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            handed_back = await reaper.sweep()
+            if handed_back:
+                log.info("reaper handed back %d job(s)", handed_back)
+        except Exception:
+            log.exception("reaper sweep failed")

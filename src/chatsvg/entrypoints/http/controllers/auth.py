@@ -1,0 +1,121 @@
+"""`/api/auth` and `/api/csrf`: sign-up, sign-in, refresh with rotation, sign-out, sessions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.di import Provide
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
+
+from chatsvg.application.auth import SignedIn
+from chatsvg.application.ports import AccessClaims
+from chatsvg.domain.errors import RefreshTokenReused, Unauthenticated
+from chatsvg.entrypoints.http.deps import provide_claims, services
+from chatsvg.entrypoints.http.problems import handle_exception
+from chatsvg.entrypoints.http.schemas import LoginBody, RegisterBody, session_json, user_json
+from chatsvg.entrypoints.http.security import (
+    CSRF_COOKIE,
+    REFRESH_COOKIE,
+    access_token,
+    enforce,
+    with_rate_headers,
+)
+
+Req = Request[Any, Any, Any]
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _signed_in(request: Req, signed_in: SignedIn, status: int) -> Response[Any]:
+    s = services(request)
+    response = Response(
+        {"user": user_json(signed_in.account)},
+        status_code=status,
+        cookies=s.security.session_cookies(signed_in, s.clock.now()),
+        headers=NO_STORE,
+    )
+    return with_rate_headers(request, response)
+
+
+@get("/api/csrf", tags=["auth"], summary="The CSRF token to send as X-CSRF-Token")
+async def csrf_token(request: Req) -> Response[Any]:
+    security = services(request).security
+    current = request.cookies.get(CSRF_COOKIE)
+    if security.csrf_valid(current):
+        return Response({"csrfToken": current}, headers=NO_STORE)
+    token = security.mint_csrf()
+    return Response({"csrfToken": token}, headers=NO_STORE, cookies=[security.csrf_cookie(token)])
+
+
+class AuthController(Controller):
+    path = "/api/auth"
+    tags = ["auth"]
+
+    @post("/register", status_code=HTTP_201_CREATED)
+    async def register(self, request: Req, data: RegisterBody) -> Response[Any]:
+        s = services(request)
+        client = s.security.client_info(request)
+        enforce(await s.limiter.hit("register", client.ip_address or "-"), request)
+        signed_in = await s.auth.register(
+            email=data.email, password=data.password, name=data.name, agreed_to_terms=data.agreed_to_terms, client=client
+        )
+        return _signed_in(request, signed_in, HTTP_201_CREATED)
+
+    @post("/login", status_code=HTTP_200_OK)
+    async def login(self, request: Req, data: LoginBody) -> Response[Any]:
+        s = services(request)
+        signed_in = await s.auth.login(
+            email=data.email, password=data.password, remember_me=data.remember_me, client=s.security.client_info(request)
+        )
+        return _signed_in(request, signed_in, HTTP_200_OK)
+
+    @post("/refresh", status_code=HTTP_200_OK)
+    async def refresh(self, request: Req) -> Response[Any]:
+        s = services(request)
+        try:
+            signed_in = await s.auth.refresh(request.cookies.get(REFRESH_COOKIE), client=s.security.client_info(request))
+        except (RefreshTokenReused, Unauthenticated) as exc:
+            response = handle_exception(request, exc)
+            for cookie in s.security.cleared_session_cookies():
+                response.set_cookie(cookie)
+            return response
+        return _signed_in(request, signed_in, HTTP_200_OK)
+
+    @post("/logout", status_code=HTTP_204_NO_CONTENT)
+    async def logout(self, request: Req) -> Response[None]:
+        s = services(request)
+        session_id = None
+        token = access_token(request)
+        if token:
+            try:
+                session_id = (await s.auth.authenticate(token)).session_id
+            except Exception:
+                session_id = None
+        await s.auth.logout(refresh_token=request.cookies.get(REFRESH_COOKIE), session_id=session_id)
+        return Response(None, status_code=HTTP_204_NO_CONTENT, cookies=s.security.cleared_session_cookies())
+
+    @post("/logout-all", status_code=HTTP_204_NO_CONTENT, dependencies={"claims": Provide(provide_claims)})
+    async def logout_all(self, request: Req, claims: AccessClaims) -> Response[None]:
+        s = services(request)
+        await s.auth.logout_all(claims.user_id)
+        return Response(None, status_code=HTTP_204_NO_CONTENT, cookies=s.security.cleared_session_cookies())
+
+    @get("/current-user", dependencies={"claims": Provide(provide_claims)})
+    async def current_user(self, request: Req, claims: AccessClaims) -> Response[Any]:
+        account = await services(request).auth.account(claims.user_id)
+        return Response(user_json(account), headers=NO_STORE)
+
+    @get("/sessions", dependencies={"claims": Provide(provide_claims)})
+    async def sessions(self, request: Req, claims: AccessClaims) -> Response[Any]:
+        views = await services(request).auth.sessions(claims.user_id, claims.session_id)
+        return Response({"sessions": [session_json(v) for v in views]}, headers=NO_STORE)
+
+    @delete("/sessions/{session_id:str}", status_code=HTTP_204_NO_CONTENT, dependencies={"claims": Provide(provide_claims)})
+    async def revoke_session(self, request: Req, claims: AccessClaims, session_id: str) -> None:
+        await services(request).auth.revoke_session(claims.user_id, session_id)
+
+    @get("/options")
+    async def options(self, request: Req) -> dict[str, Any]:
+        s = services(request)
+        providers = s.extras.get("oauth_providers", [])
+        return {"emailAuthEnabled": s.auth.email_auth_enabled, "oauthProviders": providers}

@@ -1,0 +1,48 @@
+"""Serving local-disk artifacts behind signed, expiring URLs (local mode's stand-in for S3 presigned URLs)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get
+
+from chatsvg.adapters.local_storage import LocalDiskStorage, SignatureInvalid
+from chatsvg.entrypoints.http.deps import services
+from chatsvg.entrypoints.http.problems import problem
+
+SVG_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+    "Cache-Control": "private, max-age=60",
+    "Cross-Origin-Resource-Policy": "cross-origin",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def _content_disposition(filename: str, attachment: bool) -> str:
+    safe = "".join(ch for ch in filename if ch.isalnum() or ch in "-_.") or "chatsvg.svg"
+    return f'{"attachment" if attachment else "inline"}; filename="{safe}"'
+
+
+@get("/api/files/{key:path}", include_in_schema=False)
+async def signed_file(request: Request[Any, Any, Any], key: str) -> Response[Any]:
+    storage = services(request).storage
+    if not isinstance(storage, LocalDiskStorage):
+        return problem(404, "NOT_FOUND", "Not found.")
+    key = key.lstrip("/")
+    q = request.query_params
+    try:
+        attachment = storage.verify(
+            key,
+            expires=q.get("exp", ""),
+            attachment=q.get("dl", ""),
+            filename=q.get("fn", ""),
+            signature=q.get("sig", ""),
+        )
+    except SignatureInvalid:
+        return problem(403, "FORBIDDEN", "This link is invalid or has expired.", headers={"Cache-Control": "no-store"})
+    data = await storage.get(key)
+    if data is None:
+        return problem(404, "NOT_FOUND", "Not found.")
+    headers = {**SVG_HEADERS, "Content-Disposition": _content_disposition(q.get("fn", ""), attachment)}
+    return Response(data, media_type="image/svg+xml", headers=headers)

@@ -1,0 +1,38 @@
+"""Liveness, readiness and metrics."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from litestar import Request, Response, get
+
+from chatsvg.entrypoints.http.deps import services
+
+
+@get(["/health/live", "/api/health"], tags=["operations"])
+async def live() -> dict[str, Any]:
+    return {"status": "ok"}
+
+
+@get(["/health/ready", "/api/ready"], tags=["operations"])
+async def ready(request: Request[Any, Any, Any]) -> Response[Any]:
+    s = services(request)
+    checks: dict[str, str] = {}
+
+    async def check(name: str, probe: Any) -> None:
+        try:
+            await asyncio.wait_for(probe(), timeout=2.0)
+            checks[name] = "ok"
+        except Exception:
+            checks[name] = "unavailable"
+
+    await asyncio.gather(
+        check("database", s.database.ping), check("queue", s.queue.ping), check("storage", s.storage.ping)
+    )
+    ok = all(v == "ok" for v in checks.values())
+    return Response(
+        {"status": "ok" if ok else "unavailable", "checks": checks},
+        status_code=200 if ok else 503,
+        headers={"Cache-Control": "no-store"},
+    )

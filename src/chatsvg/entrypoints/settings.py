@@ -1,0 +1,171 @@
+"""Typed settings, read once from the environment (msgspec converts and validates them)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+DEFAULT_SECRET = "chatsvg-local-development-secret-change-me"  # noqa: S105 - refused in production mode
+
+REAL_MODELS = ("gpt-5.2-2025-12-11", "gpt-5-mini-2025-08-07", "gpt-4o")
+
+
+class SettingsError(Exception):
+    pass
+
+
+class Settings(msgspec.Struct, kw_only=True, frozen=True):
+    mode: Literal["local", "production"] = "local"
+    secret_key: str = DEFAULT_SECRET
+    data_dir: str = ".chatsvg"
+    database_url: str | None = None
+    redis_url: str | None = None
+    public_url: str = "http://127.0.0.1:8000"
+    web_origins: tuple[str, ...] = ()
+    trusted_proxies: tuple[str, ...] = ()
+    cookie_secure: bool | None = None
+    start_credits: int = 10
+    access_token_seconds: int = 900
+    # Generation
+    openai_api_key: str | None = None
+    openai_base_url: str | None = None
+    openai_timeout_seconds: float = 60.0
+    model_map: str = ""  # "client-name=provider-model:cost,..." overrides for the real models
+    default_model: str | None = None
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_public_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_create_bucket: bool = False
+    queue: Literal["inprocess", "dramatiq"] | None = None
+    embedded_worker: bool | None = None
+    worker_concurrency: int = 64
+    max_attempts: int = 4
+    backoff_base_seconds: float = 1.0
+    backoff_cap_seconds: float = 30.0
+    lease_seconds: float = 120.0
+    stale_queued_seconds: float = 90.0
+    reaper_interval_seconds: float = 15.0
+    offline_delay_seconds: float = 0.0
+    low_credit_threshold: int = 2
+    daily_quota: int = 0
+    # Accounts
+    email_auth_enabled: bool = True
+    argon2_time_cost: int = 2
+    argon2_memory_kib: int = 19456
+    # Rate limits: "N/SECONDS" per purpose, 0 disables.
+    rate_login: str = "10/900"
+    rate_register: str = "20/3600"
+    rate_forgot_password: str = "5/3600"
+    rate_generate: str = "30/300"
+    rate_download: str = "120/60"
+    rate_support: str = "5/3600"
+    # Web
+    playground: bool | None = None
+    log_level: str = "INFO"
+    log_json: bool | None = None
+
+    @property
+    def local(self) -> bool:
+        return self.mode == "local"
+
+    @property
+    def secure_cookies(self) -> bool:
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return not self.local
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir).expanduser()
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            url = self.database_url
+            if url.startswith("postgres://"):
+                url = "postgresql+asyncpg://" + url[len("postgres://") :]
+            elif url.startswith("postgresql://"):
+                url = "postgresql+asyncpg://" + url[len("postgresql://") :]
+            return url
+        return f"sqlite+aiosqlite:///{(self.data_path / 'chatsvg.db').resolve()}"
+
+    @property
+    def effective_queue(self) -> str:
+        return self.queue or ("dramatiq" if self.redis_url else "inprocess")
+
+    @property
+    def runs_embedded_worker(self) -> bool:
+        if self.embedded_worker is not None:
+            return self.embedded_worker
+        return self.effective_queue == "inprocess"
+
+    @property
+    def playground_enabled(self) -> bool:
+        return self.local if self.playground is None else self.playground
+
+    @property
+    def all_web_origins(self) -> list[str]:
+        if self.web_origins:
+            return [o.rstrip("/") for o in self.web_origins]
+        if self.local:
+            return ["http://localhost:5173", "http://127.0.0.1:5173"]
+        return []
+
+    def validate(self) -> Settings:
+        if self.mode == "production":
+            if self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32:
+                raise SettingsError(
+                    "CHATSVG_SECRET_KEY must be set to a random value of at least 32 characters in production mode."
+                )
+        for purpose in ("login", "register", "forgot_password", "generate", "download", "support"):
+            parse_rate(getattr(self, f"rate_{purpose}"))
+        return self
+
+
+def parse_rate(text: str) -> tuple[int, int]:
+    try:
+        count, seconds = text.split("/", 1)
+        limit, window = int(count), int(seconds)
+    except ValueError:
+        raise SettingsError(f"A rate limit is written N/SECONDS, e.g. 10/900; got {text!r}.") from None
+    if limit < 0 or window <= 0:
+        raise SettingsError(f"Invalid rate limit {text!r}.")
+    return limit, window
+
+
+# Names fixed by the contract, mapped to fields; every other field is CHATSVG_<FIELD>.
+_ALIASES = {
+    "DATABASE_URL": "database_url",
+    "REDIS_URL": "redis_url",
+    "S3_BUCKET": "s3_bucket",
+    "S3_ENDPOINT_URL": "s3_endpoint_url",
+    "OPENAI_API_KEY": "openai_api_key",
+    "OPENAI_BASE_URL": "openai_base_url",
+}
+_LISTS = {"web_origins", "trusted_proxies"}
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    env = os.environ if environ is None else environ
+    raw: dict[str, object] = {}
+    for field in Settings.__struct_fields__:
+        value = env.get(f"CHATSVG_{field.upper()}")
+        if value is not None and value != "":
+            raw[field] = value
+    for name, field in _ALIASES.items():
+        if env.get(name):
+            raw[field] = env[name]
+    for field in _LISTS:
+        if isinstance(raw.get(field), str):
+            raw[field] = tuple(p.strip() for p in str(raw[field]).split(",") if p.strip())
+    raw.update(overrides)
+    try:
+        settings = msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise SettingsError(f"Invalid setting: {exc}") from None
+    return settings.validate()

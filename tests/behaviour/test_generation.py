@@ -1,0 +1,392 @@
+"""The generation pipeline's use cases, on every storage adapter set, with fakes at the edges."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from chatsvg.application.generation import SubmitCommand
+from chatsvg.application.processing import RetryPolicy
+from chatsvg.domain.errors import IdempotencyKeyReused, InsufficientCredits, JobNotCancellable, NotFound
+from chatsvg.domain.generations import artifact_key
+from chatsvg.domain.jobs import JobStatus
+from tests.conftest import Stack
+from tests.support.fakes import permanent, transient
+
+
+def command(user_id: str, prompt: str = "a red fox", key: str | None = None, **extra: object) -> SubmitCommand:
+    body = {"prompt": prompt, **extra}
+    return SubmitCommand(
+        user_id=user_id,
+        prompt=prompt,
+        style=extra.get("style"),  # type: ignore[arg-type]
+        model=extra.get("model"),  # type: ignore[arg-type]
+        privacy=extra.get("privacy"),  # type: ignore[arg-type]
+        raw_body=body,
+        idempotency_key=key,
+    )
+
+
+async def ledger_of(stack: Stack, user_id: str) -> list[tuple[int, str, str | None]]:
+    page = await stack.library.ledger(user_id, limit=100, cursor=None)
+    return sorted((e.delta, e.reason, e.job_id) for e in page.items)
+
+
+def updates(stack: Stack, job_id: str) -> list[str]:
+    return [p["status"] for (event, _, p) in stack.realtime.events if event == "generation-job:update" and p["jobId"] == job_id]
+
+
+async def test_submit_records_a_queued_job_enqueues_it_and_charges_nothing_yet(stack: Stack) -> None:
+    user = await stack.user()
+    submitted = await stack.generation.submit(command(user, "  a red\u0000 fox  "))
+    job = submitted.job
+    assert (job.status, job.prompt, job.style, job.model, job.privacy) == (JobStatus.QUEUED, "a red fox", "minimal", "offline", True)
+    assert stack.queue.messages == [(job.id, 0.0)]
+    assert updates(stack, job.id) == ["QUEUED"]
+    assert await stack.library.balance(user) == 10
+
+
+async def test_a_job_runs_to_success_charging_once_and_storing_a_sanitized_svg(stack: Stack) -> None:
+    user = await stack.user()
+    job = (await stack.generation.submit(command(user))).job
+    await stack.drain()
+    details = await stack.generation.details(user, job.id)
+    assert details.job.status is JobStatus.SUCCEEDED
+    assert details.job.progress == 100 and details.job.attempts == 1
+    assert details.generation is not None and details.svg is not None
+    assert details.svg.startswith("<svg") and "<script" not in details.svg
+    assert details.credits == 9
+    assert await stack.storage.exists(artifact_key(user, job.id))
+    assert await ledger_of(stack, user) == sorted([(10, "SIGNUP_GRANT", None), (-1, "GENERATION_CHARGE", job.id)])
+    statuses = updates(stack, job.id)
+    assert statuses[0] == "QUEUED" and statuses[1] == "RUNNING" and statuses[-1] == "SUCCEEDED"
+    notes = [p["type"] for (event, _, p) in stack.realtime.events if event == "notification:new"]
+    assert notes == ["JOB_SUCCEEDED"]
+
+
+async def test_transient_faults_retry_with_backoff_then_succeed_charging_once(stack: Stack) -> None:
+    user = await stack.user()
+    stack.generator.script.extend([transient("PROVIDER_RATE_LIMITED"), transient()])
+    job = (await stack.generation.submit(command(user))).job
+    stack.queue.take()
+    assert await stack.processor.process(job.id) is not None  # a delay: retry later
+    mid = (await stack.generation.details(user, job.id)).job
+    assert (mid.status, mid.error_code, mid.charged) == (JobStatus.QUEUED, "PROVIDER_RATE_LIMITED", True)
+    assert await stack.processor.process(job.id) is not None
+    assert await stack.processor.process(job.id) is None
+    done = await stack.generation.details(user, job.id)
+    assert (done.job.status, done.job.attempts, done.credits) == (JobStatus.SUCCEEDED, 3, 9)
+    assert [r for r in await ledger_of(stack, user) if r[2] == job.id] == [(-1, "GENERATION_CHARGE", job.id)]
+
+
+async def test_a_permanent_fault_fails_at_once_and_refunds_exactly_once(stack: Stack) -> None:
+    user = await stack.user()
+    stack.generator.script.append(permanent("PROVIDER_REFUSED"))
+    job = (await stack.generation.submit(command(user))).job
+    await stack.drain()
+    failed = await stack.generation.details(user, job.id)
+    assert (failed.job.status, failed.job.error_code, failed.credits) == (JobStatus.FAILED, "PROVIDER_REFUSED", 10)
+    assert failed.job.error_message
+    rows = [r for r in await ledger_of(stack, user) if r[2] == job.id]
+    assert rows == sorted([(-1, "GENERATION_CHARGE", job.id), (1, "GENERATION_REFUND", job.id)])
+    # Replaying the message changes nothing.
+    assert await stack.processor.process(job.id) is None
+    assert [r for r in await ledger_of(stack, user) if r[2] == job.id] == rows
+
+
+async def test_retries_run_out_then_the_job_fails_and_is_refunded(stack: Stack) -> None:
+    user = await stack.user()
+    stack.generator.script.extend([transient(), transient(), transient(), transient()])
+    job = (await stack.generation.submit(command(user))).job
+    await stack.drain()
+    failed = await stack.generation.details(user, job.id)
+    assert (failed.job.status, failed.job.error_code, failed.job.attempts) == (JobStatus.FAILED, "PROVIDER_UNAVAILABLE", 3)
+    assert failed.credits == 10
+
+
+async def test_an_unusable_svg_is_retried_then_fails_as_invalid_svg(stack: Stack) -> None:
+    user = await stack.user()
+    stack.generator.script.extend(["<html>no svg here</html>", "<svg><script>alert(1)</script>", "not xml at all <"])
+    job = (await stack.generation.submit(command(user))).job
+    await stack.drain()
+    failed = await stack.generation.details(user, job.id)
+    assert (failed.job.status, failed.job.error_code, failed.credits) == (JobStatus.FAILED, "INVALID_SVG", 10)
+
+
+async def test_a_hostile_svg_is_stored_only_after_sanitizing(stack: Stack) -> None:
+    user = await stack.user()
+    stack.generator.script.append(
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10" onload="alert(1)">'
+        '<script>alert(2)</script><a href="javascript:alert(3)"><rect width="5" height="5"/></a></svg>'
+    )
+    job = (await stack.generation.submit(command(user))).job
+    await stack.drain()
+    details = await stack.generation.details(user, job.id)
+    assert details.job.status is JobStatus.SUCCEEDED
+    assert details.svg is not None
+    for needle in ("onload", "<script", "javascript:", "alert"):
+        assert needle not in details.svg
+
+
+async def test_worker_charges_only_what_the_balance_covers(make_stack: object) -> None:
+    stack = make_stack(start_credits=1)  # type: ignore[operator]
+    user = await stack.user()
+    first = (await stack.generation.submit(command(user, "one"))).job
+    with pytest.raises(InsufficientCredits):
+        await stack.generation.submit(command(user, "two"))  # the queued job already reserves the only credit
+    await stack.drain()
+    assert (await stack.generation.details(user, first.id)).credits == 0
+    with pytest.raises(InsufficientCredits):
+        await stack.generation.submit(command(user, "three"))
+
+
+async def test_insufficient_credits_at_claim_time_fails_without_a_charge(make_stack: object) -> None:
+    stack = make_stack(start_credits=1)  # type: ignore[operator]
+    user = await stack.user()
+    first = (await stack.generation.submit(command(user, "one"))).job
+    stack.queue.take()
+    # A credit spent elsewhere between submit and claim (e.g. an admin revoke): simulate with a second job claimed first.
+    await stack.processor.process(first.id)
+    from chatsvg.application.ids import new_id
+    from chatsvg.domain.jobs import GenerationJob
+
+    extra = GenerationJob.submit(
+        job_id=new_id(), user_id=user, prompt="x", style="minimal", model=stack.generation.catalogue.model(None),
+        privacy=True, now=stack.clock.now(),
+    )
+    async with stack.uow() as uow:
+        await uow.jobs.add(extra)
+        await uow.commit()
+    await stack.processor.process(extra.id)
+    failed = await stack.generation.details(user, extra.id)
+    assert (failed.job.status, failed.job.error_code, failed.job.charged) == (JobStatus.FAILED, "INSUFFICIENT_CREDITS", False)
+    assert failed.credits == 0
+
+
+async def test_idempotency_key_same_body_same_job_different_body_422(stack: Stack) -> None:
+    user = await stack.user()
+    first = await stack.generation.submit(command(user, "a fox", key="k-1", style="flat"))
+    again = await stack.generation.submit(command(user, "a fox", key="k-1", style="flat"))
+    assert (again.job.id, again.duplicate, first.duplicate) == (first.job.id, True, False)
+    with pytest.raises(IdempotencyKeyReused):
+        await stack.generation.submit(command(user, "a dog", key="k-1", style="flat"))
+    # The same key belongs to each user separately.
+    other = await stack.user("bob@example.com")
+    theirs = await stack.generation.submit(command(other, "a fox", key="k-1", style="flat"))
+    assert theirs.job.id != first.job.id and not theirs.duplicate
+    assert len(stack.queue.messages) == 2
+
+
+async def test_parallel_submits_with_one_key_make_one_job(stack: Stack) -> None:
+    user = await stack.user()
+    results = await asyncio.gather(*(stack.generation.submit(command(user, "same", key="race")) for _ in range(20)))
+    assert len({r.job.id for r in results}) == 1
+    assert sum(not r.duplicate for r in results) == 1
+    page = await stack.generation.list_jobs(user, status=None, limit=100, cursor=None)
+    assert len(page.items) == 1
+
+
+async def test_cancel_a_queued_job_only(stack: Stack) -> None:
+    user = await stack.user()
+    job = (await stack.generation.submit(command(user))).job
+    cancelled = await stack.generation.cancel(user, job.id)
+    assert (cancelled.status, cancelled.error_code) == (JobStatus.FAILED, "CANCELED")
+    await stack.drain()  # the queued message finds a terminal job and does nothing
+    assert (await stack.generation.details(user, job.id)).credits == 10
+    with pytest.raises(JobNotCancellable):
+        await stack.generation.cancel(user, job.id)
+
+
+async def test_cancelling_a_requeued_charged_job_refunds_it(stack: Stack) -> None:
+    user = await stack.user()
+    stack.generator.script.append(transient())
+    job = (await stack.generation.submit(command(user))).job
+    stack.queue.take()
+    assert await stack.processor.process(job.id) is not None
+    assert (await stack.generation.details(user, job.id)).credits == 9
+    await stack.generation.cancel(user, job.id)
+    assert (await stack.generation.details(user, job.id)).credits == 10
+    rows = [r for r in await ledger_of(stack, user) if r[2] == job.id]
+    assert rows == sorted([(-1, "GENERATION_CHARGE", job.id), (1, "GENERATION_REFUND", job.id)])
+
+
+async def test_two_workers_claiming_the_same_job_run_it_once(stack: Stack) -> None:
+    user = await stack.user()
+    job = (await stack.generation.submit(command(user))).job
+    stack.queue.take()
+    await asyncio.gather(stack.processor.process(job.id), stack.processor.process(job.id))
+    details = await stack.generation.details(user, job.id)
+    assert (details.job.status, details.job.attempts, details.credits) == (JobStatus.SUCCEEDED, 1, 9)
+    assert len(stack.generator.requests) == 1
+
+
+async def test_a_crash_after_the_claim_is_recovered_by_the_reaper_without_a_second_charge(stack: Stack) -> None:
+    user = await stack.user()
+    job = (await stack.generation.submit(command(user))).job
+    stack.queue.take()
+
+    class Crash(BaseException):
+        pass
+
+    def boom(_request: object) -> str:
+        raise Crash()  # the worker process dies mid-call: nothing after this line runs
+
+    stack.generator.script.append(boom)
+    with pytest.raises(Crash):
+        await stack.processor.process(job.id)
+    stuck = (await stack.generation.details(user, job.id)).job
+    assert (stuck.status, stuck.charged) == (JobStatus.RUNNING, True)
+    assert await stack.reaper.sweep() == 0  # the lease has not run out yet
+    stack.clock.advance(seconds=stack.processor.policy.lease_seconds + 1)
+    assert await stack.reaper.sweep() == 1
+    await stack.drain()
+    done = await stack.generation.details(user, job.id)
+    assert (done.job.status, done.job.attempts, done.credits) == (JobStatus.SUCCEEDED, 2, 9)
+
+
+async def test_a_crash_after_storing_the_artifact_leaves_no_orphan_and_one_generation(stack: Stack) -> None:
+    user = await stack.user()
+    job = (await stack.generation.submit(command(user))).job
+    stack.queue.take()
+    original_finish = stack.processor._finish
+
+    async def die(*_args: object) -> None:
+        raise KeyboardInterrupt  # dies between the upload and the final commit
+
+    stack.processor._finish = die  # type: ignore[method-assign]
+    with pytest.raises(KeyboardInterrupt):
+        await stack.processor.process(job.id)
+    stack.processor._finish = original_finish  # type: ignore[method-assign]
+    assert list(await stack.storage.keys()) == [artifact_key(user, job.id)]
+    stack.clock.advance(seconds=stack.processor.policy.lease_seconds + 1)
+    await stack.reaper.sweep()
+    await stack.drain()
+    page = await stack.library.list_for_user(user, limit=10, cursor=None, style=None, model=None, privacy=None)
+    assert len(page.items) == 1
+    assert list(await stack.storage.keys()) == [artifact_key(user, job.id)]
+    assert (await stack.generation.details(user, job.id)).credits == 9
+
+
+async def test_lease_exhaustion_fails_and_refunds(make_stack: object) -> None:
+    stack = make_stack(policy=RetryPolicy(max_attempts=2, lease_seconds=10, stale_queued_seconds=5))  # type: ignore[operator]
+    user = await stack.user()
+    job = (await stack.generation.submit(command(user))).job
+    stack.queue.take()
+
+    def hang(_request: object) -> str:
+        raise SystemExit  # a worker killed twice in a row
+
+    stack.generator.script.extend([hang, hang])
+    for _ in range(2):
+        with pytest.raises(SystemExit):
+            await stack.processor.process(job.id)
+        stack.clock.advance(seconds=11)
+        await stack.reaper.sweep()
+    await stack.drain()
+    failed = await stack.generation.details(user, job.id)
+    assert (failed.job.status, failed.job.error_code, failed.credits) == (JobStatus.FAILED, "TIMED_OUT", 10)
+
+
+async def test_a_lost_enqueue_is_picked_up_by_the_reaper(stack: Stack) -> None:
+    user = await stack.user()
+    stack.queue.fail = True
+    job = (await stack.generation.submit(command(user))).job  # recorded, but the queue was down
+    stack.queue.fail = False
+    assert stack.queue.messages == []
+    stack.clock.advance(seconds=stack.processor.policy.stale_queued_seconds + 1)
+    assert await stack.reaper.sweep() == 1
+    await stack.drain()
+    assert (await stack.generation.details(user, job.id)).job.status is JobStatus.SUCCEEDED
+
+
+async def test_other_users_cannot_see_or_touch_a_job_or_generation(stack: Stack) -> None:
+    ada = await stack.user()
+    bob = await stack.user("bob@example.com")
+    job = (await stack.generation.submit(command(ada))).job
+    await stack.drain()
+    generation_id = (await stack.generation.details(ada, job.id)).job.generation_id
+    assert generation_id
+    with pytest.raises(NotFound):
+        await stack.generation.details(bob, job.id)
+    with pytest.raises(NotFound):
+        await stack.generation.cancel(bob, job.id)
+    with pytest.raises(NotFound):
+        await stack.library.download(bob, generation_id)
+    with pytest.raises(NotFound):
+        await stack.library.source(bob, generation_id)
+    with pytest.raises(NotFound):
+        await stack.library.delete(bob, generation_id)
+    with pytest.raises(NotFound):
+        await stack.library.set_privacy(bob, generation_id, False)
+    assert (await stack.generation.list_jobs(bob, status=None, limit=10, cursor=None)).items == []
+
+
+async def test_jobs_list_newest_first_with_cursor_paging_and_status_filter(stack: Stack) -> None:
+    user = await stack.user()
+    ids = []
+    for i in range(5):
+        ids.append((await stack.generation.submit(command(user, f"prompt {i}"))).job.id)
+        stack.clock.advance(seconds=1)
+        stack.queue.take()
+    first = await stack.generation.list_jobs(user, status=None, limit=2, cursor=None)
+    assert [j.id for j in first.items] == ids[::-1][:2] and first.next_cursor
+    second = await stack.generation.list_jobs(user, status=None, limit=2, cursor=first.next_cursor)
+    third = await stack.generation.list_jobs(user, status=None, limit=2, cursor=second.next_cursor)
+    assert [j.id for j in second.items + third.items] == ids[::-1][2:]
+    assert third.next_cursor is None
+    await stack.generation.cancel(user, ids[0])
+    failed = await stack.generation.list_jobs(user, status="failed", limit=10, cursor=None)
+    assert [j.id for j in failed.items] == [ids[0]]
+
+
+async def test_privacy_public_gallery_and_delete(stack: Stack) -> None:
+    user = await stack.user()
+    job = (await stack.generation.submit(command(user, "public fox", privacy=False))).job
+    await stack.drain()
+    generation_id = (await stack.generation.details(user, job.id)).job.generation_id
+    assert generation_id
+    gallery = await stack.library.public(limit=10, cursor=None, style=None, model=None)
+    assert [g.id for g in gallery.items] == [generation_id]
+    _, svg = await stack.library.source(None, generation_id)  # public: anyone may read it
+    assert svg.startswith("<svg")
+    await stack.library.set_privacy(user, generation_id, True)
+    assert (await stack.library.public(limit=10, cursor=None, style=None, model=None)).items == []
+    with pytest.raises(NotFound):
+        await stack.library.source(None, generation_id)
+    await stack.library.delete(user, generation_id)
+    assert await stack.storage.keys() == []
+    with pytest.raises(NotFound):
+        await stack.library.source(user, generation_id)
+
+
+async def test_balance_invariant_after_mixed_outcomes(stack: Stack) -> None:
+    user = await stack.user()
+    stack.generator.script.extend([permanent(), transient(), permanent("PROVIDER_REFUSED")])
+    for i in range(5):
+        await stack.generation.submit(command(user, f"p{i}"))
+    await stack.drain()
+    page = await stack.generation.list_jobs(user, status=None, limit=100, cursor=None)
+    succeeded = sum(j.status is JobStatus.SUCCEEDED for j in page.items)
+    assert all(j.status.terminal for j in page.items)
+    entries = await ledger_of(stack, user)
+    balance = await stack.library.balance(user)
+    assert balance == sum(delta for delta, _, _ in entries) == 10 - succeeded
+    charges = [job for _, reason, job in entries if reason == "GENERATION_CHARGE"]
+    refunds = [job for _, reason, job in entries if reason == "GENERATION_REFUND"]
+    assert len(charges) == len(set(charges)) and len(refunds) == len(set(refunds))
+    assert set(refunds) <= set(charges)
+
+
+async def test_stale_running_jobs_are_not_stolen_while_the_lease_is_fresh(stack: Stack) -> None:
+    user = await stack.user()
+    job = (await stack.generation.submit(command(user))).job
+    async with stack.uow() as uow:
+        current = await uow.jobs.get(job.id)
+        assert current is not None
+        current.claim(stack.clock.now(), stack.clock.now() + timedelta(seconds=60))
+        await uow.jobs.save(current, expected_status=JobStatus.QUEUED, expected_attempts=0)
+        await uow.commit()
+    assert await stack.processor.process(job.id) is None  # held by "another worker"
+    assert len(stack.generator.requests) == 0

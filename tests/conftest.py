@@ -1,0 +1,200 @@
+"""Shared fixtures. The `uow` fixture runs each behavioural test on every storage adapter set:
+the in-memory fake, SQLite (local mode) and Postgres (production)."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from chatsvg.adapters.clock import FrozenClock
+from chatsvg.adapters.memory import MemoryObjectStorage, MemoryStore, MemoryUnitOfWork, RecordingRealtime
+from chatsvg.adapters.passwords import Argon2PasswordHasher
+from chatsvg.adapters.rate_limits import LimitsRateLimiter, RatePolicy
+from chatsvg.adapters.sql.migrate import upgrade
+from chatsvg.adapters.sql.tables import metadata
+from chatsvg.adapters.sql.uow import SqlDatabase
+from chatsvg.adapters.tokens import JwtAccessTokens
+from chatsvg.application.auth import AuthService
+from chatsvg.application.generation import GenerationService
+from chatsvg.application.library import GenerationLibrary
+from chatsvg.application.ports import UnitOfWorkFactory
+from chatsvg.application.processing import JobProcessor, JobReaper, RetryPolicy
+from chatsvg.domain.jobs import Catalogue, ModelSpec
+from tests.support.fakes import RecordingQueue, ScriptedGenerator
+
+PG_ADMIN_URL = os.environ.get("CHATSVG_TEST_PG_ADMIN", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+REDIS_TEST_URL = os.environ.get("CHATSVG_TEST_REDIS", "redis://127.0.0.1:6379/15")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if os.environ.get("CHATSVG_SKIP_REAL") == "1":
+        skip = pytest.mark.skip(reason="CHATSVG_SKIP_REAL=1")
+        for item in items:
+            if "real" in item.keywords:
+                item.add_marker(skip)
+
+
+def run_in_fresh_loop(factory: Callable[[], Any]) -> Any:
+    """Run a coroutine to completion on its own loop in a thread (safe even while a test loop runs)."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(factory())).result()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Any:
+    """A fresh database for this test session, migrated to head, dropped at the end."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    name = f"chatsvg_test_{uuid.uuid4().hex[:10]}"
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    url = f"{base}/{name}"
+
+    async def create() -> None:
+        admin = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        async with admin.connect() as conn:
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        await admin.dispose()
+        db = SqlDatabase(url)
+        await upgrade(db.engine)
+        await db.dispose()
+
+    async def drop() -> None:
+        admin = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+    run_in_fresh_loop(create)
+    yield url
+    run_in_fresh_loop(drop)
+
+
+async def truncate_all(db: SqlDatabase) -> None:
+    from sqlalchemy import text
+
+    async with db.engine.begin() as conn:
+        names = ", ".join(t.name for t in reversed(metadata.sorted_tables))
+        await conn.execute(text(f"TRUNCATE {names} CASCADE"))
+
+
+@pytest.fixture(
+    params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.real)],
+)
+async def uow(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIterator[UnitOfWorkFactory]:
+    kind = request.param
+    if kind == "memory":
+        store = MemoryStore()
+        yield lambda: MemoryUnitOfWork(store)
+        return
+    if kind == "sqlite":
+        db = SqlDatabase(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}")
+        await upgrade(db.engine)
+    else:
+        db = SqlDatabase(request.getfixturevalue("postgres_url"))
+        await truncate_all(db)
+    try:
+        yield db.uow
+    finally:
+        await db.dispose()
+
+
+CATALOGUE = Catalogue(
+    models=(ModelSpec("offline", "offline", 1), ModelSpec("gpt-4o", "gpt-4o", 2)), default_model="offline"
+)
+
+POLICIES = {
+    "login": RatePolicy(5, 900, fail_open=False),
+    "generate": RatePolicy(1000, 60),
+}
+
+
+@dataclass
+class Stack:
+    """Everything a use case needs, with fakes where the outside world would be."""
+
+    uow: UnitOfWorkFactory
+    clock: FrozenClock
+    storage: MemoryObjectStorage
+    realtime: RecordingRealtime
+    queue: RecordingQueue
+    generator: ScriptedGenerator
+    auth: AuthService
+    generation: GenerationService
+    library: GenerationLibrary
+    processor: JobProcessor
+    reaper: JobReaper
+
+    async def user(self, email: str = "ada@example.com", password: str = "correct horse") -> str:
+        from chatsvg.application.auth import ClientInfo
+
+        signed = await self.auth.register(
+            email=email, password=password, name="Ada", agreed_to_terms=True, client=ClientInfo("pytest", "127.0.0.1")
+        )
+        return signed.account.user.id
+
+    async def drain(self, limit: int = 50) -> None:
+        """Run queued messages through the processor until none are left (delays are skipped)."""
+        for _ in range(limit):
+            ids = self.queue.take()
+            if not ids:
+                return
+            for job_id in ids:
+                delay = await self.processor.process(job_id)
+                if delay is not None:
+                    await self.queue.enqueue(job_id, delay_seconds=delay)
+        raise AssertionError("queue did not drain")
+
+
+def build_stack(uow: UnitOfWorkFactory, *, start_credits: int = 10, policy: RetryPolicy | None = None) -> Stack:
+    from chatsvg.adapters.svg_sanitizer import SvgSanitizer
+
+    clock = FrozenClock()
+    storage = MemoryObjectStorage()
+    realtime = RecordingRealtime()
+    queue = RecordingQueue()
+    generator = ScriptedGenerator()
+    limiter = LimitsRateLimiter.in_memory(POLICIES)
+    hasher = Argon2PasswordHasher(time_cost=1, memory_cost=1024)
+    auth = AuthService(
+        uow=uow,
+        hasher=hasher,
+        tokens=JwtAccessTokens("x" * 32, clock),
+        clock=clock,
+        limiter=limiter,
+        realtime=realtime,
+        start_credits=start_credits,
+    )
+    generation = GenerationService(
+        uow=uow, queue=queue, storage=storage, realtime=realtime, clock=clock, catalogue=CATALOGUE, limiter=limiter
+    )
+    processor = JobProcessor(
+        uow=uow,
+        generator=generator,
+        sanitizer=SvgSanitizer(),
+        storage=storage,
+        realtime=realtime,
+        clock=clock,
+        catalogue=CATALOGUE,
+        policy=policy or RetryPolicy(max_attempts=3, backoff_base=0.01, backoff_cap=0.05),
+    )
+    reaper = JobReaper(uow=uow, queue=queue, realtime=realtime, clock=clock, processor=processor)
+    library = GenerationLibrary(uow=uow, storage=storage, clock=clock)
+    return Stack(uow, clock, storage, realtime, queue, generator, auth, generation, library, processor, reaper)
+
+
+@pytest.fixture
+def stack(uow: UnitOfWorkFactory) -> Stack:
+    return build_stack(uow)
+
+
+@pytest.fixture
+def make_stack(uow: UnitOfWorkFactory) -> Callable[..., Stack]:
+    return lambda **kw: build_stack(uow, **kw)

@@ -1,0 +1,151 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from chatsvg.domain.errors import IllegalTransition, JobNotCancellable, ValidationFailed
+from chatsvg.domain.jobs import (
+    Catalogue,
+    GenerationJob,
+    JobErrorCode,
+    JobStatus,
+    ModelSpec,
+    check_idempotency_key,
+    normalise_prompt,
+    request_fingerprint,
+)
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+MODEL = ModelSpec("offline", "offline", 1)
+
+
+def job() -> GenerationJob:
+    return GenerationJob.submit(
+        job_id="j1", user_id="u1", prompt="a fox", style="minimal", model=MODEL, privacy=True, now=NOW
+    )
+
+
+def test_a_new_job_is_queued_and_uncharged() -> None:
+    j = job()
+    assert (j.status, j.attempts, j.charged, j.progress) == (JobStatus.QUEUED, 0, False, 0)
+
+
+def test_happy_path_claim_charge_succeed() -> None:
+    j = job()
+    j.claim(NOW, NOW + timedelta(seconds=60))
+    j.mark_charged()
+    assert j.status is JobStatus.RUNNING and j.attempts == 1
+    j.advance(70, NOW)
+    j.succeed("g1", NOW)
+    assert (j.status, j.progress, j.generation_id, j.finished_at) == (JobStatus.SUCCEEDED, 100, "g1", NOW)
+
+
+def test_a_job_is_charged_at_most_once() -> None:
+    j = job()
+    j.claim(NOW, NOW + timedelta(seconds=60))
+    j.mark_charged()
+    with pytest.raises(IllegalTransition):
+        j.mark_charged()
+
+
+def test_refund_is_owed_once_and_only_after_a_charge() -> None:
+    unpaid = job()
+    unpaid.claim(NOW, NOW + timedelta(seconds=60))
+    assert unpaid.fail(JobErrorCode.PROVIDER_REFUSED, NOW) is False
+    with pytest.raises(IllegalTransition):
+        unpaid.mark_refunded()
+
+    paid = job()
+    paid.claim(NOW, NOW + timedelta(seconds=60))
+    paid.mark_charged()
+    assert paid.fail(JobErrorCode.PROVIDER_REFUSED, NOW) is True
+    paid.mark_refunded()
+    with pytest.raises(IllegalTransition):
+        paid.mark_refunded()
+
+
+def test_terminal_states_refuse_every_transition() -> None:
+    j = job()
+    j.claim(NOW, NOW + timedelta(seconds=60))
+    j.succeed("g1", NOW)
+    for action in (
+        lambda: j.claim(NOW, NOW),
+        lambda: j.succeed("g2", NOW),
+        lambda: j.fail("X", NOW),
+        lambda: j.requeue("X", NOW),
+        lambda: j.advance(50, NOW),
+    ):
+        with pytest.raises(IllegalTransition):
+            action()
+
+
+def test_a_running_job_is_reclaimable_only_after_its_lease() -> None:
+    j = job()
+    j.claim(NOW, NOW + timedelta(seconds=60))
+    with pytest.raises(IllegalTransition):
+        j.claim(NOW + timedelta(seconds=30), NOW + timedelta(seconds=90))
+    j.claim(NOW + timedelta(seconds=61), NOW + timedelta(seconds=120))
+    assert j.attempts == 2
+
+
+def test_only_a_queued_job_can_be_cancelled() -> None:
+    j = job()
+    assert j.cancel(NOW) is False
+    assert (j.status, j.error_code) == (JobStatus.FAILED, "CANCELED")
+    running = job()
+    running.claim(NOW, NOW + timedelta(seconds=60))
+    with pytest.raises(JobNotCancellable):
+        running.cancel(NOW)
+
+
+def test_requeue_keeps_the_charge_and_the_error() -> None:
+    j = job()
+    j.claim(NOW, NOW + timedelta(seconds=60))
+    j.mark_charged()
+    j.requeue(JobErrorCode.PROVIDER_RATE_LIMITED, NOW)
+    assert (j.status, j.charged, j.error_code, j.progress) == (JobStatus.QUEUED, True, "PROVIDER_RATE_LIMITED", 0)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("  a fox  ", "a fox"),
+        ("a\u0000b\u200bc", "abc"),
+        ("line one\nline two\ttab", "line one line two tab"),
+        ("cafe\u0301", "café"),
+    ],
+)
+def test_prompts_are_trimmed_and_cleaned(raw: str, expected: str) -> None:
+    assert normalise_prompt(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["", "   ", "\u0000\u0001", "x" * 1001])
+def test_bad_prompts_are_refused(raw: str) -> None:
+    with pytest.raises(ValidationFailed):
+        normalise_prompt(raw)
+
+
+def test_a_prompt_of_exactly_1000_characters_is_accepted() -> None:
+    assert len(normalise_prompt("y" * 1000)) == 1000
+
+
+def test_fingerprints_ignore_member_order_and_whitespace() -> None:
+    assert request_fingerprint({"a": 1, "b": [1, 2]}) == request_fingerprint({"b": [1, 2], "a": 1})
+    assert request_fingerprint({"a": 1}) != request_fingerprint({"a": 2})
+
+
+def test_idempotency_keys_are_bounded() -> None:
+    assert check_idempotency_key("  k1 ") == "k1"
+    assert check_idempotency_key("") is None
+    with pytest.raises(ValidationFailed):
+        check_idempotency_key("k" * 129)
+
+
+def test_catalogue_resolves_defaults_aliases_and_refuses_unknown_names() -> None:
+    catalogue = Catalogue(models=(MODEL,), default_model="offline", aliases={"gpt-4o": "offline"})
+    assert catalogue.model(None).name == "offline"
+    assert catalogue.model("gpt-4o").name == "offline"
+    assert catalogue.style(None) == "minimal"
+    with pytest.raises(ValidationFailed):
+        catalogue.model("davinci")
+    with pytest.raises(ValidationFailed):
+        catalogue.style("baroque")
