@@ -14,7 +14,12 @@ from typing import Any
 import pytest
 
 from chatsvg.adapters.clock import FrozenClock
-from chatsvg.adapters.memory import MemoryObjectStorage, MemoryStore, MemoryUnitOfWork, RecordingRealtime
+from chatsvg.adapters.memory import (
+    MemoryObjectStorage,
+    MemoryStore,
+    MemoryUnitOfWork,
+    RecordingRealtime,
+)
 from chatsvg.adapters.passwords import Argon2PasswordHasher
 from chatsvg.adapters.rate_limits import LimitsRateLimiter, RatePolicy
 from chatsvg.adapters.sql.migrate import upgrade
@@ -29,7 +34,9 @@ from chatsvg.application.processing import JobProcessor, JobReaper, RetryPolicy
 from chatsvg.domain.jobs import Catalogue, ModelSpec
 from tests.support.fakes import RecordingQueue, ScriptedGenerator
 
-PG_ADMIN_URL = os.environ.get("CHATSVG_TEST_PG_ADMIN", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "CHATSVG_TEST_PG_ADMIN", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+)
 REDIS_TEST_URL = os.environ.get("CHATSVG_TEST_REDIS", "redis://127.0.0.1:6379/15")
 
 
@@ -107,7 +114,8 @@ async def uow(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIterator[Un
 
 
 CATALOGUE = Catalogue(
-    models=(ModelSpec("offline", "offline", 1), ModelSpec("gpt-4o", "gpt-4o", 2)), default_model="offline"
+    models=(ModelSpec("offline", "offline", 1), ModelSpec("gpt-4o", "gpt-4o", 2)),
+    default_model="offline",
 )
 
 POLICIES = {
@@ -136,7 +144,11 @@ class Stack:
         from chatsvg.application.auth import ClientInfo
 
         signed = await self.auth.register(
-            email=email, password=password, name="Ada", agreed_to_terms=True, client=ClientInfo("pytest", "127.0.0.1")
+            email=email,
+            password=password,
+            name="Ada",
+            agreed_to_terms=True,
+            client=ClientInfo("pytest", "127.0.0.1"),
         )
         return signed.account.user.id
 
@@ -153,7 +165,9 @@ class Stack:
         raise AssertionError("queue did not drain")
 
 
-def build_stack(uow: UnitOfWorkFactory, *, start_credits: int = 10, policy: RetryPolicy | None = None) -> Stack:
+def build_stack(
+    uow: UnitOfWorkFactory, *, start_credits: int = 10, policy: RetryPolicy | None = None
+) -> Stack:
     from chatsvg.adapters.svg_sanitizer import SvgSanitizer
 
     clock = FrozenClock()
@@ -173,7 +187,13 @@ def build_stack(uow: UnitOfWorkFactory, *, start_credits: int = 10, policy: Retr
         start_credits=start_credits,
     )
     generation = GenerationService(
-        uow=uow, queue=queue, storage=storage, realtime=realtime, clock=clock, catalogue=CATALOGUE, limiter=limiter
+        uow=uow,
+        queue=queue,
+        storage=storage,
+        realtime=realtime,
+        clock=clock,
+        catalogue=CATALOGUE,
+        limiter=limiter,
     )
     processor = JobProcessor(
         uow=uow,
@@ -187,7 +207,19 @@ def build_stack(uow: UnitOfWorkFactory, *, start_credits: int = 10, policy: Retr
     )
     reaper = JobReaper(uow=uow, queue=queue, realtime=realtime, clock=clock, processor=processor)
     library = GenerationLibrary(uow=uow, storage=storage, clock=clock)
-    return Stack(uow, clock, storage, realtime, queue, generator, auth, generation, library, processor, reaper)
+    return Stack(
+        uow,
+        clock,
+        storage,
+        realtime,
+        queue,
+        generator,
+        auth,
+        generation,
+        library,
+        processor,
+        reaper,
+    )
 
 
 @pytest.fixture

@@ -9,14 +9,21 @@ import pytest
 
 from chatsvg.application.generation import SubmitCommand
 from chatsvg.application.processing import RetryPolicy
-from chatsvg.domain.errors import IdempotencyKeyReused, InsufficientCredits, JobNotCancellable, NotFound
+from chatsvg.domain.errors import (
+    IdempotencyKeyReused,
+    InsufficientCredits,
+    JobNotCancellable,
+    NotFound,
+)
 from chatsvg.domain.generations import artifact_key
 from chatsvg.domain.jobs import JobStatus
 from tests.conftest import Stack
 from tests.support.fakes import permanent, transient
 
 
-def command(user_id: str, prompt: str = "a red fox", key: str | None = None, **extra: object) -> SubmitCommand:
+def command(
+    user_id: str, prompt: str = "a red fox", key: str | None = None, **extra: object
+) -> SubmitCommand:
     body = {"prompt": prompt, **extra}
     return SubmitCommand(
         user_id=user_id,
@@ -35,20 +42,34 @@ async def ledger_of(stack: Stack, user_id: str) -> list[tuple[int, str, str | No
 
 
 def updates(stack: Stack, job_id: str) -> list[str]:
-    return [p["status"] for (event, _, p) in stack.realtime.events if event == "generation-job:update" and p["jobId"] == job_id]
+    return [
+        p["status"]
+        for (event, _, p) in stack.realtime.events
+        if event == "generation-job:update" and p["jobId"] == job_id
+    ]
 
 
-async def test_submit_records_a_queued_job_enqueues_it_and_charges_nothing_yet(stack: Stack) -> None:
+async def test_submit_records_a_queued_job_enqueues_it_and_charges_nothing_yet(
+    stack: Stack,
+) -> None:
     user = await stack.user()
     submitted = await stack.generation.submit(command(user, "  a red\u0000 fox  "))
     job = submitted.job
-    assert (job.status, job.prompt, job.style, job.model, job.privacy) == (JobStatus.QUEUED, "a red fox", "minimal", "offline", True)
+    assert (job.status, job.prompt, job.style, job.model, job.privacy) == (
+        JobStatus.QUEUED,
+        "a red fox",
+        "minimal",
+        "offline",
+        True,
+    )
     assert stack.queue.messages == [(job.id, 0.0)]
     assert updates(stack, job.id) == ["QUEUED"]
     assert await stack.library.balance(user) == 10
 
 
-async def test_a_job_runs_to_success_charging_once_and_storing_a_sanitized_svg(stack: Stack) -> None:
+async def test_a_job_runs_to_success_charging_once_and_storing_a_sanitized_svg(
+    stack: Stack,
+) -> None:
     user = await stack.user()
     job = (await stack.generation.submit(command(user))).job
     await stack.drain()
@@ -59,7 +80,9 @@ async def test_a_job_runs_to_success_charging_once_and_storing_a_sanitized_svg(s
     assert details.svg.startswith("<svg") and "<script" not in details.svg
     assert details.credits == 9
     assert await stack.storage.exists(artifact_key(user, job.id))
-    assert await ledger_of(stack, user) == sorted([(10, "SIGNUP_GRANT", None), (-1, "GENERATION_CHARGE", job.id)])
+    assert await ledger_of(stack, user) == sorted(
+        [(10, "SIGNUP_GRANT", None), (-1, "GENERATION_CHARGE", job.id)]
+    )
     statuses = updates(stack, job.id)
     assert statuses[0] == "QUEUED" and statuses[1] == "RUNNING" and statuses[-1] == "SUCCEEDED"
     notes = [p["type"] for (event, _, p) in stack.realtime.events if event == "notification:new"]
@@ -73,12 +96,18 @@ async def test_transient_faults_retry_with_backoff_then_succeed_charging_once(st
     stack.queue.take()
     assert await stack.processor.process(job.id) is not None  # a delay: retry later
     mid = (await stack.generation.details(user, job.id)).job
-    assert (mid.status, mid.error_code, mid.charged) == (JobStatus.QUEUED, "PROVIDER_RATE_LIMITED", True)
+    assert (mid.status, mid.error_code, mid.charged) == (
+        JobStatus.QUEUED,
+        "PROVIDER_RATE_LIMITED",
+        True,
+    )
     assert await stack.processor.process(job.id) is not None
     assert await stack.processor.process(job.id) is None
     done = await stack.generation.details(user, job.id)
     assert (done.job.status, done.job.attempts, done.credits) == (JobStatus.SUCCEEDED, 3, 9)
-    assert [r for r in await ledger_of(stack, user) if r[2] == job.id] == [(-1, "GENERATION_CHARGE", job.id)]
+    assert [r for r in await ledger_of(stack, user) if r[2] == job.id] == [
+        (-1, "GENERATION_CHARGE", job.id)
+    ]
 
 
 async def test_a_permanent_fault_fails_at_once_and_refunds_exactly_once(stack: Stack) -> None:
@@ -87,7 +116,11 @@ async def test_a_permanent_fault_fails_at_once_and_refunds_exactly_once(stack: S
     job = (await stack.generation.submit(command(user))).job
     await stack.drain()
     failed = await stack.generation.details(user, job.id)
-    assert (failed.job.status, failed.job.error_code, failed.credits) == (JobStatus.FAILED, "PROVIDER_REFUSED", 10)
+    assert (failed.job.status, failed.job.error_code, failed.credits) == (
+        JobStatus.FAILED,
+        "PROVIDER_REFUSED",
+        10,
+    )
     assert failed.job.error_message
     rows = [r for r in await ledger_of(stack, user) if r[2] == job.id]
     assert rows == sorted([(-1, "GENERATION_CHARGE", job.id), (1, "GENERATION_REFUND", job.id)])
@@ -102,17 +135,27 @@ async def test_retries_run_out_then_the_job_fails_and_is_refunded(stack: Stack) 
     job = (await stack.generation.submit(command(user))).job
     await stack.drain()
     failed = await stack.generation.details(user, job.id)
-    assert (failed.job.status, failed.job.error_code, failed.job.attempts) == (JobStatus.FAILED, "PROVIDER_UNAVAILABLE", 3)
+    assert (failed.job.status, failed.job.error_code, failed.job.attempts) == (
+        JobStatus.FAILED,
+        "PROVIDER_UNAVAILABLE",
+        3,
+    )
     assert failed.credits == 10
 
 
 async def test_an_unusable_svg_is_retried_then_fails_as_invalid_svg(stack: Stack) -> None:
     user = await stack.user()
-    stack.generator.script.extend(["<html>no svg here</html>", "<svg><script>alert(1)</script>", "not xml at all <"])
+    stack.generator.script.extend(
+        ["<html>no svg here</html>", "<svg><script>alert(1)</script>", "not xml at all <"]
+    )
     job = (await stack.generation.submit(command(user))).job
     await stack.drain()
     failed = await stack.generation.details(user, job.id)
-    assert (failed.job.status, failed.job.error_code, failed.credits) == (JobStatus.FAILED, "INVALID_SVG", 10)
+    assert (failed.job.status, failed.job.error_code, failed.credits) == (
+        JobStatus.FAILED,
+        "INVALID_SVG",
+        10,
+    )
 
 
 async def test_a_hostile_svg_is_stored_only_after_sanitizing(stack: Stack) -> None:
@@ -135,14 +178,18 @@ async def test_worker_charges_only_what_the_balance_covers(make_stack: object) -
     user = await stack.user()
     first = (await stack.generation.submit(command(user, "one"))).job
     with pytest.raises(InsufficientCredits):
-        await stack.generation.submit(command(user, "two"))  # the queued job already reserves the only credit
+        await stack.generation.submit(
+            command(user, "two")
+        )  # the queued job already reserves the only credit
     await stack.drain()
     assert (await stack.generation.details(user, first.id)).credits == 0
     with pytest.raises(InsufficientCredits):
         await stack.generation.submit(command(user, "three"))
 
 
-async def test_insufficient_credits_at_claim_time_fails_without_a_charge(make_stack: object) -> None:
+async def test_insufficient_credits_at_claim_time_fails_without_a_charge(
+    make_stack: object,
+) -> None:
     stack = make_stack(start_credits=1)  # type: ignore[operator]
     user = await stack.user()
     first = (await stack.generation.submit(command(user, "one"))).job
@@ -153,15 +200,24 @@ async def test_insufficient_credits_at_claim_time_fails_without_a_charge(make_st
     from chatsvg.domain.jobs import GenerationJob
 
     extra = GenerationJob.submit(
-        job_id=new_id(), user_id=user, prompt="x", style="minimal", model=stack.generation.catalogue.model(None),
-        privacy=True, now=stack.clock.now(),
+        job_id=new_id(),
+        user_id=user,
+        prompt="x",
+        style="minimal",
+        model=stack.generation.catalogue.model(None),
+        privacy=True,
+        now=stack.clock.now(),
     )
     async with stack.uow() as uow:
         await uow.jobs.add(extra)
         await uow.commit()
     await stack.processor.process(extra.id)
     failed = await stack.generation.details(user, extra.id)
-    assert (failed.job.status, failed.job.error_code, failed.job.charged) == (JobStatus.FAILED, "INSUFFICIENT_CREDITS", False)
+    assert (failed.job.status, failed.job.error_code, failed.job.charged) == (
+        JobStatus.FAILED,
+        "INSUFFICIENT_CREDITS",
+        False,
+    )
     assert failed.credits == 0
 
 
@@ -181,7 +237,9 @@ async def test_idempotency_key_same_body_same_job_different_body_422(stack: Stac
 
 async def test_parallel_submits_with_one_key_make_one_job(stack: Stack) -> None:
     user = await stack.user()
-    results = await asyncio.gather(*(stack.generation.submit(command(user, "same", key="race")) for _ in range(20)))
+    results = await asyncio.gather(
+        *(stack.generation.submit(command(user, "same", key="race")) for _ in range(20))
+    )
     assert len({r.job.id for r in results}) == 1
     assert sum(not r.duplicate for r in results) == 1
     page = await stack.generation.list_jobs(user, status=None, limit=100, cursor=None)
@@ -218,11 +276,17 @@ async def test_two_workers_claiming_the_same_job_run_it_once(stack: Stack) -> No
     stack.queue.take()
     await asyncio.gather(stack.processor.process(job.id), stack.processor.process(job.id))
     details = await stack.generation.details(user, job.id)
-    assert (details.job.status, details.job.attempts, details.credits) == (JobStatus.SUCCEEDED, 1, 9)
+    assert (details.job.status, details.job.attempts, details.credits) == (
+        JobStatus.SUCCEEDED,
+        1,
+        9,
+    )
     assert len(stack.generator.requests) == 1
 
 
-async def test_a_crash_after_the_claim_is_recovered_by_the_reaper_without_a_second_charge(stack: Stack) -> None:
+async def test_a_crash_after_the_claim_is_recovered_by_the_reaper_without_a_second_charge(
+    stack: Stack,
+) -> None:
     user = await stack.user()
     job = (await stack.generation.submit(command(user))).job
     stack.queue.take()
@@ -246,7 +310,9 @@ async def test_a_crash_after_the_claim_is_recovered_by_the_reaper_without_a_seco
     assert (done.job.status, done.job.attempts, done.credits) == (JobStatus.SUCCEEDED, 2, 9)
 
 
-async def test_a_crash_after_storing_the_artifact_leaves_no_orphan_and_one_generation(stack: Stack) -> None:
+async def test_a_crash_after_storing_the_artifact_leaves_no_orphan_and_one_generation(
+    stack: Stack,
+) -> None:
     user = await stack.user()
     job = (await stack.generation.submit(command(user))).job
     stack.queue.take()
@@ -263,7 +329,9 @@ async def test_a_crash_after_storing_the_artifact_leaves_no_orphan_and_one_gener
     stack.clock.advance(seconds=stack.processor.policy.lease_seconds + 1)
     await stack.reaper.sweep()
     await stack.drain()
-    page = await stack.library.list_for_user(user, limit=10, cursor=None, style=None, model=None, privacy=None)
+    page = await stack.library.list_for_user(
+        user, limit=10, cursor=None, style=None, model=None, privacy=None
+    )
     assert len(page.items) == 1
     assert list(await stack.storage.keys()) == [artifact_key(user, job.id)]
     assert (await stack.generation.details(user, job.id)).credits == 9
@@ -286,7 +354,11 @@ async def test_lease_exhaustion_fails_and_refunds(make_stack: object) -> None:
         await stack.reaper.sweep()
     await stack.drain()
     failed = await stack.generation.details(user, job.id)
-    assert (failed.job.status, failed.job.error_code, failed.credits) == (JobStatus.FAILED, "TIMED_OUT", 10)
+    assert (failed.job.status, failed.job.error_code, failed.credits) == (
+        JobStatus.FAILED,
+        "TIMED_OUT",
+        10,
+    )
 
 
 async def test_a_lost_enqueue_is_picked_up_by_the_reaper(stack: Stack) -> None:

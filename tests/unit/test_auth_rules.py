@@ -19,7 +19,12 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 def family(remember: bool = False) -> RefreshTokenFamily:
     return RefreshTokenFamily.start(
-        family_id="f", user_id="u", now=NOW, remember_me=remember, user_agent="ua", ip_address="1.2.3.4"
+        family_id="f",
+        user_id="u",
+        now=NOW,
+        remember_me=remember,
+        user_agent="ua",
+        ip_address="1.2.3.4",
     )
 
 
@@ -31,10 +36,15 @@ def test_family_lifetimes() -> None:
 def test_fresh_token_rotates_and_spent_token_revokes_the_family() -> None:
     f = family()
     assert judge_refresh(RefreshToken("h", "f", NOW), f, NOW) == RefreshDecision.ROTATE
-    assert judge_refresh(RefreshToken("h", "f", NOW, spent_at=NOW), f, NOW) == RefreshDecision.REVOKE_FAMILY
+    assert (
+        judge_refresh(RefreshToken("h", "f", NOW, spent_at=NOW), f, NOW)
+        == RefreshDecision.REVOKE_FAMILY
+    )
 
 
-@pytest.mark.parametrize("when", [NOW + SESSION_LIFETIME, NOW + SESSION_LIFETIME + timedelta(seconds=1)])
+@pytest.mark.parametrize(
+    "when", [NOW + SESSION_LIFETIME, NOW + SESSION_LIFETIME + timedelta(seconds=1)]
+)
 def test_expired_or_revoked_families_are_unauthenticated(when: datetime) -> None:
     with pytest.raises(Unauthenticated):
         judge_refresh(RefreshToken("h", "f", NOW), family(), when)

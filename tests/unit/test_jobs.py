@@ -20,7 +20,13 @@ MODEL = ModelSpec("offline", "offline", 1)
 
 def job() -> GenerationJob:
     return GenerationJob.submit(
-        job_id="j1", user_id="u1", prompt="a fox", style="minimal", model=MODEL, privacy=True, now=NOW
+        job_id="j1",
+        user_id="u1",
+        prompt="a fox",
+        style="minimal",
+        model=MODEL,
+        privacy=True,
+        now=NOW,
     )
 
 
@@ -36,7 +42,12 @@ def test_happy_path_claim_charge_succeed() -> None:
     assert j.status is JobStatus.RUNNING and j.attempts == 1
     j.advance(70, NOW)
     j.succeed("g1", NOW)
-    assert (j.status, j.progress, j.generation_id, j.finished_at) == (JobStatus.SUCCEEDED, 100, "g1", NOW)
+    assert (j.status, j.progress, j.generation_id, j.finished_at) == (
+        JobStatus.SUCCEEDED,
+        100,
+        "g1",
+        NOW,
+    )
 
 
 def test_a_job_is_charged_at_most_once() -> None:
@@ -102,7 +113,12 @@ def test_requeue_keeps_the_charge_and_the_error() -> None:
     j.claim(NOW, NOW + timedelta(seconds=60))
     j.mark_charged()
     j.requeue(JobErrorCode.PROVIDER_RATE_LIMITED, NOW)
-    assert (j.status, j.charged, j.error_code, j.progress) == (JobStatus.QUEUED, True, "PROVIDER_RATE_LIMITED", 0)
+    assert (j.status, j.charged, j.error_code, j.progress) == (
+        JobStatus.QUEUED,
+        True,
+        "PROVIDER_RATE_LIMITED",
+        0,
+    )
 
 
 @pytest.mark.parametrize(

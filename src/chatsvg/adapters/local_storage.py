@@ -1,31 +1,16 @@
-"""Object storage on the local disk, with HMAC-signed, expiring download URLs served by the app."""
+"""Object storage on the local disk (local mode). Download URLs come from ApiServedStorage."""
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import os
-import time
 from pathlib import Path
-from urllib.parse import quote, urlencode
-
-from chatsvg.application.ports import Clock
-
-FILES_PATH = "/api/files"
-
-
-class SignatureInvalid(Exception):
-    """The URL was tampered with or has expired."""
 
 
 class LocalDiskStorage:
-    def __init__(self, root: Path, *, secret: str, public_base_url: str, clock: Clock) -> None:
+    def __init__(self, root: Path) -> None:
         self._root = root.resolve()
         self._root.mkdir(parents=True, exist_ok=True)
-        self._secret = hashlib.sha256(b"chatsvg-files:" + secret.encode()).digest()
-        self.public_base_url = public_base_url.rstrip("/")
-        self._clock = clock
 
     def _path(self, key: str) -> Path:
         path = (self._root / key).resolve()
@@ -64,27 +49,7 @@ class LocalDiskStorage:
         if not self._root.is_dir():
             raise RuntimeError("storage root missing")
 
-    def _sign(self, key: str, expires: int, attachment: bool, filename: str) -> str:
-        message = f"{key}\n{expires}\n{int(attachment)}\n{filename}".encode()
-        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
-
-    async def signed_url(self, key: str, *, expires_in: int, filename: str, attachment: bool = True) -> str:
-        expires = int(self._clock.now().timestamp()) + expires_in
-        query = urlencode(
-            {"exp": expires, "dl": int(attachment), "fn": filename, "sig": self._sign(key, expires, attachment, filename)}
-        )
-        return f"{self.public_base_url}{FILES_PATH}/{quote(key)}?{query}"
-
-    def verify(self, key: str, *, expires: str, attachment: str, filename: str, signature: str) -> bool:
-        """True when the URL is as signed and not expired. Raises SignatureInvalid otherwise."""
-        try:
-            exp = int(expires)
-            dl = attachment == "1"
-        except ValueError:
-            raise SignatureInvalid("malformed") from None
-        expected = self._sign(key, exp, dl, filename)
-        if not hmac.compare_digest(expected, signature or ""):
-            raise SignatureInvalid("bad signature")
-        if exp < time.time() and exp < self._clock.now().timestamp():
-            raise SignatureInvalid("expired")
-        return dl
+    async def signed_url(
+        self, key: str, *, expires_in: int, filename: str, attachment: bool = True
+    ) -> str:
+        raise NotImplementedError("local files are served through ApiServedStorage")

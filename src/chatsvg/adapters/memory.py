@@ -23,7 +23,16 @@ from chatsvg.domain.jobs import GenerationJob, JobStatus
 from chatsvg.domain.notifications import Notification
 from chatsvg.domain.users import User
 
-_TABLES = ("users", "families", "tokens", "reset_tokens", "jobs", "generations", "ledger", "notifications")
+_TABLES = (
+    "users",
+    "families",
+    "tokens",
+    "reset_tokens",
+    "jobs",
+    "generations",
+    "ledger",
+    "notifications",
+)
 
 
 def _newest_first(rows: list[Any], before: Position | None, limit: int) -> list[Any]:
@@ -60,11 +69,12 @@ class MemoryUsers(_Repo):
         self._t("users")[user.id] = copy.copy(user)
 
     async def get(self, user_id: str) -> User | None:
-        user = self._t("users").get(user_id)
+        user: User | None = self._t("users").get(user_id)
         return copy.copy(user) if user else None
 
     async def by_email(self, email: str) -> User | None:
-        for user in self._t("users").values():
+        users: list[User] = list(self._t("users").values())
+        for user in users:
             if user.email == email:
                 return copy.copy(user)
         return None
@@ -100,9 +110,15 @@ class MemorySessions(_Repo):
         self._t("families")[family.id] = copy.copy(family)
 
     async def live_families(self, user_id: str, now: datetime) -> list[RefreshTokenFamily]:
-        return [copy.copy(f) for f in self._t("families").values() if f.user_id == user_id and f.is_live(now)]
+        return [
+            copy.copy(f)
+            for f in self._t("families").values()
+            if f.user_id == user_id and f.is_live(now)
+        ]
 
-    async def revoke_all(self, user_id: str, now: datetime, *, keep: str | None = None) -> list[str]:
+    async def revoke_all(
+        self, user_id: str, now: datetime, *, keep: str | None = None
+    ) -> list[str]:
         revoked = []
         for family in list(self._t("families").values()):
             if family.user_id == user_id and family.id != keep and family.revoked_at is None:
@@ -148,18 +164,25 @@ class MemoryJobs(_Repo):
         self._t("jobs")[job.id] = copy.copy(job)
 
     async def get(self, job_id: str) -> GenerationJob | None:
-        job = self._t("jobs").get(job_id)
+        job: GenerationJob | None = self._t("jobs").get(job_id)
         return copy.copy(job) if job else None
 
     async def by_idempotency_key(self, user_id: str, key: str) -> GenerationJob | None:
-        for job in self._t("jobs").values():
+        jobs: list[GenerationJob] = list(self._t("jobs").values())
+        for job in jobs:
             if job.user_id == user_id and job.idempotency_key == key:
                 return copy.copy(job)
         return None
 
-    async def save(self, job: GenerationJob, *, expected_status: JobStatus, expected_attempts: int) -> bool:
+    async def save(
+        self, job: GenerationJob, *, expected_status: JobStatus, expected_attempts: int
+    ) -> bool:
         stored = self._t("jobs").get(job.id)
-        if stored is None or stored.status is not expected_status or stored.attempts != expected_attempts:
+        if (
+            stored is None
+            or stored.status is not expected_status
+            or stored.attempts != expected_attempts
+        ):
             return False
         self._t("jobs")[job.id] = copy.copy(job)
         return True
@@ -167,19 +190,31 @@ class MemoryJobs(_Repo):
     async def list_for_user(
         self, user_id: str, *, status: JobStatus | None, limit: int, before: Position | None
     ) -> list[GenerationJob]:
-        rows = [j for j in self._t("jobs").values() if j.user_id == user_id and (status is None or j.status is status)]
+        rows = [
+            j
+            for j in self._t("jobs").values()
+            if j.user_id == user_id and (status is None or j.status is status)
+        ]
         return _newest_first(rows, before, limit)
 
     async def pending_cost(self, user_id: str) -> int:
         return sum(
-            j.cost for j in self._t("jobs").values() if j.user_id == user_id and j.status is JobStatus.QUEUED and not j.charged
+            j.cost
+            for j in self._t("jobs").values()
+            if j.user_id == user_id and j.status is JobStatus.QUEUED and not j.charged
         )
 
-    async def needing_attention(self, now: datetime, queued_before: datetime, limit: int) -> list[GenerationJob]:
+    async def needing_attention(
+        self, now: datetime, queued_before: datetime, limit: int
+    ) -> list[GenerationJob]:
         rows = [
             j
             for j in self._t("jobs").values()
-            if (j.status is JobStatus.RUNNING and j.lease_expires_at is not None and j.lease_expires_at <= now)
+            if (
+                j.status is JobStatus.RUNNING
+                and j.lease_expires_at is not None
+                and j.lease_expires_at <= now
+            )
             or (j.status is JobStatus.QUEUED and j.updated_at <= queued_before)
         ]
         rows.sort(key=lambda j: j.updated_at)
@@ -227,12 +262,19 @@ class MemoryGenerations(_Repo):
         return _newest_first(rows, before, limit)
 
     async def list_public(
-        self, *, limit: int, before: Position | None, style: str | None = None, model: str | None = None
+        self,
+        *,
+        limit: int,
+        before: Position | None,
+        style: str | None = None,
+        model: str | None = None,
     ) -> list[SvgGeneration]:
         rows = [
             g
             for g in self._t("generations").values()
-            if not g.privacy and (style is None or g.style == style) and (model is None or g.model == model)
+            if not g.privacy
+            and (style is None or g.style == style)
+            and (model is None or g.model == model)
         ]
         return _newest_first(rows, before, limit)
 
@@ -248,9 +290,13 @@ class MemoryLedger(_Repo):
         return sum(e.delta for e in self._t("ledger").values() if e.user_id == user_id)
 
     async def append(self, entry: LedgerEntry) -> bool:
-        once_per_job = entry.reason in (LedgerReason.GENERATION_CHARGE, LedgerReason.GENERATION_REFUND)
+        once_per_job = entry.reason in (
+            LedgerReason.GENERATION_CHARGE,
+            LedgerReason.GENERATION_REFUND,
+        )
         if once_per_job and any(
-            e.job_id == entry.job_id and e.reason == entry.reason for e in self._t("ledger").values()
+            e.job_id == entry.job_id and e.reason == entry.reason
+            for e in self._t("ledger").values()
         ):
             return False
         if entry.delta < 0 and await self.balance(entry.user_id) + entry.delta < 0:
@@ -258,8 +304,12 @@ class MemoryLedger(_Repo):
         self._t("ledger")[entry.id] = entry
         return True
 
-    async def entries(self, user_id: str, *, limit: int, before: Position | None) -> list[LedgerEntry]:
-        return _newest_first([e for e in self._t("ledger").values() if e.user_id == user_id], before, limit)
+    async def entries(
+        self, user_id: str, *, limit: int, before: Position | None
+    ) -> list[LedgerEntry]:
+        return _newest_first(
+            [e for e in self._t("ledger").values() if e.user_id == user_id], before, limit
+        )
 
     async def for_job(self, job_id: str) -> list[LedgerEntry]:
         return [e for e in self._t("ledger").values() if e.job_id == job_id]
@@ -268,14 +318,19 @@ class MemoryLedger(_Repo):
 class MemoryNotifications(_Repo):
     async def add(self, notification: Notification) -> bool:
         if notification.job_id and any(
-            n.job_id == notification.job_id and n.type == notification.type for n in self._t("notifications").values()
+            n.job_id == notification.job_id and n.type == notification.type
+            for n in self._t("notifications").values()
         ):
             return False
         self._t("notifications")[notification.id] = notification
         return True
 
-    async def latest(self, user_id: str, *, limit: int, before: Position | None) -> list[Notification]:
-        return _newest_first([n for n in self._t("notifications").values() if n.user_id == user_id], before, limit)
+    async def latest(
+        self, user_id: str, *, limit: int, before: Position | None
+    ) -> list[Notification]:
+        return _newest_first(
+            [n for n in self._t("notifications").values() if n.user_id == user_id], before, limit
+        )
 
     async def unread_count(self, user_id: str, since: datetime | None) -> int:
         return sum(
@@ -304,7 +359,10 @@ class MemoryUnitOfWork:
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.tables = {}
         self._store.lock.release()
@@ -333,7 +391,9 @@ class MemoryObjectStorage:
     async def exists(self, key: str) -> bool:
         return key in self.objects
 
-    async def signed_url(self, key: str, *, expires_in: int, filename: str, attachment: bool = True) -> str:
+    async def signed_url(
+        self, key: str, *, expires_in: int, filename: str, attachment: bool = True
+    ) -> str:
         return f"memory://{key}?expires_in={expires_in}&attachment={int(attachment)}"
 
     async def ping(self) -> None:

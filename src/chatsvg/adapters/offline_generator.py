@@ -53,7 +53,9 @@ def render(prompt: str, style: str) -> str:
         cx, cy = 56 + b[1] % 400, 56 + b[2] % 300
         size = 30 + b[0] % 90
         if kind == 0:
-            shapes.append(f'<circle cx="{cx}" cy="{cy}" r="{size}" {paint} opacity="{opacity:.2f}"/>')
+            shapes.append(
+                f'<circle cx="{cx}" cy="{cy}" r="{size}" {paint} opacity="{opacity:.2f}"/>'
+            )
         elif kind == 1:
             shapes.append(
                 f'<rect x="{cx - size}" y="{cy - size // 2}" width="{size * 2}" height="{size}" rx="{b[1] % 24}" '
@@ -74,7 +76,11 @@ def render(prompt: str, style: str) -> str:
             "</linearGradient></defs>"
         )
         background = '<rect width="512" height="512" fill="url(#bg)"/>'
-    text_colour = "#f8fafc" if bg.startswith("#0") or bg.startswith("#1") or bg.startswith("#3") else "#0f172a"
+    text_colour = (
+        "#f8fafc"
+        if bg.startswith("#0") or bg.startswith("#1") or bg.startswith("#3")
+        else "#0f172a"
+    )
     words = prompt if len(prompt) <= 38 else prompt[:37] + "…"
     return (
         '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 512 512" width="512" height="512">'

@@ -10,7 +10,9 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 
 class Argon2PasswordHasher:
-    def __init__(self, *, time_cost: int = 2, memory_cost: int = 19456, parallelism: int = 1) -> None:
+    def __init__(
+        self, *, time_cost: int = 2, memory_cost: int = 19456, parallelism: int = 1
+    ) -> None:
         # Defaults follow OWASP's argon2id minimum (19 MiB, t=2, p=1); tests pass cheaper parameters.
         self._hasher = Argon2Hasher(
             time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism, type=Type.ID

@@ -29,7 +29,11 @@ class LimitsRateLimiter:
     def __init__(self, storage: Storage, policies: dict[str, RatePolicy]) -> None:
         self._storage = storage
         self._strategy = MovingWindowRateLimiter(storage)
-        self._items = {p: RateLimitItemPerSecond(pol.limit, pol.window_seconds) for p, pol in policies.items() if pol.limit > 0}
+        self._items = {
+            p: RateLimitItemPerSecond(pol.limit, pol.window_seconds)
+            for p, pol in policies.items()
+            if pol.limit > 0
+        }
         self._policies = policies
 
     @classmethod
@@ -39,7 +43,12 @@ class LimitsRateLimiter:
     @classmethod
     def on_redis(cls, redis_url: str, policies: dict[str, RatePolicy]) -> LimitsRateLimiter:
         uri = "async+" + redis_url if not redis_url.startswith("async+") else redis_url
-        return cls(RedisStorage(uri, implementation="redispy", wrap_exceptions=True, key_prefix="chatsvg-rl"), policies)
+        return cls(
+            RedisStorage(
+                uri, implementation="redispy", wrap_exceptions=True, key_prefix="chatsvg-rl"
+            ),
+            policies,
+        )
 
     def _unlimited(self) -> RateDecision:
         return RateDecision(True, 0, 0, 0)

@@ -48,7 +48,9 @@ def _token_from(environ: dict[str, Any], auth: Any) -> str | None:
     return morsel.value if morsel else None
 
 
-def make_origin_check(web_origins: list[str], own_origins: list[str]) -> Callable[[str, dict[str, Any]], bool]:
+def make_origin_check(
+    web_origins: list[str], own_origins: list[str]
+) -> Callable[[str, dict[str, Any]], bool]:
     allowed = {o.rstrip("/") for o in [*web_origins, *own_origins]}
 
     def check(origin: str, environ: dict[str, Any]) -> bool:
@@ -56,7 +58,9 @@ def make_origin_check(web_origins: list[str], own_origins: list[str]) -> Callabl
         if origin in allowed:
             return True
         # The API's own origin, whatever host name it is reached by.
-        scheme = environ.get("wsgi.url_scheme") or environ.get("asgi.scope", {}).get("scheme", "http")
+        scheme = environ.get("wsgi.url_scheme") or environ.get("asgi.scope", {}).get(
+            "scheme", "http"
+        )
         host = environ.get("HTTP_HOST", "")
         return bool(host) and origin in (f"{scheme}://{host}", f"http://{host}", f"https://{host}")
 
@@ -66,7 +70,9 @@ def make_origin_check(web_origins: list[str], own_origins: list[str]) -> Callabl
 class SocketIoRealtime:
     """The RealtimePublisher over a python-socketio server (API) or a write-only manager (worker)."""
 
-    def __init__(self, server: socketio.AsyncServer | None = None, manager: Any | None = None) -> None:
+    def __init__(
+        self, server: socketio.AsyncServer | None = None, manager: Any | None = None
+    ) -> None:
         self._server = server
         self._manager = manager
 
@@ -91,7 +97,9 @@ class SocketIoRealtime:
             await self._emit(SESSION_REVOKED, {"sessionId": session_id}, session_room(session_id))
             if self._server is not None:
                 try:
-                    participants = list(self._server.manager.get_participants("/", session_room(session_id)))
+                    participants = list(
+                        self._server.manager.get_participants("/", session_room(session_id))
+                    )
                 except (KeyError, ValueError):
                     participants = []
                 for entry in participants:
@@ -119,7 +127,9 @@ def create_socket_server(
     own_origins: list[str],
     redis_url: str | None = None,
 ) -> socketio.AsyncServer:
-    manager = socketio.AsyncRedisManager(redis_url) if redis_url else None
+    manager = (
+        socketio.AsyncRedisManager(redis_url, channel="chatsvg-socketio") if redis_url else None
+    )
     server = socketio.AsyncServer(
         async_mode="asgi",
         client_manager=manager,
@@ -130,7 +140,7 @@ def create_socket_server(
         max_http_buffer_size=64_000,
     )
 
-    @server.event
+    @server.event  # type: ignore[untyped-decorator]
     async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         try:
             claims = await authenticate(_token_from(environ, auth))

@@ -13,7 +13,14 @@ ALGORITHM = "HS256"
 
 
 class JwtAccessTokens:
-    def __init__(self, secret: str, clock: Clock, *, lifetime: timedelta = timedelta(minutes=15), issuer: str = "chatsvg") -> None:
+    def __init__(
+        self,
+        secret: str,
+        clock: Clock,
+        *,
+        lifetime: timedelta = timedelta(minutes=15),
+        issuer: str = "chatsvg",
+    ) -> None:
         self._secret = secret
         self._clock = clock
         self._lifetime = lifetime
@@ -40,12 +47,21 @@ class JwtAccessTokens:
                 self._secret,
                 algorithms=[ALGORITHM],
                 issuer=self._issuer,
-                options={"require": ["exp", "iat", "sub", "sid"], "verify_exp": False, "verify_iat": False},
+                options={
+                    "require": ["exp", "iat", "sub", "sid"],
+                    "verify_exp": False,
+                    "verify_iat": False,
+                },
             )
         except jwt.PyJWTError:
             raise Unauthenticated("Invalid access token.") from None
         exp, sub, sid = payload.get("exp"), payload.get("sub"), payload.get("sid")
-        if payload.get("typ") != "access" or not isinstance(exp, int) or not isinstance(sub, str) or not isinstance(sid, str):
+        if (
+            payload.get("typ") != "access"
+            or not isinstance(exp, int)
+            or not isinstance(sub, str)
+            or not isinstance(sid, str)
+        ):
             raise Unauthenticated("Invalid access token.")
         expires_at = datetime.fromtimestamp(exp, UTC)
         if expires_at <= self._clock.now():

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from chatsvg.application.ports import Clock, ObjectStorage, PasswordHasher, RealtimePublisher, UnitOfWorkFactory
+from chatsvg.application.ports import (
+    Clock,
+    ObjectStorage,
+    PasswordHasher,
+    RealtimePublisher,
+    UnitOfWorkFactory,
+)
 from chatsvg.domain.errors import InvalidCredentials, Unauthenticated
 
 log = logging.getLogger(__name__)
@@ -32,7 +38,9 @@ class AccountService:
             user = await uow.users.get(user_id)
         if user is None:
             raise Unauthenticated()
-        if user.password_hash is not None and not await self._hasher.verify(user.password_hash, password):
+        if user.password_hash is not None and not await self._hasher.verify(
+            user.password_hash, password
+        ):
             raise InvalidCredentials("Invalid password.")
         async with self._uow() as uow:
             keys = await uow.generations.keys_for_user(user_id)

@@ -112,13 +112,21 @@ class AuthService:
         password_hash = await self._hasher.hash(password)
         now = self._clock.now()
         user = User(
-            id=new_id(), email=email, name=name, password_hash=password_hash, avatar=None, plan="FREE", created_at=now
+            id=new_id(),
+            email=email,
+            name=name,
+            password_hash=password_hash,
+            avatar=None,
+            plan="FREE",
+            created_at=now,
         )
         async with self._uow() as uow:
             if await uow.users.by_email(email) is not None:
                 raise EmailTaken()
             await self.create_user(uow, user, now)
-            signed_in = await self._open_session(uow, user, remember_me=False, client=client, now=now)
+            signed_in = await self._open_session(
+                uow, user, remember_me=False, client=client, now=now
+            )
             await uow.commit()
         return signed_in
 
@@ -127,7 +135,9 @@ class AuthService:
         await uow.users.add(user)
         if self._start_credits:
             await uow.ledger.append(
-                LedgerEntry(new_id(), user.id, self._start_credits, LedgerReason.SIGNUP_GRANT, None, now)
+                LedgerEntry(
+                    new_id(), user.id, self._start_credits, LedgerReason.SIGNUP_GRANT, None, now
+                )
             )
         await uow.notifications.add(
             Notification(
@@ -140,7 +150,9 @@ class AuthService:
             )
         )
 
-    async def login(self, *, email: str, password: str, remember_me: bool, client: ClientInfo) -> SignedIn:
+    async def login(
+        self, *, email: str, password: str, remember_me: bool, client: ClientInfo
+    ) -> SignedIn:
         if not self.email_auth_enabled:
             raise EmailAuthDisabled()
         email_key = email.strip().lower()[:254]
@@ -170,18 +182,24 @@ class AuthService:
                 if fresh is not None:
                     fresh.password_hash = await self._hasher.hash(password)
                     await uow.users.update(fresh)
-            signed_in = await self._open_session(uow, user, remember_me=remember_me, client=client, now=now)
+            signed_in = await self._open_session(
+                uow, user, remember_me=remember_me, client=client, now=now
+            )
             await uow.commit()
         return signed_in
 
-    async def sign_in_user(self, user_id: str, *, client: ClientInfo, remember_me: bool = False) -> SignedIn:
+    async def sign_in_user(
+        self, user_id: str, *, client: ClientInfo, remember_me: bool = False
+    ) -> SignedIn:
         """Open a session for a user already proven by other means (OAuth)."""
         now = self._clock.now()
         async with self._uow() as uow:
             user = await uow.users.get(user_id)
             if user is None:
                 raise Unauthenticated()
-            signed_in = await self._open_session(uow, user, remember_me=remember_me, client=client, now=now)
+            signed_in = await self._open_session(
+                uow, user, remember_me=remember_me, client=client, now=now
+            )
             await uow.commit()
         return signed_in
 
@@ -196,7 +214,9 @@ class AuthService:
             family = await uow.sessions.get_family(token.family_id) if token else None
             decision = judge_refresh(token, family, now)
             assert token is not None and family is not None
-            if decision == RefreshDecision.ROTATE and await uow.sessions.spend_token(token_hash, now):
+            if decision == RefreshDecision.ROTATE and await uow.sessions.spend_token(
+                token_hash, now
+            ):
                 user = await uow.users.get(family.user_id)
                 if user is None:
                     raise Unauthenticated()
@@ -272,7 +292,9 @@ class AuthService:
             await uow.commit()
         return Account(user, balance)
 
-    async def change_password(self, user_id: str, session_id: str, *, current: str, new: str) -> None:
+    async def change_password(
+        self, user_id: str, session_id: str, *, current: str, new: str
+    ) -> None:
         check_password(new, field="newPassword")
         async with self._uow() as uow:
             user = await uow.users.get(user_id)
@@ -296,7 +318,14 @@ class AuthService:
             families = await uow.sessions.live_families(user_id, self._clock.now())
         families.sort(key=lambda f: f.last_used_at, reverse=True)
         return [
-            SessionView(f.id, f.created_at, f.last_used_at, f.user_agent, f.ip_address, f.id == current_session_id)
+            SessionView(
+                f.id,
+                f.created_at,
+                f.last_used_at,
+                f.user_agent,
+                f.ip_address,
+                f.id == current_session_id,
+            )
             for f in families
         ]
 
@@ -325,7 +354,9 @@ class AuthService:
         await uow.sessions.add_family(family)
         return await self._issue(uow, user, family, now)
 
-    async def _issue(self, uow: UnitOfWork, user: User, family: RefreshTokenFamily, now: datetime) -> SignedIn:
+    async def _issue(
+        self, uow: UnitOfWork, user: User, family: RefreshTokenFamily, now: datetime
+    ) -> SignedIn:
         refresh_token = new_secret_token()
         await uow.sessions.add_token(RefreshToken(hash_token(refresh_token), family.id, now))
         access_token, access_expires_at = self._tokens.issue(user.id, family.id)

@@ -9,7 +9,11 @@ from chatsvg.domain.notifications import Notification
 
 
 def job_update(job: GenerationJob) -> dict[str, Any]:
-    payload: dict[str, Any] = {"jobId": job.id, "status": job.status.value, "progress": job.progress}
+    payload: dict[str, Any] = {
+        "jobId": job.id,
+        "status": job.status.value,
+        "progress": job.progress,
+    }
     if job.generation_id:
         payload["generationId"] = job.generation_id
     if job.error_code:

@@ -103,7 +103,10 @@ class GenerationService:
         model = self.catalogue.model(command.model)
         privacy = True if command.privacy is None else command.privacy
         if not isinstance(privacy, bool):
-            raise ValidationFailed("privacy must be true or false.", details=[{"field": "privacy", "message": "boolean"}])
+            raise ValidationFailed(
+                "privacy must be true or false.",
+                details=[{"field": "privacy", "message": "boolean"}],
+            )
 
         if self._daily_quota:
             day = self._clock.now().strftime("%Y-%m-%d")
@@ -152,7 +155,9 @@ class GenerationService:
             await self._queue.enqueue(job.id)
         except Exception:
             # The job is recorded; the reaper re-enqueues QUEUED jobs that no worker picked up.
-            log.exception("enqueue failed; the reaper will pick the job up", extra={"job_id": job.id})
+            log.exception(
+                "enqueue failed; the reaper will pick the job up", extra={"job_id": job.id}
+            )
         return Submitted(job, duplicate=False)
 
     def _replay(self, existing: GenerationJob, fingerprint: str | None) -> Submitted:
@@ -187,7 +192,9 @@ class GenerationService:
                     details=[{"field": "status", "message": "unknown status"}],
                 ) from None
         async with self._uow() as uow:
-            rows = await uow.jobs.list_for_user(user_id, status=wanted, limit=size + 1, before=decode_cursor(cursor))
+            rows = await uow.jobs.list_for_user(
+                user_id, status=wanted, limit=size + 1, before=decode_cursor(cursor)
+            )
         return paginate(rows, size, lambda j: (j.created_at, j.id))
 
     async def cancel(self, user_id: str, job_id: str) -> GenerationJob:
@@ -198,11 +205,15 @@ class GenerationService:
                 raise NotFound("Job not found.")
             before_status, before_attempts = job.status, job.attempts
             refund_owed = job.cancel(now)
-            if not await uow.jobs.save(job, expected_status=before_status, expected_attempts=before_attempts):
+            if not await uow.jobs.save(
+                job, expected_status=before_status, expected_attempts=before_attempts
+            ):
                 raise JobNotCancellable()
             if refund_owed:
                 await uow.ledger.append(
-                    refund_entry(entry_id=new_id(), user_id=user_id, job_id=job.id, cost=job.cost, now=now)
+                    refund_entry(
+                        entry_id=new_id(), user_id=user_id, job_id=job.id, cost=job.cost, now=now
+                    )
                 )
                 job.mark_refunded()
                 await uow.jobs.save(job, expected_status=job.status, expected_attempts=job.attempts)

@@ -48,7 +48,10 @@ class GenerationLibrary:
 
     async def _image_url(self, generation: SvgGeneration) -> str:
         return await self._storage.signed_url(
-            generation.storage_key, expires_in=IMAGE_SECONDS, filename=download_filename(generation), attachment=False
+            generation.storage_key,
+            expires_in=IMAGE_SECONDS,
+            filename=download_filename(generation),
+            attachment=False,
         )
 
     async def list_for_user(
@@ -72,7 +75,8 @@ class GenerationLibrary:
                 privacy_filter = True
             case _:
                 raise ValidationFailed(
-                    "privacy must be all, public or private.", details=[{"field": "privacy", "message": "invalid"}]
+                    "privacy must be all, public or private.",
+                    details=[{"field": "privacy", "message": "invalid"}],
                 )
         async with self._uow() as uow:
             rows = await uow.generations.list_for_user(
@@ -93,7 +97,10 @@ class GenerationLibrary:
         size = check_limit(limit)
         async with self._uow() as uow:
             rows = await uow.generations.list_public(
-                limit=size + 1, before=decode_cursor(cursor), style=style or None, model=model or None
+                limit=size + 1,
+                before=decode_cursor(cursor),
+                style=style or None,
+                model=model or None,
             )
         return paginate(rows, size, lambda g: (g.created_at, g.id))
 
@@ -119,7 +126,9 @@ class GenerationLibrary:
         generation = await self._owned(user_id, generation_id)
         expires_at = self._clock.now() + timedelta(seconds=DOWNLOAD_SECONDS)
         url = await self._storage.signed_url(
-            generation.storage_key, expires_in=DOWNLOAD_SECONDS, filename=download_filename(generation)
+            generation.storage_key,
+            expires_in=DOWNLOAD_SECONDS,
+            filename=download_filename(generation),
         )
         return Download(url, expires_at)
 
@@ -148,7 +157,9 @@ class GenerationLibrary:
         async with self._uow() as uow:
             return await uow.ledger.balance(user_id)
 
-    async def ledger(self, user_id: str, *, limit: int | None, cursor: str | None) -> Page[LedgerEntry]:
+    async def ledger(
+        self, user_id: str, *, limit: int | None, cursor: str | None
+    ) -> Page[LedgerEntry]:
         size = check_limit(limit)
         async with self._uow() as uow:
             rows = await uow.ledger.entries(user_id, limit=size + 1, before=decode_cursor(cursor))

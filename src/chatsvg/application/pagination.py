@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from collections.abc import Callable
 from typing import Generic, TypeVar
 
 from chatsvg.application.ports import Position
@@ -37,7 +37,9 @@ def decode_cursor(cursor: str | None) -> Position | None:
         stamp, item_id = raw.split("|", 1)
         return datetime.fromisoformat(stamp), item_id
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ValidationFailed("The cursor is not valid.", details=[{"field": "cursor", "message": "invalid"}]) from None
+        raise ValidationFailed(
+            "The cursor is not valid.", details=[{"field": "cursor", "message": "invalid"}]
+        ) from None
 
 
 def check_limit(limit: int | None) -> int:
@@ -45,7 +47,8 @@ def check_limit(limit: int | None) -> int:
         return DEFAULT_LIMIT
     if not 1 <= limit <= MAX_LIMIT:
         raise ValidationFailed(
-            f"limit must be between 1 and {MAX_LIMIT}.", details=[{"field": "limit", "message": "out of range"}]
+            f"limit must be between 1 and {MAX_LIMIT}.",
+            details=[{"field": "limit", "message": "out of range"}],
         )
     return limit
 

@@ -77,7 +77,9 @@ class SessionRepository(Protocol):
 
     async def live_families(self, user_id: str, now: datetime) -> list[RefreshTokenFamily]: ...
 
-    async def revoke_all(self, user_id: str, now: datetime, *, keep: str | None = None) -> list[str]:
+    async def revoke_all(
+        self, user_id: str, now: datetime, *, keep: str | None = None
+    ) -> list[str]:
         """Revoke every live family of the user except `keep`; returns the revoked family ids."""
         ...
 
@@ -109,7 +111,9 @@ class JobRepository(Protocol):
 
     async def by_idempotency_key(self, user_id: str, key: str) -> GenerationJob | None: ...
 
-    async def save(self, job: GenerationJob, *, expected_status: JobStatus, expected_attempts: int) -> bool:
+    async def save(
+        self, job: GenerationJob, *, expected_status: JobStatus, expected_attempts: int
+    ) -> bool:
         """Write the job only if it is still in the expected state and attempt (a compare-and-set)."""
         ...
 
@@ -121,7 +125,9 @@ class JobRepository(Protocol):
         """The cost of the user's queued jobs that are not charged yet."""
         ...
 
-    async def needing_attention(self, now: datetime, queued_before: datetime, limit: int) -> list[GenerationJob]:
+    async def needing_attention(
+        self, now: datetime, queued_before: datetime, limit: int
+    ) -> list[GenerationJob]:
         """RUNNING jobs whose lease has run out, and QUEUED jobs older than `queued_before`."""
         ...
 
@@ -149,7 +155,12 @@ class GenerationRepository(Protocol):
     ) -> list[SvgGeneration]: ...
 
     async def list_public(
-        self, *, limit: int, before: Position | None, style: str | None = None, model: str | None = None
+        self,
+        *,
+        limit: int,
+        before: Position | None,
+        style: str | None = None,
+        model: str | None = None,
     ) -> list[SvgGeneration]: ...
 
     async def keys_for_user(self, user_id: str) -> list[str]: ...
@@ -165,7 +176,9 @@ class CreditLedger(Protocol):
         Raises InsufficientCredits when the entry would make the balance negative."""
         ...
 
-    async def entries(self, user_id: str, *, limit: int, before: Position | None) -> list[LedgerEntry]: ...
+    async def entries(
+        self, user_id: str, *, limit: int, before: Position | None
+    ) -> list[LedgerEntry]: ...
 
     async def for_job(self, job_id: str) -> list[LedgerEntry]: ...
 
@@ -175,7 +188,9 @@ class NotificationRepository(Protocol):
         """False (nothing written) when this (job, type) already has a notification."""
         ...
 
-    async def latest(self, user_id: str, *, limit: int, before: Position | None) -> list[Notification]: ...
+    async def latest(
+        self, user_id: str, *, limit: int, before: Position | None
+    ) -> list[Notification]: ...
 
     async def unread_count(self, user_id: str, since: datetime | None) -> int: ...
 
@@ -194,7 +209,10 @@ class UnitOfWork(Protocol):
     async def __aenter__(self) -> Self: ...
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None: ...
 
     async def commit(self) -> None: ...
@@ -229,7 +247,9 @@ class GenerationFault(Exception):
     `transient` faults are retried with backoff; permanent ones fail the job at once.
     """
 
-    def __init__(self, code: str, message: str, *, transient: bool, retry_after: float | None = None) -> None:
+    def __init__(
+        self, code: str, message: str, *, transient: bool, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.transient = transient
@@ -266,7 +286,9 @@ class ObjectStorage(Protocol):
 
     async def exists(self, key: str) -> bool: ...
 
-    async def signed_url(self, key: str, *, expires_in: int, filename: str, attachment: bool = True) -> str:
+    async def signed_url(
+        self, key: str, *, expires_in: int, filename: str, attachment: bool = True
+    ) -> str:
         """An absolute URL that serves the object without credentials until it expires."""
         ...
 

@@ -47,7 +47,9 @@ class RetryPolicy:
     max_attempts: int = 4
     backoff_base: float = 1.0
     backoff_cap: float = 30.0
-    invalid_svg_attempts: int = 2  # model calls before an unusable answer becomes a permanent INVALID_SVG
+    invalid_svg_attempts: int = (
+        2  # model calls before an unusable answer becomes a permanent INVALID_SVG
+    )
     lease_seconds: float = 120.0
     stale_queued_seconds: float = 90.0
 
@@ -94,10 +96,13 @@ class JobProcessor:
                 await self._storage_put(job, svg)
         except GenerationFault as fault:
             return await self._fault(job, fault)
-        except Exception as exc:  # an unexpected bug or library error: retried, then failed and refunded
+        except (
+            Exception
+        ) as exc:  # an unexpected bug or library error: retried, then failed and refunded
             log.exception("job attempt crashed", extra={"job_id": job.id})
             return await self._fault(
-                job, GenerationFault(JobErrorCode.GENERATION_FAILED, type(exc).__name__, transient=True)
+                job,
+                GenerationFault(JobErrorCode.GENERATION_FAILED, type(exc).__name__, transient=True),
             )
         await self._finish(job, svg)
         return None
@@ -109,7 +114,11 @@ class JobProcessor:
             job = await uow.jobs.get(job_id)
             if job is None or job.status.terminal:
                 return None
-            if job.status is JobStatus.RUNNING and job.lease_expires_at and job.lease_expires_at > now:
+            if (
+                job.status is JobStatus.RUNNING
+                and job.lease_expires_at
+                and job.lease_expires_at > now
+            ):
                 return None  # another worker holds it; this message is a duplicate
             before = (job.status, job.attempts)
             if job.attempts >= self.policy.max_attempts:
@@ -133,7 +142,9 @@ class JobProcessor:
                     await uow.ledger.append(entry)
                     job.mark_charged()
                 except InsufficientCredits:
-                    notifications = await self._fail_in(uow, job, JobErrorCode.INSUFFICIENT_CREDITS, now)
+                    notifications = await self._fail_in(
+                        uow, job, JobErrorCode.INSUFFICIENT_CREDITS, now
+                    )
             if not await uow.jobs.save(job, expected_status=before[0], expected_attempts=before[1]):
                 return None
             if job.status is JobStatus.RUNNING:
@@ -145,20 +156,28 @@ class JobProcessor:
     async def _produce(self, job: GenerationJob) -> str:
         spec = self._catalogue.model(job.model)
         raw = await self._generator.generate(
-            GenerationRequest(job.id, job.prompt, job.style, job.model, spec.provider_model, job.attempts)
+            GenerationRequest(
+                job.id, job.prompt, job.style, job.model, spec.provider_model, job.attempts
+            )
         )
         await self._progress(job, 70)
         try:
             return self._sanitizer.sanitize(raw)
         except SvgRejected as rejected:
             transient = job.attempts < self.policy.invalid_svg_attempts
-            raise GenerationFault(JobErrorCode.INVALID_SVG, rejected.reason, transient=transient) from rejected
+            raise GenerationFault(
+                JobErrorCode.INVALID_SVG, rejected.reason, transient=transient
+            ) from rejected
 
     async def _storage_put(self, job: GenerationJob, svg: str) -> None:
         try:
-            await self._storage.put(artifact_key(job.user_id, job.id), svg.encode("utf-8"), "image/svg+xml")
+            await self._storage.put(
+                artifact_key(job.user_id, job.id), svg.encode("utf-8"), "image/svg+xml"
+            )
         except Exception as exc:
-            raise GenerationFault(JobErrorCode.STORAGE_UNAVAILABLE, str(exc)[:200], transient=True) from exc
+            raise GenerationFault(
+                JobErrorCode.STORAGE_UNAVAILABLE, str(exc)[:200], transient=True
+            ) from exc
         await self._progress(job, 90)
 
     async def _finish(self, job: GenerationJob, svg: str) -> None:
@@ -166,10 +185,16 @@ class JobProcessor:
         key = artifact_key(job.user_id, job.id)
         async with self._uow() as uow:
             current = await uow.jobs.get(job.id)
-            if current is None or current.status is not JobStatus.RUNNING or current.attempts != job.attempts:
+            if (
+                current is None
+                or current.status is not JobStatus.RUNNING
+                or current.attempts != job.attempts
+            ):
                 owned = current is not None and current.status is JobStatus.SUCCEEDED
                 if not owned:
-                    await self._storage.delete(key)  # the job ended elsewhere: leave no orphan behind
+                    await self._storage.delete(
+                        key
+                    )  # the job ended elsewhere: leave no orphan behind
                 return
             generation = SvgGeneration(
                 id=new_id(),
@@ -185,7 +210,9 @@ class JobProcessor:
             )
             await uow.generations.add(generation)
             current.succeed(generation.id, now)
-            if not await uow.jobs.save(current, expected_status=JobStatus.RUNNING, expected_attempts=job.attempts):
+            if not await uow.jobs.save(
+                current, expected_status=JobStatus.RUNNING, expected_attempts=job.attempts
+            ):
                 return
             notification = Notification(
                 id=new_id(),
@@ -207,29 +234,44 @@ class JobProcessor:
         delay: float | None = None
         async with self._uow() as uow:
             current = await uow.jobs.get(job.id)
-            if current is None or current.status is not JobStatus.RUNNING or current.attempts != job.attempts:
+            if (
+                current is None
+                or current.status is not JobStatus.RUNNING
+                or current.attempts != job.attempts
+            ):
                 return None
             if fault.transient and current.attempts < self.policy.max_attempts:
                 current.requeue(fault.code, now)
                 delay = self.policy.delay(current.attempts, fault.retry_after)
             else:
                 notifications = await self._fail_in(uow, current, fault.code, now)
-            if not await uow.jobs.save(current, expected_status=JobStatus.RUNNING, expected_attempts=job.attempts):
+            if not await uow.jobs.save(
+                current, expected_status=JobStatus.RUNNING, expected_attempts=job.attempts
+            ):
                 return None
             await uow.commit()
         log.info(
             "job attempt failed",
-            extra={"job_id": job.id, "code": fault.code, "transient": fault.transient, "retry_in": delay},
+            extra={
+                "job_id": job.id,
+                "code": fault.code,
+                "transient": fault.transient,
+                "retry_in": delay,
+            },
         )
         await self._announce(current, notifications)
         return delay
 
-    async def _fail_in(self, uow: UnitOfWork, job: GenerationJob, code: str, now: datetime) -> list[Notification]:
+    async def _fail_in(
+        self, uow: UnitOfWork, job: GenerationJob, code: str, now: datetime
+    ) -> list[Notification]:
         """Fail the job inside the caller's transaction, refunding once if it was charged."""
         if job.fail(code, now):
             # The ledger's unique (job, reason) key makes a second refund impossible even if this runs twice.
             await uow.ledger.append(
-                refund_entry(entry_id=new_id(), user_id=job.user_id, job_id=job.id, cost=job.cost, now=now)
+                refund_entry(
+                    entry_id=new_id(), user_id=job.user_id, job_id=job.id, cost=job.cost, now=now
+                )
             )
             job.mark_refunded()
         notification = Notification(
@@ -244,7 +286,9 @@ class JobProcessor:
         )
         return [notification] if await uow.notifications.add(notification) else []
 
-    async def _low_credit_notice(self, uow: UnitOfWork, job: GenerationJob, now: datetime) -> list[Notification]:
+    async def _low_credit_notice(
+        self, uow: UnitOfWork, job: GenerationJob, now: datetime
+    ) -> list[Notification]:
         balance = await uow.ledger.balance(job.user_id)
         if balance > self._low_credit_threshold:
             return []
@@ -264,12 +308,22 @@ class JobProcessor:
         now = self._clock.now()
         async with self._uow() as uow:
             current = await uow.jobs.get(job.id)
-            if current is None or current.status is not JobStatus.RUNNING or current.attempts != job.attempts:
-                raise GenerationFault(JobErrorCode.GENERATION_FAILED, "lost the job's lease", transient=False)
+            if (
+                current is None
+                or current.status is not JobStatus.RUNNING
+                or current.attempts != job.attempts
+            ):
+                raise GenerationFault(
+                    JobErrorCode.GENERATION_FAILED, "lost the job's lease", transient=False
+                )
             current.advance(progress, now)
             current.lease_expires_at = now + timedelta(seconds=self.policy.lease_seconds)
-            if not await uow.jobs.save(current, expected_status=JobStatus.RUNNING, expected_attempts=job.attempts):
-                raise GenerationFault(JobErrorCode.GENERATION_FAILED, "lost the job's lease", transient=False)
+            if not await uow.jobs.save(
+                current, expected_status=JobStatus.RUNNING, expected_attempts=job.attempts
+            ):
+                raise GenerationFault(
+                    JobErrorCode.GENERATION_FAILED, "lost the job's lease", transient=False
+                )
             await uow.commit()
         job.progress = current.progress
         await self._realtime.job_updated(job.user_id, job_update(current))
@@ -285,11 +339,17 @@ class JobProcessor:
                 now = self._clock.now()
                 async with self._uow() as uow:
                     current = await uow.jobs.get(job.id)
-                    if current is None or current.status is not JobStatus.RUNNING or current.attempts != job.attempts:
+                    if (
+                        current is None
+                        or current.status is not JobStatus.RUNNING
+                        or current.attempts != job.attempts
+                    ):
                         return
                     current.lease_expires_at = now + timedelta(seconds=self.policy.lease_seconds)
                     current.updated_at = now
-                    await uow.jobs.save(current, expected_status=JobStatus.RUNNING, expected_attempts=job.attempts)
+                    await uow.jobs.save(
+                        current, expected_status=JobStatus.RUNNING, expected_attempts=job.attempts
+                    )
                     await uow.commit()
 
         task = asyncio.create_task(beat())
@@ -303,7 +363,9 @@ class JobProcessor:
     async def _announce(self, job: GenerationJob, notifications: list[Notification]) -> None:
         await self._realtime.job_updated(job.user_id, job_update(job))
         for notification in notifications:
-            await self._realtime.notification_created(job.user_id, notification_payload(notification))
+            await self._realtime.notification_created(
+                job.user_id, notification_payload(notification)
+            )
 
 
 class JobReaper:
@@ -349,7 +411,9 @@ class JobReaper:
                     current.requeue(JobErrorCode.TIMED_OUT, now)
                 else:
                     current.updated_at = now
-                if not await uow.jobs.save(current, expected_status=before[0], expected_attempts=before[1]):
+                if not await uow.jobs.save(
+                    current, expected_status=before[0], expected_attempts=before[1]
+                ):
                     continue
                 await uow.commit()
             if before[0] is JobStatus.RUNNING:

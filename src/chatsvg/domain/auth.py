@@ -81,7 +81,9 @@ class RefreshDecision:
     REVOKE_FAMILY = "revoke_family"
 
 
-def judge_refresh(token: RefreshToken | None, family: RefreshTokenFamily | None, now: datetime) -> str:
+def judge_refresh(
+    token: RefreshToken | None, family: RefreshTokenFamily | None, now: datetime
+) -> str:
     """Decide what a presented refresh token earns. Raises Unauthenticated for dead or unknown tokens."""
     if token is None or family is None:
         raise Unauthenticated("Your session has ended; sign in again.")

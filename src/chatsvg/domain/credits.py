@@ -32,14 +32,18 @@ class LedgerEntry:
     created_at: datetime
 
 
-def charge_entry(*, entry_id: str, user_id: str, job_id: str, cost: int, balance: int, now: datetime) -> LedgerEntry:
+def charge_entry(
+    *, entry_id: str, user_id: str, job_id: str, cost: int, balance: int, now: datetime
+) -> LedgerEntry:
     """The debit for one job, refused when the balance cannot cover it: a balance never goes negative."""
     if cost > balance:
         raise InsufficientCredits()
     return LedgerEntry(entry_id, user_id, -cost, LedgerReason.GENERATION_CHARGE, job_id, now)
 
 
-def refund_entry(*, entry_id: str, user_id: str, job_id: str, cost: int, now: datetime) -> LedgerEntry:
+def refund_entry(
+    *, entry_id: str, user_id: str, job_id: str, cost: int, now: datetime
+) -> LedgerEntry:
     return LedgerEntry(entry_id, user_id, cost, LedgerReason.GENERATION_REFUND, job_id, now)
 
 

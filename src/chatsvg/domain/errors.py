@@ -11,7 +11,9 @@ class DomainError(Exception):
     code = "DOMAIN_ERROR"
     default_message = "The request could not be completed."
 
-    def __init__(self, message: str | None = None, *, details: list[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self, message: str | None = None, *, details: list[dict[str, Any]] | None = None
+    ) -> None:
         self.message = message or self.default_message
         self.details = details
         super().__init__(self.message)
@@ -86,7 +88,9 @@ class RateLimited(DomainError):
     code = "RATE_LIMITED"
     default_message = "Too many requests; try again later."
 
-    def __init__(self, message: str | None = None, *, retry_after: int = 1, limit: int = 0, reset_at: int = 0) -> None:
+    def __init__(
+        self, message: str | None = None, *, retry_after: int = 1, limit: int = 0, reset_at: int = 0
+    ) -> None:
         super().__init__(message)
         self.retry_after = max(1, retry_after)
         self.limit = limit

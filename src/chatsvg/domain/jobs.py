@@ -24,7 +24,17 @@ from chatsvg.domain.errors import IllegalTransition, JobNotCancellable, Validati
 PROMPT_MAX = 1000
 IDEMPOTENCY_KEY_MAX = 128
 
-STYLES: tuple[str, ...] = ("outline", "filled", "minimal", "modern", "flat", "gradient", "line-art", "3d", "cartoon")
+STYLES: tuple[str, ...] = (
+    "outline",
+    "filled",
+    "minimal",
+    "modern",
+    "flat",
+    "gradient",
+    "line-art",
+    "3d",
+    "cartoon",
+)
 DEFAULT_STYLE = "minimal"
 
 
@@ -89,17 +99,25 @@ class Catalogue:
             if spec.name == wanted:
                 return spec
         allowed = ", ".join(m.name for m in self.models)
-        raise ValidationFailed(f"Unknown model; choose one of: {allowed}.", details=[{"field": "model", "message": "unknown model"}])
+        raise ValidationFailed(
+            f"Unknown model; choose one of: {allowed}.",
+            details=[{"field": "model", "message": "unknown model"}],
+        )
 
     @property
     def names(self) -> list[str]:
-        return [m.name for m in self.models] + [a for a in self.aliases if a not in {m.name for m in self.models}]
+        return [m.name for m in self.models] + [
+            a for a in self.aliases if a not in {m.name for m in self.models}
+        ]
 
     def style(self, name: str | None) -> str:
         wanted = name or self.default_style
         if wanted not in self.styles:
             allowed = ", ".join(self.styles)
-            raise ValidationFailed(f"Unknown style; choose one of: {allowed}.", details=[{"field": "style", "message": "unknown style"}])
+            raise ValidationFailed(
+                f"Unknown style; choose one of: {allowed}.",
+                details=[{"field": "style", "message": "unknown style"}],
+            )
         return wanted
 
 
@@ -112,7 +130,9 @@ def normalise_prompt(raw: str) -> str:
     )
     prompt = " ".join(cleaned.split())
     if not prompt:
-        raise ValidationFailed("The prompt must not be empty.", details=[{"field": "prompt", "message": "required"}])
+        raise ValidationFailed(
+            "The prompt must not be empty.", details=[{"field": "prompt", "message": "required"}]
+        )
     if len(prompt) > PROMPT_MAX:
         raise ValidationFailed(
             f"The prompt must be at most {PROMPT_MAX} characters long.",
@@ -252,7 +272,9 @@ class GenerationJob:
         self._require(JobStatus.QUEUED, JobStatus.RUNNING, action="fail")
         self.status = JobStatus.FAILED
         self.error_code = code
-        self.error_message = message or ERROR_MESSAGES.get(code, ERROR_MESSAGES[JobErrorCode.GENERATION_FAILED])
+        self.error_message = message or ERROR_MESSAGES.get(
+            code, ERROR_MESSAGES[JobErrorCode.GENERATION_FAILED]
+        )
         self.finished_at = now
         self.lease_expires_at = None
         self.updated_at = now

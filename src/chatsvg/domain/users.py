@@ -33,7 +33,9 @@ class User:
 def normalise_email(raw: str) -> str:
     email = raw.strip().lower()
     if not email or len(email) > EMAIL_MAX or not _EMAIL.match(email):
-        raise ValidationFailed("Enter a valid email address.", details=[{"field": "email", "message": "invalid email"}])
+        raise ValidationFailed(
+            "Enter a valid email address.", details=[{"field": "email", "message": "invalid email"}]
+        )
     return email
 
 

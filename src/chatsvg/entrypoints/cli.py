@@ -7,6 +7,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from chatsvg.entrypoints.settings import SettingsError, load_settings
 
@@ -14,7 +15,7 @@ from chatsvg.entrypoints.settings import SettingsError, load_settings
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    overrides: dict[str, object] = {}
+    overrides: dict[str, Any] = {}
     if not os.environ.get("CHATSVG_PUBLIC_URL"):
         host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host  # noqa: S104
         overrides["public_url"] = f"http://{host}:{args.port}"
@@ -24,7 +25,9 @@ def _serve(args: argparse.Namespace) -> int:
 
     configure_logging(settings)
     app = create_app(settings)
-    print(f"ChatSVG ({settings.mode} mode) on http://{args.host}:{args.port}  — playground at /, API docs at /schema")
+    print(
+        f"ChatSVG ({settings.mode} mode) on http://{args.host}:{args.port}  — playground at /, API docs at /schema"
+    )
     uvicorn.run(
         app,
         host=args.host,
@@ -67,7 +70,9 @@ def _sanitize(args: argparse.Namespace) -> int:
     from chatsvg.adapters.svg_sanitizer import SvgSanitizer
     from chatsvg.application.ports import SvgRejected
 
-    text = sys.stdin.read() if args.file in (None, "-") else open(args.file, encoding="utf-8").read()  # noqa: SIM115
+    text = (
+        sys.stdin.read() if args.file in (None, "-") else open(args.file, encoding="utf-8").read()
+    )  # noqa: SIM115
     try:
         sys.stdout.write(SvgSanitizer().sanitize(text))
     except SvgRejected as rejected:
@@ -80,7 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="chatsvg", description="ChatSVG backend")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    serve = sub.add_parser("serve", help="run the API (and, in local mode, the worker and realtime) in one process")
+    serve = sub.add_parser(
+        "serve", help="run the API (and, in local mode, the worker and realtime) in one process"
+    )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--access-log", action="store_true")
@@ -88,7 +95,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     worker = sub.add_parser("worker", help="run a generation worker (Dramatiq on Redis)")
     worker.add_argument("--processes", type=int, default=1)
-    worker.add_argument("--threads", type=int, default=1)
+    worker.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="worker threads (default: CHATSVG_WORKER_CONCURRENCY)",
+    )
     worker.set_defaults(func=_worker)
 
     migrate = sub.add_parser("migrate", help="apply database migrations")

@@ -15,6 +15,7 @@ from chatsvg.adapters.offline_generator import OfflineSvgGenerator
 from chatsvg.adapters.passwords import Argon2PasswordHasher
 from chatsvg.adapters.rate_limits import LimitsRateLimiter, RatePolicy
 from chatsvg.adapters.realtime import NullRealtime, SocketIoRealtime, create_socket_server
+from chatsvg.adapters.signed_urls import ApiServedStorage
 from chatsvg.adapters.sql.uow import SqlDatabase
 from chatsvg.adapters.svg_sanitizer import SvgSanitizer
 from chatsvg.adapters.tokens import JwtAccessTokens
@@ -35,12 +36,21 @@ def build_catalogue(settings: Settings) -> Catalogue:
     for item in filter(None, (p.strip() for p in settings.model_map.split(","))):
         name, _, rest = item.partition("=")
         provider_model, _, cost = rest.partition(":")
-        overrides[name.strip()] = ModelSpec(name.strip(), provider_model.strip() or name.strip(), int(cost or 1))
+        overrides[name.strip()] = ModelSpec(
+            name.strip(), provider_model.strip() or name.strip(), int(cost or 1)
+        )
     if settings.openai_api_key:
-        models = tuple(overrides.get(name, ModelSpec(name, name, 1)) for name in REAL_MODELS) + (offline,)
+        models = (
+            *tuple(overrides.get(name, ModelSpec(name, name, 1)) for name in REAL_MODELS),
+            offline,
+        )
         default = settings.default_model or "gpt-5-mini-2025-08-07"
         return Catalogue(models=models, default_model=default)
-    return Catalogue(models=(offline,), default_model="offline", aliases={name: "offline" for name in REAL_MODELS})
+    return Catalogue(
+        models=(offline,),
+        default_model="offline",
+        aliases={name: "offline" for name in REAL_MODELS},
+    )
 
 
 def rate_policies(settings: Settings) -> dict[str, RatePolicy]:
@@ -68,10 +78,11 @@ def _make_limiter(settings: Settings) -> LimitsRateLimiter:
 
 
 def _make_storage(settings: Settings, clock: SystemClock) -> Any:
+    inner: Any
     if settings.s3_bucket:
         from chatsvg.adapters.s3_storage import S3ObjectStorage
 
-        return S3ObjectStorage(
+        inner = S3ObjectStorage(
             settings.s3_bucket,
             endpoint_url=settings.s3_endpoint_url,
             region=settings.s3_region,
@@ -79,8 +90,12 @@ def _make_storage(settings: Settings, clock: SystemClock) -> Any:
             web_origins=settings.all_web_origins,
             create_bucket=settings.s3_create_bucket,
         )
-    return LocalDiskStorage(
-        settings.data_path / "files", secret=settings.secret_key, public_base_url=settings.public_url, clock=clock
+        if settings.s3_direct_urls:
+            return inner
+    else:
+        inner = LocalDiskStorage(settings.data_path / "files")
+    return ApiServedStorage(
+        inner, secret=settings.secret_key, public_base_url=settings.public_url, clock=clock
     )
 
 
@@ -89,7 +104,9 @@ def _make_generator(settings: Settings) -> Any:
         from chatsvg.adapters.openai_generator import OpenAiSvgGenerator
 
         return OpenAiSvgGenerator(
-            settings.openai_api_key, base_url=settings.openai_base_url, timeout=settings.openai_timeout_seconds
+            settings.openai_api_key,
+            base_url=settings.openai_base_url,
+            timeout=settings.openai_timeout_seconds,
         )
     return OfflineSvgGenerator(delay_seconds=settings.offline_delay_seconds)
 
@@ -103,7 +120,9 @@ def _make_queue(settings: Settings) -> Any:
     return InProcessJobQueue(concurrency=settings.worker_concurrency)
 
 
-def _lazy_authenticate(auth: Callable[[], AuthService]) -> Callable[[str | None], Awaitable[AccessClaims]]:
+def _lazy_authenticate(
+    auth: Callable[[], AuthService],
+) -> Callable[[str | None], Awaitable[AccessClaims]]:
     # The socket server needs the auth service and the auth service needs the realtime publisher,
     # which needs the socket server: resolve the auth service only when a socket connects.
     async def authenticate(token: str | None) -> AccessClaims:
@@ -120,7 +139,11 @@ def _make_worker_realtime(settings: Settings) -> Any:
     if settings.redis_url:
         import socketio
 
-        return SocketIoRealtime(manager=socketio.AsyncRedisManager(settings.redis_url, write_only=True))
+        return SocketIoRealtime(
+            manager=socketio.AsyncRedisManager(
+                settings.redis_url, channel="chatsvg-socketio", write_only=True
+            )
+        )
     return NullRealtime()
 
 

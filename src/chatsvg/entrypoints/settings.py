@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
-DEFAULT_SECRET = "chatsvg-local-development-secret-change-me"  # noqa: S105 - refused in production mode
+DEFAULT_SECRET = "chatsvg-local-development-secret-change-me"
 
 REAL_MODELS = ("gpt-5.2-2025-12-11", "gpt-5-mini-2025-08-07", "gpt-4o")
 
@@ -41,6 +41,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     s3_public_endpoint_url: str | None = None
     s3_region: str = "us-east-1"
     s3_create_bucket: bool = False
+    # Hand browsers S3 presigned URLs instead of API-served ones (no nosniff/CSP headers then).
+    s3_direct_urls: bool = False
     queue: Literal["inprocess", "dramatiq"] | None = None
     embedded_worker: bool | None = None
     worker_concurrency: int = 64
@@ -117,11 +119,12 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
         return []
 
     def validate(self) -> Settings:
-        if self.mode == "production":
-            if self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32:
-                raise SettingsError(
-                    "CHATSVG_SECRET_KEY must be set to a random value of at least 32 characters in production mode."
-                )
+        if self.mode == "production" and (
+            self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32
+        ):
+            raise SettingsError(
+                "CHATSVG_SECRET_KEY must be set to a random value of at least 32 characters in production mode."
+            )
         for purpose in ("login", "register", "forgot_password", "generate", "download", "support"):
             parse_rate(getattr(self, f"rate_{purpose}"))
         return self
@@ -132,7 +135,9 @@ def parse_rate(text: str) -> tuple[int, int]:
         count, seconds = text.split("/", 1)
         limit, window = int(count), int(seconds)
     except ValueError:
-        raise SettingsError(f"A rate limit is written N/SECONDS, e.g. 10/900; got {text!r}.") from None
+        raise SettingsError(
+            f"A rate limit is written N/SECONDS, e.g. 10/900; got {text!r}."
+        ) from None
     if limit < 0 or window <= 0:
         raise SettingsError(f"Invalid rate limit {text!r}.")
     return limit, window
@@ -150,7 +155,7 @@ _ALIASES = {
 _LISTS = {"web_origins", "trusted_proxies"}
 
 
-def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
     env = os.environ if environ is None else environ
     raw: dict[str, object] = {}
     for field in Settings.__struct_fields__:

@@ -42,7 +42,10 @@ class UtcDateTime(TypeDecorator[datetime]):
             return None
         if isinstance(value, str):
             value = datetime.fromisoformat(value)
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        result: datetime = (
+            value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        )
+        return result
 
 
 metadata = MetaData(
@@ -90,7 +93,13 @@ refresh_tokens = Table(
     "refresh_tokens",
     metadata,
     Column("token_hash", String(64), primary_key=True),
-    Column("family_id", ID, ForeignKey("refresh_families.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column(
+        "family_id",
+        ID,
+        ForeignKey("refresh_families.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
     Column("created_at", UtcDateTime, nullable=False),
     Column("spent_at", UtcDateTime),
 )

@@ -10,7 +10,12 @@ from typing import Any, Self
 from sqlalchemy import Select, and_, delete, event, func, insert, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncTransaction,
+    create_async_engine,
+)
 
 from chatsvg.adapters.sql import tables as t
 from chatsvg.application.ports import DuplicateIdempotencyKey, Position
@@ -43,7 +48,9 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEn
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_async_engine(
+        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+    )
 
 
 def _before(columns: tuple[Any, Any], before: Position | None) -> Any:
@@ -67,7 +74,7 @@ class _Repo:
     def _c(self) -> AsyncConnection:
         return self._uow.connection
 
-    def _insert(self, table: t.Table) -> Any:
+    def _insert(self, table: Any) -> Any:
         dialect = postgresql if self._uow.dialect == "postgresql" else sqlite
         return dialect.insert(table)
 
@@ -152,12 +159,18 @@ class SqlSessions(_Repo):
         await self._c.execute(insert(t.refresh_families).values(**family.__dict__))
 
     async def get_family(self, family_id: str) -> RefreshTokenFamily | None:
-        row = (await self._c.execute(select(t.refresh_families).where(t.refresh_families.c.id == family_id))).first()
+        row = (
+            await self._c.execute(
+                select(t.refresh_families).where(t.refresh_families.c.id == family_id)
+            )
+        ).first()
         return _family(row) if row else None
 
     async def update_family(self, family: RefreshTokenFamily) -> None:
         values = {k: v for k, v in family.__dict__.items() if k != "id"}
-        await self._c.execute(update(t.refresh_families).where(t.refresh_families.c.id == family.id).values(**values))
+        await self._c.execute(
+            update(t.refresh_families).where(t.refresh_families.c.id == family.id).values(**values)
+        )
 
     async def live_families(self, user_id: str, now: datetime) -> list[RefreshTokenFamily]:
         f = t.refresh_families
@@ -166,7 +179,9 @@ class SqlSessions(_Repo):
         )
         return [_family(r) for r in rows]
 
-    async def revoke_all(self, user_id: str, now: datetime, *, keep: str | None = None) -> list[str]:
+    async def revoke_all(
+        self, user_id: str, now: datetime, *, keep: str | None = None
+    ) -> list[str]:
         f = t.refresh_families
         cond = [f.c.user_id == user_id, f.c.revoked_at.is_(None)]
         if keep is not None:
@@ -181,14 +196,22 @@ class SqlSessions(_Repo):
 
     async def get_token(self, token_hash: str) -> RefreshToken | None:
         row = (
-            await self._c.execute(select(t.refresh_tokens).where(t.refresh_tokens.c.token_hash == token_hash))
+            await self._c.execute(
+                select(t.refresh_tokens).where(t.refresh_tokens.c.token_hash == token_hash)
+            )
         ).first()
-        return RefreshToken(row.token_hash, row.family_id, row.created_at, row.spent_at) if row else None
+        return (
+            RefreshToken(row.token_hash, row.family_id, row.created_at, row.spent_at)
+            if row
+            else None
+        )
 
     async def spend_token(self, token_hash: str, now: datetime) -> bool:
         tok = t.refresh_tokens
         result = await self._c.execute(
-            update(tok).where(tok.c.token_hash == token_hash, tok.c.spent_at.is_(None)).values(spent_at=now)
+            update(tok)
+            .where(tok.c.token_hash == token_hash, tok.c.spent_at.is_(None))
+            .values(spent_at=now)
         )
         return bool(result.rowcount == 1)
 
@@ -202,7 +225,9 @@ class SqlResetTokens(_Repo):
         row = (await self._c.execute(select(r).where(r.c.token_hash == token_hash))).first()
         if row is None:
             return None
-        return PasswordResetToken(row.token_hash, row.user_id, row.created_at, row.expires_at, row.used_at)
+        return PasswordResetToken(
+            row.token_hash, row.user_id, row.created_at, row.expires_at, row.used_at
+        )
 
     async def use(self, token_hash: str, now: datetime) -> bool:
         r = t.password_reset_tokens
@@ -214,11 +239,30 @@ class SqlResetTokens(_Repo):
         return bool(result.rowcount == 1)
 
 
-_JOB_FIELDS = (
-    "id user_id prompt style model privacy cost status progress attempts charged refunded error_code "
-    "error_message generation_id idempotency_key request_fingerprint created_at updated_at started_at "
-    "finished_at lease_expires_at"
-).split()
+_JOB_FIELDS = [
+    "id",
+    "user_id",
+    "prompt",
+    "style",
+    "model",
+    "privacy",
+    "cost",
+    "status",
+    "progress",
+    "attempts",
+    "charged",
+    "refunded",
+    "error_code",
+    "error_message",
+    "generation_id",
+    "idempotency_key",
+    "request_fingerprint",
+    "created_at",
+    "updated_at",
+    "started_at",
+    "finished_at",
+    "lease_expires_at",
+]
 
 
 def _job(row: Any) -> GenerationJob:
@@ -242,21 +286,33 @@ class SqlJobs(_Repo):
             raise DuplicateIdempotencyKey(job.idempotency_key) from None
 
     async def get(self, job_id: str) -> GenerationJob | None:
-        row = (await self._c.execute(select(t.generation_jobs).where(t.generation_jobs.c.id == job_id))).first()
+        row = (
+            await self._c.execute(select(t.generation_jobs).where(t.generation_jobs.c.id == job_id))
+        ).first()
         return _job(row) if row else None
 
     async def by_idempotency_key(self, user_id: str, key: str) -> GenerationJob | None:
         j = t.generation_jobs
-        row = (await self._c.execute(select(j).where(j.c.user_id == user_id, j.c.idempotency_key == key))).first()
+        row = (
+            await self._c.execute(
+                select(j).where(j.c.user_id == user_id, j.c.idempotency_key == key)
+            )
+        ).first()
         return _job(row) if row else None
 
-    async def save(self, job: GenerationJob, *, expected_status: JobStatus, expected_attempts: int) -> bool:
+    async def save(
+        self, job: GenerationJob, *, expected_status: JobStatus, expected_attempts: int
+    ) -> bool:
         j = t.generation_jobs
         values = _job_values(job)
         del values["id"]
         result = await self._c.execute(
             update(j)
-            .where(j.c.id == job.id, j.c.status == expected_status.value, j.c.attempts == expected_attempts)
+            .where(
+                j.c.id == job.id,
+                j.c.status == expected_status.value,
+                j.c.attempts == expected_attempts,
+            )
             .values(**values)
         )
         return bool(result.rowcount == 1)
@@ -279,7 +335,9 @@ class SqlJobs(_Repo):
         )
         return int(value or 0)
 
-    async def needing_attention(self, now: datetime, queued_before: datetime, limit: int) -> list[GenerationJob]:
+    async def needing_attention(
+        self, now: datetime, queued_before: datetime, limit: int
+    ) -> list[GenerationJob]:
         j = t.generation_jobs
         stmt = (
             select(j)
@@ -295,10 +353,23 @@ class SqlJobs(_Repo):
         return [_job(r) for r in await self._c.execute(stmt)]
 
     async def delete_for_user(self, user_id: str) -> None:
-        await self._c.execute(delete(t.generation_jobs).where(t.generation_jobs.c.user_id == user_id))
+        await self._c.execute(
+            delete(t.generation_jobs).where(t.generation_jobs.c.user_id == user_id)
+        )
 
 
-_GEN_FIELDS = "id user_id job_id prompt style model privacy storage_key size_bytes created_at".split()
+_GEN_FIELDS = [
+    "id",
+    "user_id",
+    "job_id",
+    "prompt",
+    "style",
+    "model",
+    "privacy",
+    "storage_key",
+    "size_bytes",
+    "created_at",
+]
 
 
 def _generation(row: Any) -> SvgGeneration:
@@ -307,7 +378,9 @@ def _generation(row: Any) -> SvgGeneration:
 
 class SqlGenerations(_Repo):
     async def add(self, generation: SvgGeneration) -> None:
-        await self._c.execute(insert(t.svg_generations).values(**{n: getattr(generation, n) for n in _GEN_FIELDS}))
+        await self._c.execute(
+            insert(t.svg_generations).values(**{n: getattr(generation, n) for n in _GEN_FIELDS})
+        )
 
     async def get(self, generation_id: str) -> SvgGeneration | None:
         g = t.svg_generations
@@ -316,10 +389,14 @@ class SqlGenerations(_Repo):
 
     async def update(self, generation: SvgGeneration) -> None:
         g = t.svg_generations
-        await self._c.execute(update(g).where(g.c.id == generation.id).values(privacy=generation.privacy))
+        await self._c.execute(
+            update(g).where(g.c.id == generation.id).values(privacy=generation.privacy)
+        )
 
     async def delete(self, generation_id: str) -> None:
-        await self._c.execute(delete(t.svg_generations).where(t.svg_generations.c.id == generation_id))
+        await self._c.execute(
+            delete(t.svg_generations).where(t.svg_generations.c.id == generation_id)
+        )
 
     async def list_for_user(
         self,
@@ -342,7 +419,12 @@ class SqlGenerations(_Repo):
         return [_generation(r) for r in await self._c.execute(_page(stmt, g, before, limit))]
 
     async def list_public(
-        self, *, limit: int, before: Position | None, style: str | None = None, model: str | None = None
+        self,
+        *,
+        limit: int,
+        before: Position | None,
+        style: str | None = None,
+        model: str | None = None,
     ) -> list[SvgGeneration]:
         g = t.svg_generations
         stmt = select(g).where(g.c.privacy.is_(False))
@@ -354,7 +436,10 @@ class SqlGenerations(_Repo):
 
     async def keys_for_user(self, user_id: str) -> list[str]:
         g = t.svg_generations
-        return [r.storage_key for r in await self._c.execute(select(g.c.storage_key).where(g.c.user_id == user_id))]
+        return [
+            r.storage_key
+            for r in await self._c.execute(select(g.c.storage_key).where(g.c.user_id == user_id))
+        ]
 
     async def all_keys(self) -> list[str]:
         g = t.svg_generations
@@ -378,7 +463,9 @@ class SqlLedger(_Repo):
         cond = [u.c.id == entry.user_id]
         if entry.delta < 0:
             cond.append(u.c.credits + entry.delta >= 0)
-        moved = await self._c.execute(update(u).where(*cond).values(credits=u.c.credits + entry.delta))
+        moved = await self._c.execute(
+            update(u).where(*cond).values(credits=u.c.credits + entry.delta)
+        )
         if moved.rowcount != 1:
             raise InsufficientCredits()
         stmt = self._insert(t.credit_ledger).values(**entry.__dict__)
@@ -386,13 +473,22 @@ class SqlLedger(_Repo):
             stmt = stmt.on_conflict_do_nothing(index_elements=["job_id", "reason"])
         inserted = await self._c.execute(stmt)
         if inserted.rowcount != 1:
-            await self._c.execute(update(u).where(u.c.id == entry.user_id).values(credits=u.c.credits - entry.delta))
+            await self._c.execute(
+                update(u).where(u.c.id == entry.user_id).values(credits=u.c.credits - entry.delta)
+            )
             return False
         return True
 
-    async def entries(self, user_id: str, *, limit: int, before: Position | None) -> list[LedgerEntry]:
+    async def entries(
+        self, user_id: str, *, limit: int, before: Position | None
+    ) -> list[LedgerEntry]:
         c = t.credit_ledger
-        return [_entry(r) for r in await self._c.execute(_page(select(c).where(c.c.user_id == user_id), c, before, limit))]
+        return [
+            _entry(r)
+            for r in await self._c.execute(
+                _page(select(c).where(c.c.user_id == user_id), c, before, limit)
+            )
+        ]
 
     async def for_job(self, job_id: str) -> list[LedgerEntry]:
         c = t.credit_ledger
@@ -421,9 +517,16 @@ class SqlNotifications(_Repo):
         result = await self._c.execute(stmt)
         return bool(result.rowcount == 1)
 
-    async def latest(self, user_id: str, *, limit: int, before: Position | None) -> list[Notification]:
+    async def latest(
+        self, user_id: str, *, limit: int, before: Position | None
+    ) -> list[Notification]:
         n = t.notifications
-        return [_notification(r) for r in await self._c.execute(_page(select(n).where(n.c.user_id == user_id), n, before, limit))]
+        return [
+            _notification(r)
+            for r in await self._c.execute(
+                _page(select(n).where(n.c.user_id == user_id), n, before, limit)
+            )
+        ]
 
     async def unread_count(self, user_id: str, since: datetime | None) -> int:
         n = t.notifications
@@ -466,7 +569,10 @@ class SqlUnitOfWork:
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         try:
             if self._tx is not None and self._tx.is_active:

@@ -45,7 +45,10 @@ class UnsupportedMediaType(ValidationFailed):
 async def check_request(request: Request[Any, Any, Any]) -> None:
     """Runs before every handler: the content type of bodies, then the CSRF double-submit."""
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
-        has_body = request.headers.get("content-length", "0") not in ("0", "") or "transfer-encoding" in request.headers
+        has_body = (
+            request.headers.get("content-length", "0") not in ("0", "")
+            or "transfer-encoding" in request.headers
+        )
         if has_body:
             media = request.headers.get("content-type", "").split(";")[0].strip().lower()
             if media not in JSON_TYPES and not media.endswith("+json"):
@@ -89,13 +92,17 @@ def create_app(settings: Settings, container: Container | None = None) -> Any:
         if settings.local or database.url.startswith("sqlite"):
             settings.data_path.mkdir(parents=True, exist_ok=True)
             await upgrade(database.engine)
-        ensure_bucket = getattr(services.storage, "ensure_bucket", None)
+        ensure_bucket = getattr(
+            getattr(services.storage, "inner", services.storage), "ensure_bucket", None
+        )
         if ensure_bucket is not None and settings.s3_create_bucket:
             await ensure_bucket()
         queue = services.queue
         if settings.runs_embedded_worker and isinstance(queue, InProcessJobQueue):
             queue.start(container.processor().process)
-            background.append(asyncio.create_task(_reap_forever(container, settings.reaper_interval_seconds)))
+            background.append(
+                asyncio.create_task(_reap_forever(container, settings.reaper_interval_seconds))
+            )
         try:
             yield
         finally:
@@ -106,7 +113,15 @@ def create_app(settings: Settings, container: Container | None = None) -> Any:
             await database.dispose()
 
     api = Litestar(
-        route_handlers=[csrf_token, AuthController, SvgController, UserController, signed_file, live, ready],
+        route_handlers=[
+            csrf_token,
+            AuthController,
+            SvgController,
+            UserController,
+            signed_file,
+            live,
+            ready,
+        ],
         exception_handlers={Exception: handle_exception},
         before_request=check_request,
         request_max_body_size=MAX_BODY,
@@ -123,7 +138,7 @@ def create_app(settings: Settings, container: Container | None = None) -> Any:
     api.state.services = services
     api.state.container = container
     sockets = socketio.ASGIApp(container.socket_server(), socketio_path="socket.io")
-    return CorsMiddleware(EdgeRouter(api, sockets), settings.all_web_origins)
+    return CorsMiddleware(EdgeRouter(api, sockets), settings.all_web_origins)  # type: ignore[arg-type]
 
 
 async def _reap_forever(container: Container, interval: float) -> None:

@@ -13,7 +13,9 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 ALLOW_METHODS = "GET, POST, PATCH, DELETE, OPTIONS"
 ALLOW_HEADERS = "Content-Type, X-CSRF-Token, Idempotency-Key, x-idempotency-key, Authorization"
-EXPOSE_HEADERS = "Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Location"
+EXPOSE_HEADERS = (
+    "Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Location"
+)
 
 
 class CorsMiddleware:
@@ -28,7 +30,11 @@ class CorsMiddleware:
         headers = dict(scope["headers"])
         origin = headers.get(b"origin")
         allowed = origin is not None and origin in self._origins
-        if scope["method"] == "OPTIONS" and origin is not None and b"access-control-request-method" in headers:
+        if (
+            scope["method"] == "OPTIONS"
+            and origin is not None
+            and b"access-control-request-method" in headers
+        ):
             response_headers = [(b"vary", b"Origin"), (b"content-length", b"0")]
             if allowed:
                 response_headers += [

@@ -73,7 +73,9 @@ def problem(
     }
     if errors:
         body["errors"] = errors
-    return Response(body, status_code=status, media_type="application/problem+json", headers=headers or {})
+    return Response(
+        body, status_code=status, media_type="application/problem+json", headers=headers or {}
+    )
 
 
 def _validation_errors(extra: Any) -> list[dict[str, Any]]:
@@ -101,7 +103,10 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
         return problem(status, exc.code, exc.message, errors=exc.details, headers=headers)
     if isinstance(exc, ValidationException):
         errors = _validation_errors(exc.extra)
-        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors if e.get("field")) or "The request is not valid."
+        detail = (
+            "; ".join(f"{e['field']}: {e['message']}" for e in errors if e.get("field"))
+            or "The request is not valid."
+        )
         if any(e.get("message") == "A JSON body is required." for e in errors):
             detail = "A JSON body is required."
         return problem(400, "VALIDATION_ERROR", detail, errors=errors)
@@ -109,7 +114,11 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
         status = exc.status_code
         if status >= 500:
             log.error("http error %s", status, exc_info=exc)
-            return problem(status, CODE_BY_STATUS.get(status, "INTERNAL_ERROR"), "The server could not complete the request.")
+            return problem(
+                status,
+                CODE_BY_STATUS.get(status, "INTERNAL_ERROR"),
+                "The server could not complete the request.",
+            )
         code = CODE_BY_STATUS.get(status, "BAD_REQUEST")
         detail = {
             400: "The request body is not valid JSON.",

@@ -105,7 +105,11 @@ def generation_json(generation: SvgGeneration, svg: str | None) -> dict[str, Any
 
 
 def job_json(
-    job: GenerationJob, generation: SvgGeneration | None = None, svg: str | None = None, *, include_svg: bool = True
+    job: GenerationJob,
+    generation: SvgGeneration | None = None,
+    svg: str | None = None,
+    *,
+    include_svg: bool = True,
 ) -> dict[str, Any]:
     gen: dict[str, Any] | None = None
     if generation is not None:
@@ -177,7 +181,9 @@ def session_json(view: SessionView) -> dict[str, Any]:
 
 
 def notification_json(notification: Notification, seen_at: datetime | None) -> dict[str, Any]:
-    read_at = notification.read_at or (seen_at if seen_at and notification.created_at <= seen_at else None)
+    read_at = notification.read_at or (
+        seen_at if seen_at and notification.created_at <= seen_at else None
+    )
     return {
         "id": notification.id,
         "type": notification.type,

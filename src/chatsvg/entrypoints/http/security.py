@@ -46,7 +46,9 @@ class WebSecurity:
             secure_cookies=settings.secure_cookies,
             web_origins=frozenset(settings.all_web_origins),
             own_origin=settings.public_url.rstrip("/"),
-            trusted_proxies=tuple(ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies),
+            trusted_proxies=tuple(
+                ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies
+            ),
         )
 
     # CSRF tokens are random and HMAC-signed: a cookie planted by a sibling subdomain fails the check.
@@ -78,7 +80,9 @@ class WebSecurity:
         header = request.headers.get(CSRF_HEADER)
         cookie = request.cookies.get(CSRF_COOKIE)
         if not header or not cookie or not hmac.compare_digest(header.encode(), cookie.encode()):
-            raise CsrfFailed("Missing or invalid CSRF token. Fetch /api/csrf and send it as X-CSRF-Token.")
+            raise CsrfFailed(
+                "Missing or invalid CSRF token. Fetch /api/csrf and send it as X-CSRF-Token."
+            )
         if not self.csrf_valid(cookie):
             raise CsrfFailed("Invalid CSRF token. Fetch a new one from /api/csrf.")
         origin = request.headers.get("origin")
@@ -96,7 +100,9 @@ class WebSecurity:
         peer = request.client.host if request.client else "0.0.0.0"  # noqa: S104 - a placeholder, not a bind
         if not self.trusted_proxies or not self._trusted(peer):
             return peer
-        forwarded = [p.strip() for p in request.headers.get("x-forwarded-for", "").split(",") if p.strip()]
+        forwarded = [
+            p.strip() for p in request.headers.get("x-forwarded-for", "").split(",") if p.strip()
+        ]
         # Walk from the nearest hop outwards; the first address not of our proxies is the client.
         for hop in reversed(forwarded):
             if not self._trusted(hop):
@@ -111,9 +117,20 @@ class WebSecurity:
         return any(ip in net for net in self.trusted_proxies)
 
     def client_info(self, request: Request[Any, Any, Any]) -> ClientInfo:
-        return ClientInfo(user_agent=request.headers.get("user-agent"), ip_address=self.client_ip(request))
+        return ClientInfo(
+            user_agent=request.headers.get("user-agent"), ip_address=self.client_ip(request)
+        )
 
-    def _cookie(self, key: str, value: str, *, max_age: int, path: str = "/", httponly: bool = True, samesite: str = "lax") -> Cookie:
+    def _cookie(
+        self,
+        key: str,
+        value: str,
+        *,
+        max_age: int,
+        path: str = "/",
+        httponly: bool = True,
+        samesite: str = "lax",
+    ) -> Cookie:
         return Cookie(
             key=key,
             value=value,
@@ -125,11 +142,17 @@ class WebSecurity:
         )
 
     def session_cookies(self, signed_in: SignedIn, now: datetime) -> list[Cookie]:
-        access_age = max(1, int((signed_in.access_expires_at - now).total_seconds()))
-        refresh_age = max(1, int((signed_in.refresh_expires_at - now).total_seconds()))
+        access_age = max(1, round((signed_in.access_expires_at - now).total_seconds()))
+        refresh_age = max(1, round((signed_in.refresh_expires_at - now).total_seconds()))
         return [
             self._cookie(ACCESS_COOKIE, signed_in.access_token, max_age=access_age),
-            self._cookie(REFRESH_COOKIE, signed_in.refresh_token, max_age=refresh_age, path=REFRESH_PATH, samesite="strict"),
+            self._cookie(
+                REFRESH_COOKIE,
+                signed_in.refresh_token,
+                max_age=refresh_age,
+                path=REFRESH_PATH,
+                samesite="strict",
+            ),
         ]
 
     def cleared_session_cookies(self) -> list[Cookie]:
@@ -166,7 +189,9 @@ def rate_headers(decision: RateDecision) -> dict[str, str]:
 def enforce(decision: RateDecision, request: Request[Any, Any, Any]) -> None:
     """Raise 429 when over the limit; otherwise remember the headers for the response."""
     if not decision.allowed:
-        raise RateLimited(retry_after=decision.retry_after, limit=decision.limit, reset_at=decision.reset_at)
+        raise RateLimited(
+            retry_after=decision.retry_after, limit=decision.limit, reset_at=decision.reset_at
+        )
     request.state.rate_headers = rate_headers(decision)
 
 

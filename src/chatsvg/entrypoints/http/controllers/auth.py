@@ -57,7 +57,11 @@ class AuthController(Controller):
         client = s.security.client_info(request)
         enforce(await s.limiter.hit("register", client.ip_address or "-"), request)
         signed_in = await s.auth.register(
-            email=data.email, password=data.password, name=data.name, agreed_to_terms=data.agreed_to_terms, client=client
+            email=data.email,
+            password=data.password,
+            name=data.name,
+            agreed_to_terms=data.agreed_to_terms,
+            client=client,
         )
         return _signed_in(request, signed_in, HTTP_201_CREATED)
 
@@ -65,7 +69,10 @@ class AuthController(Controller):
     async def login(self, request: Req, data: LoginBody) -> Response[Any]:
         s = services(request)
         signed_in = await s.auth.login(
-            email=data.email, password=data.password, remember_me=data.remember_me, client=s.security.client_info(request)
+            email=data.email,
+            password=data.password,
+            remember_me=data.remember_me,
+            client=s.security.client_info(request),
         )
         return _signed_in(request, signed_in, HTTP_200_OK)
 
@@ -73,7 +80,9 @@ class AuthController(Controller):
     async def refresh(self, request: Req) -> Response[Any]:
         s = services(request)
         try:
-            signed_in = await s.auth.refresh(request.cookies.get(REFRESH_COOKIE), client=s.security.client_info(request))
+            signed_in = await s.auth.refresh(
+                request.cookies.get(REFRESH_COOKIE), client=s.security.client_info(request)
+            )
         except (RefreshTokenReused, Unauthenticated) as exc:
             response = handle_exception(request, exc)
             for cookie in s.security.cleared_session_cookies():
@@ -91,14 +100,24 @@ class AuthController(Controller):
                 session_id = (await s.auth.authenticate(token)).session_id
             except Exception:
                 session_id = None
-        await s.auth.logout(refresh_token=request.cookies.get(REFRESH_COOKIE), session_id=session_id)
-        return Response(None, status_code=HTTP_204_NO_CONTENT, cookies=s.security.cleared_session_cookies())
+        await s.auth.logout(
+            refresh_token=request.cookies.get(REFRESH_COOKIE), session_id=session_id
+        )
+        return Response(
+            None, status_code=HTTP_204_NO_CONTENT, cookies=s.security.cleared_session_cookies()
+        )
 
-    @post("/logout-all", status_code=HTTP_204_NO_CONTENT, dependencies={"claims": Provide(provide_claims)})
+    @post(
+        "/logout-all",
+        status_code=HTTP_204_NO_CONTENT,
+        dependencies={"claims": Provide(provide_claims)},
+    )
     async def logout_all(self, request: Req, claims: AccessClaims) -> Response[None]:
         s = services(request)
         await s.auth.logout_all(claims.user_id)
-        return Response(None, status_code=HTTP_204_NO_CONTENT, cookies=s.security.cleared_session_cookies())
+        return Response(
+            None, status_code=HTTP_204_NO_CONTENT, cookies=s.security.cleared_session_cookies()
+        )
 
     @get("/current-user", dependencies={"claims": Provide(provide_claims)})
     async def current_user(self, request: Req, claims: AccessClaims) -> Response[Any]:
@@ -110,7 +129,11 @@ class AuthController(Controller):
         views = await services(request).auth.sessions(claims.user_id, claims.session_id)
         return Response({"sessions": [session_json(v) for v in views]}, headers=NO_STORE)
 
-    @delete("/sessions/{session_id:str}", status_code=HTTP_204_NO_CONTENT, dependencies={"claims": Provide(provide_claims)})
+    @delete(
+        "/sessions/{session_id:str}",
+        status_code=HTTP_204_NO_CONTENT,
+        dependencies={"claims": Provide(provide_claims)},
+    )
     async def revoke_session(self, request: Req, claims: AccessClaims, session_id: str) -> None:
         await services(request).auth.revoke_session(claims.user_id, session_id)
 

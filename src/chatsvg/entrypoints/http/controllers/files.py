@@ -1,4 +1,4 @@
-"""Serving local-disk artifacts behind signed, expiring URLs (local mode's stand-in for S3 presigned URLs)."""
+"""Serving stored artifacts behind our signed, expiring URLs, with the headers that keep an SVG inert."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar import Request, Response, get
 
-from chatsvg.adapters.local_storage import LocalDiskStorage, SignatureInvalid
+from chatsvg.adapters.signed_urls import ApiServedStorage, SignatureInvalid
 from chatsvg.entrypoints.http.deps import services
 from chatsvg.entrypoints.http.problems import problem
 
@@ -27,7 +27,7 @@ def _content_disposition(filename: str, attachment: bool) -> str:
 @get("/api/files/{key:path}", include_in_schema=False)
 async def signed_file(request: Request[Any, Any, Any], key: str) -> Response[Any]:
     storage = services(request).storage
-    if not isinstance(storage, LocalDiskStorage):
+    if not isinstance(storage, ApiServedStorage):
         return problem(404, "NOT_FOUND", "Not found.")
     key = key.lstrip("/")
     q = request.query_params
@@ -40,9 +40,17 @@ async def signed_file(request: Request[Any, Any, Any], key: str) -> Response[Any
             signature=q.get("sig", ""),
         )
     except SignatureInvalid:
-        return problem(403, "FORBIDDEN", "This link is invalid or has expired.", headers={"Cache-Control": "no-store"})
+        return problem(
+            403,
+            "FORBIDDEN",
+            "This link is invalid or has expired.",
+            headers={"Cache-Control": "no-store"},
+        )
     data = await storage.get(key)
     if data is None:
         return problem(404, "NOT_FOUND", "Not found.")
-    headers = {**SVG_HEADERS, "Content-Disposition": _content_disposition(q.get("fn", ""), attachment)}
+    headers = {
+        **SVG_HEADERS,
+        "Content-Disposition": _content_disposition(q.get("fn", ""), attachment),
+    }
     return Response(data, media_type="image/svg+xml", headers=headers)

@@ -28,7 +28,9 @@ async def ready(request: Request[Any, Any, Any]) -> Response[Any]:
             checks[name] = "unavailable"
 
     await asyncio.gather(
-        check("database", s.database.ping), check("queue", s.queue.ping), check("storage", s.storage.ping)
+        check("database", s.database.ping),
+        check("queue", s.queue.ping),
+        check("storage", s.storage.ping),
     )
     ok = all(v == "ok" for v in checks.values())
     return Response(

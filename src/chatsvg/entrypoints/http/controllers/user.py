@@ -36,7 +36,9 @@ class UserController(Controller):
         return Response({"user": user_json(account)}, headers=NO_STORE)
 
     @patch("/profile")
-    async def update_profile(self, request: Req, claims: AccessClaims, data: ProfileBody) -> Response[Any]:
+    async def update_profile(
+        self, request: Req, claims: AccessClaims, data: ProfileBody
+    ) -> Response[Any]:
         account = await services(request).auth.update_profile(claims.user_id, name=data.name)
         return Response({"user": user_json(account)}, headers=NO_STORE)
 
@@ -48,12 +50,23 @@ class UserController(Controller):
 
     @get("/credits")
     async def credits(self, request: Req, claims: AccessClaims) -> Response[Any]:
-        return Response({"balance": await services(request).library.balance(claims.user_id)}, headers=NO_STORE)
+        return Response(
+            {"balance": await services(request).library.balance(claims.user_id)}, headers=NO_STORE
+        )
 
     @get("/credits/ledger")
-    async def ledger(self, request: Req, claims: AccessClaims, limit: int | None = None, cursor: str | None = None) -> Response[Any]:
+    async def ledger(
+        self,
+        request: Req,
+        claims: AccessClaims,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Response[Any]:
         page = await services(request).library.ledger(claims.user_id, limit=limit, cursor=cursor)
-        return Response({"items": [ledger_json(e) for e in page.items], "nextCursor": page.next_cursor}, headers=NO_STORE)
+        return Response(
+            {"items": [ledger_json(e) for e in page.items], "nextCursor": page.next_cursor},
+            headers=NO_STORE,
+        )
 
     @get("/generations")
     async def generations(
@@ -69,20 +82,33 @@ class UserController(Controller):
         page = await services(request).library.list_for_user(
             claims.user_id, limit=limit, cursor=cursor, style=style, model=model, privacy=privacy
         )
-        body = {"generations": [library_item_json(i.generation, i.svg_url) for i in page.items], "nextCursor": page.next_cursor}
+        body = {
+            "generations": [library_item_json(i.generation, i.svg_url) for i in page.items],
+            "nextCursor": page.next_cursor,
+        }
         return Response(body, headers=NO_STORE)
 
     @patch("/generations/{generation_id:str}")
-    async def set_privacy(self, request: Req, claims: AccessClaims, generation_id: str, data: PrivacyBody) -> Response[Any]:
-        generation = await services(request).library.set_privacy(claims.user_id, generation_id, data.privacy)
+    async def set_privacy(
+        self, request: Req, claims: AccessClaims, generation_id: str, data: PrivacyBody
+    ) -> Response[Any]:
+        generation = await services(request).library.set_privacy(
+            claims.user_id, generation_id, data.privacy
+        )
         return Response(generation_json(generation, None), headers=NO_STORE)
 
     @delete("/generations/{generation_id:str}", status_code=HTTP_204_NO_CONTENT)
-    async def delete_generation(self, request: Req, claims: AccessClaims, generation_id: str) -> None:
+    async def delete_generation(
+        self, request: Req, claims: AccessClaims, generation_id: str
+    ) -> None:
         await services(request).library.delete(claims.user_id, generation_id)
 
     @delete("/", status_code=HTTP_204_NO_CONTENT)
-    async def delete_account(self, request: Req, claims: AccessClaims, data: DeleteAccountBody) -> Response[None]:
+    async def delete_account(
+        self, request: Req, claims: AccessClaims, data: DeleteAccountBody
+    ) -> Response[None]:
         s = services(request)
         await s.extras["accounts"].delete_account(claims.user_id, password=data.password)
-        return Response(None, status_code=HTTP_204_NO_CONTENT, cookies=s.security.cleared_session_cookies())
+        return Response(
+            None, status_code=HTTP_204_NO_CONTENT, cookies=s.security.cleared_session_cookies()
+        )

@@ -1,0 +1,36 @@
+# The few targets people reach for. `make run` and `make test` work on a fresh machine with Python 3.11+.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint typecheck bench services clean
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+run: $(STAMP)  ## the whole product on embedded defaults: http://127.0.0.1:8000
+	$(BIN)/chatsvg serve
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src
+	$(BIN)/lint-imports
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+services:
+	-./scripts/ensure-services.sh
+
+test: $(STAMP) services lint typecheck  ## every check and every test
+	$(BIN)/pytest -q
+
+bench: $(STAMP) services
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .chatsvg .pytest_cache .mypy_cache .ruff_cache
