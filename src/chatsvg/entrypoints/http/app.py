@@ -19,10 +19,12 @@ from chatsvg.adapters.inprocess_queue import InProcessJobQueue
 from chatsvg.adapters.sql.migrate import upgrade
 from chatsvg.application.accounts import AccountService
 from chatsvg.domain.errors import ValidationFailed
+from chatsvg.entrypoints.accounts_wiring import install_accounts
 from chatsvg.entrypoints.containers import Container, create_container
 from chatsvg.entrypoints.http.controllers.auth import AuthController, csrf_token
 from chatsvg.entrypoints.http.controllers.files import signed_file
 from chatsvg.entrypoints.http.controllers.health import live, ready
+from chatsvg.entrypoints.http.controllers.playground import playground_handlers
 from chatsvg.entrypoints.http.controllers.svg import SvgController
 from chatsvg.entrypoints.http.controllers.user import UserController
 from chatsvg.entrypoints.http.cors import CorsMiddleware, EdgeRouter
@@ -84,7 +86,14 @@ def build_services(container: Container, settings: Settings) -> Services:
 def create_app(settings: Settings, container: Container | None = None) -> Any:
     container = container or create_container(settings)
     services = build_services(container, settings)
+    accounts = install_accounts(container, settings)
+    services.extras.update(accounts.extras)
+    services.extras["oauth_providers"] = accounts.oauth_providers
     background: list[asyncio.Task[None]] = []
+    handlers: list[Any] = [csrf_token, AuthController, SvgController, UserController, signed_file, live, ready]
+    handlers += accounts.route_handlers
+    if settings.playground_enabled:
+        handlers += playground_handlers()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
