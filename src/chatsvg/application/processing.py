@@ -164,9 +164,8 @@ class JobProcessor:
         try:
             return self._sanitizer.sanitize(raw)
         except SvgRejected as rejected:
-            transient = job.attempts < self.policy.invalid_svg_attempts
             raise GenerationFault(
-                JobErrorCode.INVALID_SVG, rejected.reason, transient=transient
+                JobErrorCode.INVALID_SVG, rejected.reason, transient=True
             ) from rejected
 
     async def _storage_put(self, job: GenerationJob, svg: str) -> None:
@@ -240,7 +239,16 @@ class JobProcessor:
                 or current.attempts != job.attempts
             ):
                 return None
-            if fault.transient and current.attempts < self.policy.max_attempts:
+            # An unusable answer (from the model or the sanitizer) is worth only a few more model calls.
+            give_up_on_svg = (
+                fault.code == JobErrorCode.INVALID_SVG
+                and current.attempts >= self.policy.invalid_svg_attempts
+            )
+            if (
+                fault.transient
+                and not give_up_on_svg
+                and current.attempts < self.policy.max_attempts
+            ):
                 current.requeue(fault.code, now)
                 delay = self.policy.delay(current.attempts, fault.retry_after)
             else:
