@@ -29,6 +29,7 @@ from chatsvg.adapters.tokens import JwtAccessTokens
 from chatsvg.application.auth import AuthService
 from chatsvg.application.generation import GenerationService
 from chatsvg.application.library import GenerationLibrary
+from chatsvg.application.notifications import NotificationService
 from chatsvg.application.ports import UnitOfWorkFactory
 from chatsvg.application.processing import JobProcessor, JobReaper, RetryPolicy
 from chatsvg.domain.jobs import Catalogue, ModelSpec
@@ -139,6 +140,7 @@ class Stack:
     library: GenerationLibrary
     processor: JobProcessor
     reaper: JobReaper
+    notifications: NotificationService
 
     async def user(self, email: str = "ada@example.com", password: str = "correct horse") -> str:
         from chatsvg.application.auth import ClientInfo
@@ -207,6 +209,7 @@ def build_stack(
     )
     reaper = JobReaper(uow=uow, queue=queue, realtime=realtime, clock=clock, processor=processor)
     library = GenerationLibrary(uow=uow, storage=storage, clock=clock)
+    notifications = NotificationService(uow=uow, clock=clock)
     return Stack(
         uow,
         clock,
@@ -219,6 +222,7 @@ def build_stack(
         library,
         processor,
         reaper,
+        notifications,
     )
 
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
 
 from chatsvg.entrypoints.settings import Settings, load_settings
-from tests.support.live import ApiClient, LiveServer, start_server
+from tests.conftest import run_in_fresh_loop, truncate_all
+from tests.support.fake_openai import start_process
+from tests.support.live import ApiClient, LiveServer, free_port, start_server
+from tests.support.moto_server import start_moto_process
+from tests.support.real_stack import AWS_ENV, REDIS_DB_URL, RealServices, WorkerProcess, flush_redis
 
 LOCAL = {
     "argon2_time_cost": 1,
@@ -28,13 +33,48 @@ def local_settings(tmp_path: Any, **overrides: Any) -> Settings:
     return load_settings({}, **values)
 
 
+@pytest.fixture(scope="session")
+def real_services(
+    postgres_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RealServices]:
+    """Postgres, Redis, moto's S3 server and the fake OpenAI server, once per test session."""
+    os.environ.update(AWS_ENV)
+    moto = start_moto_process(log_path=tmp_path_factory.mktemp("moto") / "moto.log")
+    openai = start_process(latency=0.05)
+    try:
+        yield RealServices(postgres_url, REDIS_DB_URL, moto.endpoint_url, openai.base_url)
+    finally:
+        openai.stop()
+        moto.stop()
+
+
+@pytest.fixture(params=["embedded", pytest.param("real", marks=pytest.mark.real)])
+def stack_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture
-def server_factory(tmp_path: Any) -> Iterator[Callable[..., LiveServer]]:
+def server_factory(
+    tmp_path: Any, stack_kind: str, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., LiveServer]]:
+    """Start API servers: embedded (local mode), or on the real adapters with a worker process."""
     started: list[LiveServer] = []
+    workers: list[WorkerProcess] = []
 
     def make(**overrides: Any) -> LiveServer:
-        settings = local_settings(tmp_path / f"s{len(started)}", **overrides)
-        port = overrides.pop("port", None)
+        port = overrides.pop("port", None) or free_port()
+        overrides.setdefault("public_url", f"http://127.0.0.1:{port}")
+        data = tmp_path / f"s{len(started)}"
+        if stack_kind == "real":
+            services: RealServices = request.getfixturevalue("real_services")
+            if not started:
+                run_in_fresh_loop(lambda: _truncate(services.postgres_url))
+                flush_redis(services.redis_url)
+            overrides.pop("offline_delay_seconds", None)
+            settings = local_settings(data, **services.settings_values(**overrides))
+            workers.append(WorkerProcess(settings, log_path=tmp_path / f"worker{len(workers)}.log"))
+        else:
+            settings = local_settings(data, **overrides)
         live = start_server(settings, port)
         started.append(live)
         return live
@@ -42,14 +82,23 @@ def server_factory(tmp_path: Any) -> Iterator[Callable[..., LiveServer]]:
     yield make
     for live in started:
         live.stop()
+    for worker in workers:
+        worker.stop()
+
+
+async def _truncate(url: str) -> None:
+    from chatsvg.adapters.sql.uow import SqlDatabase
+
+    db = SqlDatabase(url)
+    try:
+        await truncate_all(db)
+    finally:
+        await db.dispose()
 
 
 @pytest.fixture
 def server(server_factory: Callable[..., LiveServer]) -> LiveServer:
-    from tests.support.live import free_port
-
-    port = free_port()
-    return server_factory(public_url=f"http://127.0.0.1:{port}", port=port)
+    return server_factory()
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from chatsvg.adapters.tokens import JwtAccessTokens
 from chatsvg.application.auth import AuthService
 from chatsvg.application.generation import GenerationService
 from chatsvg.application.library import GenerationLibrary
+from chatsvg.application.notifications import NotificationService
 from chatsvg.application.ports import AccessClaims
 from chatsvg.application.processing import JobProcessor, JobReaper, RetryPolicy
 from chatsvg.domain.jobs import Catalogue, ModelSpec
@@ -203,6 +204,7 @@ class Container(containers.DeclarativeContainer):
         daily_quota=settings.provided.daily_quota,
     )
     library = providers.Singleton(GenerationLibrary, uow=uow, storage=storage, clock=clock)
+    notifications = providers.Singleton(NotificationService, uow=uow, clock=clock)
     retry_policy = providers.Singleton(
         RetryPolicy,
         max_attempts=settings.provided.max_attempts,

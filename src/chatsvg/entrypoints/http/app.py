@@ -24,6 +24,7 @@ from chatsvg.entrypoints.containers import Container, create_container
 from chatsvg.entrypoints.http.controllers.auth import AuthController, csrf_token
 from chatsvg.entrypoints.http.controllers.files import signed_file
 from chatsvg.entrypoints.http.controllers.health import live, ready
+from chatsvg.entrypoints.http.controllers.notifications import NotificationController
 from chatsvg.entrypoints.http.controllers.playground import playground_handlers
 from chatsvg.entrypoints.http.controllers.svg import SvgController
 from chatsvg.entrypoints.http.controllers.user import UserController
@@ -65,6 +66,7 @@ def build_services(container: Container, settings: Settings) -> Services:
         auth=container.auth_service(),
         generation=container.generation_service(),
         library=container.library(),
+        notifications=container.notifications(),
         limiter=container.limiter(),
         storage=container.storage(),
         queue=container.queue(),
@@ -90,7 +92,16 @@ def create_app(settings: Settings, container: Container | None = None) -> Any:
     services.extras.update(accounts.extras)
     services.extras["oauth_providers"] = accounts.oauth_providers
     background: list[asyncio.Task[None]] = []
-    handlers: list[Any] = [csrf_token, AuthController, SvgController, UserController, signed_file, live, ready]
+    handlers: list[Any] = [
+        csrf_token,
+        AuthController,
+        SvgController,
+        UserController,
+        NotificationController,
+        signed_file,
+        live,
+        ready,
+    ]
     handlers += accounts.route_handlers
     if settings.playground_enabled:
         handlers += playground_handlers()

@@ -10,6 +10,7 @@ from litestar import Request
 from chatsvg.application.auth import AuthService
 from chatsvg.application.generation import GenerationService
 from chatsvg.application.library import GenerationLibrary
+from chatsvg.application.notifications import NotificationService
 from chatsvg.application.ports import AccessClaims, Clock, JobQueue, ObjectStorage, RateLimiter
 from chatsvg.entrypoints.http.security import WebSecurity, access_token
 from chatsvg.entrypoints.settings import Settings
@@ -22,6 +23,7 @@ class Services:
     auth: AuthService
     generation: GenerationService
     library: GenerationLibrary
+    notifications: NotificationService
     limiter: RateLimiter
     storage: ObjectStorage
     queue: JobQueue

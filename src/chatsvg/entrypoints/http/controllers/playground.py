@@ -1,10 +1,92 @@
-"""The browser playground served at `/` in local mode (owned by the playground work; see issue 10)."""
+"""The browser playground served at `/` in local mode (see issue 10).
+
+The page is `static/playground/index.html`; its scripts, styles and the vendored socket.io-client
+bundle are served under the one static path `/playground/`. The page carries a strict
+Content-Security-Policy: scripts only from this origin (no inline script, no eval), network calls
+and the Socket.IO websocket only to this origin, images only from this origin (or the configured
+public URL, which signs the image links), no framing.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+from litestar import MediaType, Request, Response, get
+from litestar.datastructures import CacheControlHeader
+from litestar.static_files import create_static_files_router
+
+from chatsvg.entrypoints.http.deps import services
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "playground"
+ASSET_PATH = "/playground"
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+def _origin(url: str) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return f"{parts.scheme}://{parts.netloc}"
+    return None
+
+
+def content_security_policy(public_url: str | None = None, own_origin: str | None = None) -> str:
+    """The page's policy. `'self'` also covers ws:/wss: to the same host (CSP Level 3)."""
+    images = ["'self'"]
+    public = _origin(public_url or "")
+    if public and public != own_origin:
+        images.append(public)  # signed image links point at the configured public URL
+    directives = {
+        "default-src": "'none'",
+        "script-src": "'self'",
+        "style-src": "'self'",
+        "img-src": " ".join(images),
+        "connect-src": "'self'",
+        "font-src": "'self'",
+        "manifest-src": "'self'",
+        "base-uri": "'none'",
+        "form-action": "'self'",
+        "frame-ancestors": "'none'",
+        "object-src": "'none'",
+    }
+    return "; ".join(f"{name} {value}" for name, value in directives.items())
+
+
+def _add_asset_headers(response: Response[Any]) -> Response[Any]:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
 
 
 def playground_handlers() -> list[Any]:
     """Route handlers serving the playground page and its static assets."""
-    return []
+    page = (STATIC_DIR / "index.html").read_bytes()
+
+    @get("/", include_in_schema=False, name="playground:index")
+    async def index(request: Request[Any, Any, Any]) -> Response[bytes]:
+        public_url = services(request).settings.public_url
+        own_origin = _origin(str(request.base_url))
+        headers = {
+            **SECURITY_HEADERS,
+            "Content-Security-Policy": content_security_policy(public_url, own_origin),
+            "Cache-Control": "no-cache",
+        }
+        return Response(page, media_type=MediaType.HTML, headers=headers)
+
+    assets = create_static_files_router(
+        path=ASSET_PATH,
+        directories=[STATIC_DIR],
+        name="playground:assets",
+        after_request=_add_asset_headers,
+        cache_control=CacheControlHeader(no_cache=True),
+        include_in_schema=False,
+    )
+    return [index, assets]
