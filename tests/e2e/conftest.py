@@ -61,7 +61,7 @@ def server_factory(
     started: list[LiveServer] = []
     workers: list[WorkerProcess] = []
 
-    def make(**overrides: Any) -> LiveServer:
+    def make(*, worker: bool = True, **overrides: Any) -> LiveServer:
         port = overrides.pop("port", None) or free_port()
         overrides.setdefault("public_url", f"http://127.0.0.1:{port}")
         data = tmp_path / f"s{len(started)}"
@@ -72,7 +72,10 @@ def server_factory(
                 flush_redis(services.redis_url)
             overrides.pop("offline_delay_seconds", None)
             settings = local_settings(data, **services.settings_values(**overrides))
-            workers.append(WorkerProcess(settings, log_path=tmp_path / f"worker{len(workers)}.log"))
+            if worker:
+                workers.append(
+                    WorkerProcess(settings, log_path=tmp_path / f"worker{len(workers)}.log")
+                )
         else:
             settings = local_settings(data, **overrides)
         live = start_server(settings, port)

@@ -18,7 +18,14 @@ from tests.conftest import run_in_fresh_loop
 from tests.e2e.conftest import _truncate, local_settings
 from tests.e2e.test_generation_flow import SocketWatcher
 from tests.support.live import ApiClient, free_port
-from tests.support.real_stack import AWS_ENV, PROJECT_ROOT, RealServices, WorkerProcess, flush_redis, settings_env
+from tests.support.real_stack import (
+    AWS_ENV,
+    PROJECT_ROOT,
+    RealServices,
+    WorkerProcess,
+    flush_redis,
+    settings_env,
+)
 
 pytestmark = pytest.mark.real
 
@@ -56,17 +63,29 @@ class ApiProcess:
 
 
 @pytest.fixture
-def cluster(real_services: RealServices, tmp_path: Path) -> Iterator[tuple[list[ApiProcess], list[WorkerProcess]]]:
+def cluster(
+    real_services: RealServices, tmp_path: Path
+) -> Iterator[tuple[list[ApiProcess], list[WorkerProcess]]]:
     run_in_fresh_loop(lambda: _truncate(real_services.postgres_url))
     flush_redis(real_services.redis_url)
-    settings = local_settings(tmp_path, **real_services.settings_values(argon2_time_cost=1, argon2_memory_kib=1024))
-    env = {**os.environ, **AWS_ENV, **settings_env(settings), "PYTHONPATH": str(PROJECT_ROOT / "src")}
+    settings = local_settings(
+        tmp_path, **real_services.settings_values(argon2_time_cost=1, argon2_memory_kib=1024)
+    )
+    env = {
+        **os.environ,
+        **AWS_ENV,
+        **settings_env(settings),
+        "PYTHONPATH": str(PROJECT_ROOT / "src"),
+    }
     env.pop("CHATSVG_PUBLIC_URL", None)
     apis: list[ApiProcess] = []
     workers: list[WorkerProcess] = []
     try:
         apis = [ApiProcess(env, free_port(), tmp_path / f"api{i}.log") for i in range(2)]
-        workers = [WorkerProcess(settings, threads=8, log_path=tmp_path / f"worker{i}.log") for i in range(2)]
+        workers = [
+            WorkerProcess(settings, threads=8, log_path=tmp_path / f"worker{i}.log")
+            for i in range(2)
+        ]
         yield apis, workers
     finally:
         for api in apis:
@@ -75,13 +94,17 @@ def cluster(real_services: RealServices, tmp_path: Path) -> Iterator[tuple[list[
             worker.stop()
 
 
-async def test_jobs_through_either_api_reach_sockets_on_the_other(cluster: tuple[list[ApiProcess], list[WorkerProcess]]) -> None:
+async def test_jobs_through_either_api_reach_sockets_on_the_other(
+    cluster: tuple[list[ApiProcess], list[WorkerProcess]],
+) -> None:
     (api_a, api_b), _workers = cluster
     via_a = ApiClient(api_a.url)
     user = await via_a.register("multi@example.com")
     via_b = ApiClient(api_b.url)
     await via_b.load_page()
-    via_b.http.cookies = via_a.http.cookies  # the same browser session, load-balanced across processes
+    via_b.http.cookies = (
+        via_a.http.cookies
+    )  # the same browser session, load-balanced across processes
     via_b.csrf = via_a.csrf
     watcher = SocketWatcher()
     await watcher.connect(api_a.url, via_a.http.cookies.get("token"))
@@ -93,7 +116,9 @@ async def test_jobs_through_either_api_reach_sockets_on_the_other(cluster: tuple
         job_ids: list[str] = []
         for i in range(8):
             client = via_a if i % 2 == 0 else via_b
-            response = await client.post("/api/svg/generate-svg", {"prompt": f"multi process picture {i}"})
+            response = await client.post(
+                "/api/svg/generate-svg", {"prompt": f"multi process picture {i}"}
+            )
             assert response.status_code == 202, response.text
             job_ids.append(response.json()["job"]["id"])
         for job_id in job_ids:

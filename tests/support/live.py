@@ -14,6 +14,7 @@ import uvicorn
 
 from chatsvg.entrypoints.containers import Container, create_container
 from chatsvg.entrypoints.http.app import create_app
+from chatsvg.entrypoints.server import uvicorn_config
 from chatsvg.entrypoints.settings import Settings
 
 
@@ -50,9 +51,8 @@ def start_server(settings: Settings, port: int | None = None) -> LiveServer:
     port = port or free_port()
     container = create_container(settings)
     app = create_app(settings, container)
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", ws="websockets-sansio"
-    )
+    config = uvicorn_config(app, host="127.0.0.1", port=port, settings=settings)
+    config.log_level = "warning"
     server = uvicorn.Server(config)
     live = LiveServer(settings, port, container, server, threading.Thread(target=lambda: None))
 

@@ -22,21 +22,15 @@ def _serve(args: argparse.Namespace) -> int:
     settings = load_settings(**overrides)
     from chatsvg.entrypoints.http.app import create_app
     from chatsvg.entrypoints.logs import configure_logging
+    from chatsvg.entrypoints.server import uvicorn_config
 
     configure_logging(settings)
     app = create_app(settings)
     print(
         f"ChatSVG ({settings.mode} mode) on http://{args.host}:{args.port}  — playground at /, API docs at /schema"
     )
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        log_level=settings.log_level.lower(),
-        proxy_headers=False,
-        timeout_graceful_shutdown=20,
-        access_log=args.access_log,
-    )
+    config = uvicorn_config(app, host=args.host, port=args.port, settings=settings, access_log=args.access_log)
+    uvicorn.Server(config).run()
     return 0
 
 
