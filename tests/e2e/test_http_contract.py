@@ -407,3 +407,21 @@ async def test_protected_routes_need_a_session(
 ) -> None:
     c = client_factory()
     assert_problem(await c.get(path), 401, "UNAUTHENTICATED")
+
+
+async def test_notifications_bell(client: ApiClient) -> None:
+    await client.register("bell@example.com")
+    latest = (await client.get("/api/notification/latest")).json()
+    assert [n["type"] for n in latest["notifications"]] == ["WELCOME"] and latest[
+        "nextCursor"
+    ] is None
+    note = latest["notifications"][0]
+    assert (
+        set(note) >= {"id", "type", "title", "message", "data", "createdAt", "readAt"}
+        and note["readAt"] is None
+    )
+    assert (await client.get("/api/notification/badge")).json() == {"unreadCount": 1}
+    assert (await client.post("/api/notification/seen")).json() == {"ok": True}
+    assert (await client.get("/api/notification/badge")).json() == {"unreadCount": 0}
+    again = (await client.get("/api/notification/latest")).json()["notifications"][0]
+    assert again["readAt"] is not None

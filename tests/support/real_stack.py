@@ -47,6 +47,7 @@ class RealServices:
             "openai_base_url": self.openai_base_url,
             "web_origins": ("http://localhost:5173", "http://127.0.0.1:5173"),
             "playground": False,
+            "metrics_port": 0,
         }
         values.update(overrides)
         return values

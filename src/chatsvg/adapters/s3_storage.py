@@ -214,6 +214,19 @@ class S3ObjectStorage:
 
         await self._run(remove)
 
+    async def keys(self, prefix: str = "generations/") -> list[str]:
+        """Every stored key under `prefix` (for `chatsvg admin gc`)."""
+
+        def list_all() -> list[str]:
+            paginator = self._client.get_paginator("list_objects_v2")
+            return [
+                item["Key"]
+                for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix)
+                for item in page.get("Contents", [])
+            ]
+
+        return await self._run(list_all)
+
     async def exists(self, key: str) -> bool:
         def head() -> bool:
             try:

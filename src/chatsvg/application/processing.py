@@ -225,6 +225,7 @@ class JobProcessor:
             )
             added = await uow.notifications.add(notification)
             await uow.commit()
+        log.info("job succeeded", extra={"job_id": current.id, "attempts": current.attempts})
         await self._announce(current, [notification] if added else [])
 
     async def _fault(self, job: GenerationJob, fault: GenerationFault) -> float | None:
@@ -259,7 +260,7 @@ class JobProcessor:
                 return None
             await uow.commit()
         log.info(
-            "job attempt failed",
+            "job failed" if current.status is JobStatus.FAILED else "job attempt failed",
             extra={
                 "job_id": job.id,
                 "code": fault.code,

@@ -9,7 +9,9 @@ import uvicorn
 from chatsvg.entrypoints.settings import Settings
 
 
-def uvicorn_config(app: Any, *, host: str, port: int, settings: Settings, access_log: bool = False) -> uvicorn.Config:
+def uvicorn_config(
+    app: Any, *, host: str, port: int, settings: Settings, access_log: bool = False
+) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         host=host,
@@ -22,6 +24,7 @@ def uvicorn_config(app: Any, *, host: str, port: int, settings: Settings, access
         ws="websockets-sansio",
         lifespan="on",
         log_level=settings.log_level.lower(),
+        log_config=None,  # keep the structured logging set up by entrypoints.logs
         access_log=access_log,
         timeout_graceful_shutdown=20,
         timeout_keep_alive=15,

@@ -34,6 +34,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     openai_api_key: str | None = None
     openai_base_url: str | None = None
     openai_timeout_seconds: float = 60.0
+    # aiohttp keeps thousands of calls in flight at a third of httpx's CPU (see docs/performance.md).
+    openai_http_backend: Literal["httpx", "aiohttp"] = "aiohttp"
+    metrics_port: int = 9100
     model_map: str = ""  # "client-name=provider-model:cost,..." overrides for the real models
     default_model: str | None = None
     s3_bucket: str | None = None

@@ -12,12 +12,15 @@ import threading
 from typing import Any
 
 import dramatiq
+import structlog
 from dependency_injector import providers
 from dramatiq.asyncio import get_event_loop_thread
+from prometheus_client import start_http_server
 
 from chatsvg.adapters.dramatiq_queue import DramatiqJobQueue, declare_actor, make_broker
 from chatsvg.entrypoints.containers import Container, create_container
 from chatsvg.entrypoints.logs import configure_logging
+from chatsvg.entrypoints.observability import REGISTRY
 from chatsvg.entrypoints.settings import Settings
 
 log = logging.getLogger("chatsvg.worker")
@@ -36,9 +39,13 @@ def build_worker(
     container.queue.override(providers.Object(queue))
 
     async def handle(job_id: str) -> None:
-        delay = await container.processor().process(job_id)
-        if delay is not None:
-            await queue.enqueue(job_id, delay_seconds=delay)
+        structlog.contextvars.bind_contextvars(job_id=job_id)
+        try:
+            delay = await container.processor().process(job_id)
+            if delay is not None:
+                await queue.enqueue(job_id, delay_seconds=delay)
+        finally:
+            structlog.contextvars.unbind_contextvars("job_id")
 
     broker.actors.pop("process_generation_job", None)
     declare_actor(broker, handle)
@@ -72,6 +79,14 @@ def run_worker(settings: Settings, *, processes: int = 1, threads: int = 0) -> i
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    if settings.metrics_port:
+        try:
+            start_http_server(settings.metrics_port, registry=REGISTRY)
+        except OSError:
+            log.warning(
+                "metrics port busy; this worker exposes no metrics",
+                extra={"port": settings.metrics_port},
+            )
     worker.start()
     loop_thread = get_event_loop_thread()
     assert loop_thread is not None, "the AsyncIO middleware starts the event loop thread"
@@ -97,7 +112,7 @@ def _run_many(processes: int, threads: int) -> int:
     children = [
         subprocess.Popen(
             [sys.executable, "-m", "chatsvg.entrypoints.cli", "worker", "--threads", str(threads)]
-        )  # noqa: S603
+        )
         for _ in range(processes)
     ]
 

@@ -24,6 +24,7 @@ from chatsvg.entrypoints.containers import Container, create_container
 from chatsvg.entrypoints.http.controllers.auth import AuthController, csrf_token
 from chatsvg.entrypoints.http.controllers.files import signed_file
 from chatsvg.entrypoints.http.controllers.health import live, ready
+from chatsvg.entrypoints.http.controllers.metrics import metrics
 from chatsvg.entrypoints.http.controllers.notifications import NotificationController
 from chatsvg.entrypoints.http.controllers.playground import playground_handlers
 from chatsvg.entrypoints.http.controllers.svg import SvgController
@@ -32,6 +33,7 @@ from chatsvg.entrypoints.http.cors import CorsMiddleware, EdgeRouter
 from chatsvg.entrypoints.http.deps import Services
 from chatsvg.entrypoints.http.problems import handle_exception
 from chatsvg.entrypoints.http.security import WebSecurity
+from chatsvg.entrypoints.observability import RequestContext
 from chatsvg.entrypoints.settings import Settings
 
 log = logging.getLogger("chatsvg")
@@ -101,6 +103,7 @@ def create_app(settings: Settings, container: Container | None = None) -> Any:
         signed_file,
         live,
         ready,
+        metrics,
     ]
     handlers += accounts.route_handlers
     if settings.playground_enabled:
@@ -133,15 +136,7 @@ def create_app(settings: Settings, container: Container | None = None) -> Any:
             await database.dispose()
 
     api = Litestar(
-        route_handlers=[
-            csrf_token,
-            AuthController,
-            SvgController,
-            UserController,
-            signed_file,
-            live,
-            ready,
-        ],
+        route_handlers=handlers,
         exception_handlers={Exception: handle_exception},
         before_request=check_request,
         request_max_body_size=MAX_BODY,
@@ -154,11 +149,12 @@ def create_app(settings: Settings, container: Container | None = None) -> Any:
         ),
         response_cache_config=ResponseCacheConfig(),
         debug=False,
+        logging_config=None,  # logging is configured once by entrypoints.logs
     )
     api.state.services = services
     api.state.container = container
     sockets = socketio.ASGIApp(container.socket_server(), socketio_path="socket.io")
-    return CorsMiddleware(EdgeRouter(api, sockets), settings.all_web_origins)  # type: ignore[arg-type]
+    return RequestContext(CorsMiddleware(EdgeRouter(api, sockets), settings.all_web_origins))  # type: ignore[arg-type]
 
 
 async def _reap_forever(container: Container, interval: float) -> None:

@@ -1,0 +1,21 @@
+"""GET /metrics in the Prometheus text format."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get
+
+from chatsvg.entrypoints.http.deps import services
+from chatsvg.entrypoints.observability import refresh_gauges, render_metrics
+
+
+@get("/metrics", include_in_schema=False)
+async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
+    s = services(request)
+    try:
+        await refresh_gauges(s.database, s.queue)
+    except Exception:  # a scrape must still answer when the database is down (readiness says why)
+        pass
+    body, content_type = render_metrics()
+    return Response(body, media_type=content_type, headers={"Cache-Control": "no-store"})

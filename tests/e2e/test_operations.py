@@ -1,0 +1,153 @@
+"""Operations: metrics, request ids, structured logs, and the admin CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.support.live import ApiClient, LiveServer, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def test_metrics_report_requests_jobs_credits_and_model_calls(
+    server: LiveServer, client: ApiClient
+) -> None:
+    await client.register("metrics@example.com")
+    job = (await client.post("/api/svg/generate-svg", {"prompt": "measured"})).json()["job"]
+    await client.wait_job(job["id"])
+    text = (await client.get("/metrics")).text
+    assert (
+        'chatsvg_http_request_duration_seconds_count{method="POST",route="/api/svg/generate-svg",status="202"}'
+        in text
+    )
+    routes = set(re.findall(r'route="([^"]+)"', text))
+    assert "/api/svg/generation-jobs/{job_id}" in routes, routes  # templates, not raw paths
+    assert not any(job["id"] in r for r in routes)
+    assert 'chatsvg_jobs{status="SUCCEEDED"} 1.0' in text
+    assert 'chatsvg_credits_total{reason="GENERATION_CHARGE"} 1.0' in text
+    assert "chatsvg_queue_depth" in text
+
+
+async def test_every_response_carries_a_request_id(client: ApiClient) -> None:
+    fresh = await client.get("/api/csrf")
+    assert len(fresh.headers["x-request-id"]) >= 8
+    echoed = await client.get("/api/csrf", headers={"X-Request-ID": "trace-abc-12345"})
+    assert echoed.headers["x-request-id"] == "trace-abc-12345"
+    hostile = await client.get("/api/csrf", headers={"X-Request-ID": "bad id; <script>"})
+    assert hostile.headers["x-request-id"] != "bad id; <script>"
+
+
+def test_json_logs_correlate_requests_and_jobs(tmp_path: Path) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "CHATSVG_DATA_DIR": str(tmp_path),
+        "CHATSVG_LOG_JSON": "true",
+        "CHATSVG_ARGON2_TIME_COST": "1",
+        "CHATSVG_ARGON2_MEMORY_KIB": "1024",
+    }
+    log_path = tmp_path / "serve.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "chatsvg.entrypoints.cli", "serve", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                try:
+                    if httpx.get(f"{base}/health/live").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+            with httpx.Client(base_url=base) as http:
+                csrf = http.get("/api/csrf").json()["csrfToken"]
+                h = {"X-CSRF-Token": csrf}
+                http.post(
+                    "/api/auth/register",
+                    json={
+                        "email": "log@example.com",
+                        "password": "correct horse",
+                        "name": "L",
+                        "agreedToTerms": True,
+                    },
+                    headers=h,
+                )
+                job = http.post(
+                    "/api/svg/generate-svg",
+                    json={"prompt": "logged"},
+                    headers={**h, "X-Request-ID": "req-correlate-1"},
+                ).json()["job"]
+                time.sleep(1.0)
+        finally:
+            process.terminate()
+            process.wait(20)
+    lines = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
+    requests = [entry for entry in lines if entry.get("event") == "request"]
+    assert any(
+        e.get("request_id") == "req-correlate-1" and e.get("route") == "/api/svg/generate-svg"
+        for e in requests
+    )
+    assert all(
+        {"timestamp", "level", "request_id", "status", "duration_ms"} <= set(e) for e in requests
+    )
+    assert any(e.get("event") == "job succeeded" and e.get("job_id") == job["id"] for e in lines)
+
+
+def test_admin_cli_grants_credits_lists_stuck_jobs_and_revokes_sessions(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "CHATSVG_DATA_DIR": str(tmp_path),
+        "CHATSVG_ARGON2_TIME_COST": "1",
+        "CHATSVG_ARGON2_MEMORY_KIB": "1024",
+    }
+
+    def chatsvg(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "chatsvg.entrypoints.cli", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    assert chatsvg("migrate").returncode == 0
+    created = chatsvg(
+        "admin",
+        "create-user",
+        "--email",
+        "op@example.com",
+        "--password",
+        "correct horse",
+        "--name",
+        "Op",
+    )
+    assert created.returncode == 0, created.stdout + created.stderr
+    granted = chatsvg("admin", "grant-credits", "--email", "op@example.com", "5")
+    assert "balance 15" in granted.stdout
+    too_much = chatsvg("admin", "revoke-credits", "--email", "op@example.com", "50")
+    assert too_much.returncode == 1 and "below zero" in too_much.stdout
+    revoked = chatsvg("admin", "revoke-credits", "--email", "op@example.com", "3")
+    assert "balance 12" in revoked.stdout
+    assert "0 stuck job(s)" in chatsvg("admin", "stuck-jobs").stdout
+    assert (
+        "revoked 0 session(s)"
+        in chatsvg("admin", "revoke-sessions", "--email", "op@example.com").stdout
+    )
+    assert "0 orphaned artifact(s)" in chatsvg("admin", "gc").stdout
+    unknown = chatsvg("admin", "grant-credits", "--email", "nobody@example.com", "1")
+    assert unknown.returncode == 1
