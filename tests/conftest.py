@@ -7,7 +7,7 @@ import asyncio
 import concurrent.futures
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +33,10 @@ from chatsvg.application.notifications import NotificationService
 from chatsvg.application.ports import UnitOfWorkFactory
 from chatsvg.application.processing import JobProcessor, JobReaper, RetryPolicy
 from chatsvg.domain.jobs import Catalogue, ModelSpec
+from tests.support.fake_openai import start_process
 from tests.support.fakes import RecordingQueue, ScriptedGenerator
+from tests.support.moto_server import start_moto_process
+from tests.support.real_stack import AWS_ENV, REDIS_DB_URL, RealServices
 
 PG_ADMIN_URL = os.environ.get(
     "CHATSVG_TEST_PG_ADMIN", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -234,3 +237,18 @@ def stack(uow: UnitOfWorkFactory) -> Stack:
 @pytest.fixture
 def make_stack(uow: UnitOfWorkFactory) -> Callable[..., Stack]:
     return lambda **kw: build_stack(uow, **kw)
+
+
+@pytest.fixture(scope="session")
+def real_services(
+    postgres_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RealServices]:
+    """Postgres, Redis, moto's S3 server and the fake OpenAI server, once per test session."""
+    os.environ.update(AWS_ENV)
+    moto = start_moto_process(log_path=tmp_path_factory.mktemp("moto") / "moto.log")
+    openai = start_process(latency=0.05)
+    try:
+        yield RealServices(postgres_url, REDIS_DB_URL, moto.endpoint_url, openai.base_url)
+    finally:
+        openai.stop()
+        moto.stop()

@@ -462,3 +462,28 @@ async def test_stale_running_jobs_are_not_stolen_while_the_lease_is_fresh(stack:
         await uow.commit()
     assert await stack.processor.process(job.id) is None  # held by "another worker"
     assert len(stack.generator.requests) == 0
+
+
+async def test_a_dead_provider_opens_the_circuit_instead_of_burning_every_jobs_attempts(stack: Stack) -> None:
+    from chatsvg.application.processing import ProviderCircuit
+
+    stack.processor.circuit = ProviderCircuit(stack.clock, threshold=2, cooldown=30)
+    user = await stack.user()
+    stack.generator.script.extend([transient(), transient(), transient()])
+    jobs = [(await stack.generation.submit(command(user, f"c{i}"))).job for i in range(4)]
+    stack.queue.take()
+    for job in jobs[:2]:
+        assert await stack.processor.process(job.id) is not None  # two real failures open the circuit
+    assert stack.processor.circuit.is_open
+    held = await stack.processor.process(jobs[2].id)
+    assert held is not None and held >= 20
+    untouched = (await stack.generation.details(user, jobs[2].id)).job
+    assert (untouched.status, untouched.attempts) == (JobStatus.QUEUED, 0)  # no attempt spent
+    assert len(stack.generator.requests) == 2
+    stack.clock.advance(seconds=31)
+    assert await stack.processor.process(jobs[2].id) is not None  # the half-open probe fails: open again
+    assert stack.processor.circuit.is_open
+    stack.clock.advance(seconds=31)
+    assert await stack.processor.process(jobs[3].id) is None  # the probe succeeds: closed
+    assert not stack.processor.circuit.is_open
+    assert (await stack.generation.details(user, jobs[3].id)).job.status is JobStatus.SUCCEEDED

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -10,10 +9,8 @@ import pytest
 
 from chatsvg.entrypoints.settings import Settings, load_settings
 from tests.conftest import run_in_fresh_loop, truncate_all
-from tests.support.fake_openai import start_process
 from tests.support.live import ApiClient, LiveServer, free_port, start_server
-from tests.support.moto_server import start_moto_process
-from tests.support.real_stack import AWS_ENV, REDIS_DB_URL, RealServices, WorkerProcess, flush_redis
+from tests.support.real_stack import RealServices, WorkerProcess, flush_redis
 
 LOCAL = {
     "argon2_time_cost": 1,
@@ -31,21 +28,6 @@ def local_settings(tmp_path: Any, **overrides: Any) -> Settings:
     }
     values.update(overrides)
     return load_settings({}, **values)
-
-
-@pytest.fixture(scope="session")
-def real_services(
-    postgres_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[RealServices]:
-    """Postgres, Redis, moto's S3 server and the fake OpenAI server, once per test session."""
-    os.environ.update(AWS_ENV)
-    moto = start_moto_process(log_path=tmp_path_factory.mktemp("moto") / "moto.log")
-    openai = start_process(latency=0.05)
-    try:
-        yield RealServices(postgres_url, REDIS_DB_URL, moto.endpoint_url, openai.base_url)
-    finally:
-        openai.stop()
-        moto.stop()
 
 
 @pytest.fixture(params=["embedded", pytest.param("real", marks=pytest.mark.real)])

@@ -60,6 +60,63 @@ class RetryPolicy:
         return max(delay, hint or 0.0)
 
 
+class ProviderCircuit:
+    """A circuit breaker around the model provider, per worker process.
+
+    After `threshold` transient provider failures in a row it opens for `cooldown` seconds: jobs
+    arriving meanwhile wait in the queue without being claimed, so a dead provider does not burn
+    every job's attempts at once. After the cooldown one call is let through (half-open); its
+    success closes the circuit, its failure opens it again.
+    """
+
+    PROVIDER_CODES = frozenset(
+        {
+            JobErrorCode.PROVIDER_UNAVAILABLE,
+            JobErrorCode.PROVIDER_RATE_LIMITED,
+            JobErrorCode.TIMED_OUT,
+        }
+    )
+
+    def __init__(self, clock: Clock, *, threshold: int = 5, cooldown: float = 10.0) -> None:
+        self._clock = clock
+        self.threshold = threshold
+        self.cooldown = cooldown
+        self._failures = 0
+        self._open_until: datetime | None = None
+        self._probing = False
+
+    def wait_seconds(self) -> float:
+        """0 when a call may go ahead; otherwise how long to hold the job back."""
+        if self._open_until is None:
+            return 0.0
+        remaining = (self._open_until - self._clock.now()).total_seconds()
+        if remaining > 0:
+            return remaining
+        if self._probing:
+            return self.cooldown / 4  # one probe at a time
+        self._probing = True
+        return 0.0
+
+    def record(self, fault: GenerationFault | None) -> None:
+        if fault is None or fault.code not in self.PROVIDER_CODES:
+            if fault is None:
+                self._failures = 0
+                self._open_until = None
+            self._probing = False
+            return
+        self._failures += 1
+        self._probing = False
+        if self._failures >= self.threshold:
+            self._open_until = self._clock.now() + timedelta(seconds=self.cooldown)
+
+    def release_probe(self) -> None:
+        self._probing = False
+
+    @property
+    def is_open(self) -> bool:
+        return self._open_until is not None and self._open_until > self._clock.now()
+
+
 class JobProcessor:
     """Runs one job attempt. Returns the delay before the next attempt, or None when nothing is left to do."""
 
@@ -75,6 +132,7 @@ class JobProcessor:
         catalogue: Catalogue,
         policy: RetryPolicy | None = None,
         low_credit_threshold: int = 2,
+        circuit: ProviderCircuit | None = None,
     ) -> None:
         self._uow = uow
         self._generator = generator
@@ -85,16 +143,22 @@ class JobProcessor:
         self._catalogue = catalogue
         self.policy = policy or RetryPolicy()
         self._low_credit_threshold = low_credit_threshold
+        self.circuit = circuit or ProviderCircuit(clock)
 
     async def process(self, job_id: str) -> float | None:
+        hold = self.circuit.wait_seconds()
+        if hold:
+            return hold + random.uniform(0, hold / 2)  # spread the wake-ups of held jobs
         job = await self._claim(job_id)
         if job is None:
+            self.circuit.release_probe()  # nothing was asked of the provider
             return None
         try:
             async with self._heartbeat(job):
                 svg = await self._produce(job)
                 await self._storage_put(job, svg)
         except GenerationFault as fault:
+            self.circuit.record(fault)
             return await self._fault(job, fault)
         except (
             Exception

@@ -24,7 +24,7 @@ from chatsvg.application.generation import GenerationService
 from chatsvg.application.library import GenerationLibrary
 from chatsvg.application.notifications import NotificationService
 from chatsvg.application.ports import AccessClaims
-from chatsvg.application.processing import JobProcessor, JobReaper, RetryPolicy
+from chatsvg.application.processing import JobProcessor, JobReaper, ProviderCircuit, RetryPolicy
 from chatsvg.domain.jobs import Catalogue, ModelSpec
 from chatsvg.entrypoints.settings import REAL_MODELS, Settings, parse_rate
 
@@ -224,6 +224,12 @@ class Container(containers.DeclarativeContainer):
         catalogue=catalogue,
         policy=retry_policy,
         low_credit_threshold=settings.provided.low_credit_threshold,
+        circuit=providers.Singleton(
+            ProviderCircuit,
+            clock,
+            threshold=settings.provided.circuit_threshold,
+            cooldown=settings.provided.circuit_cooldown_seconds,
+        ),
     )
     reaper = providers.Singleton(
         JobReaper, uow=uow, queue=queue, realtime=realtime, clock=clock, processor=processor

@@ -55,6 +55,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     lease_seconds: float = 120.0
     stale_queued_seconds: float = 90.0
     reaper_interval_seconds: float = 15.0
+    circuit_threshold: int = 5
+    circuit_cooldown_seconds: float = 10.0
     offline_delay_seconds: float = 0.0
     low_credit_threshold: int = 2
     daily_quota: int = 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
 import subprocess
@@ -100,11 +99,7 @@ def run_worker(settings: Settings, *, processes: int = 1, threads: int = 0) -> i
     # In-flight jobs get time to finish; what does not is handed back by the lease + reaper.
     worker.stop(timeout=int(settings.lease_seconds * 1000 // 4))
 
-    async def close() -> None:
-        await container.database().dispose()
-
-    with contextlib.suppress(Exception):
-        asyncio.run_coroutine_threadsafe(close(), loop_thread.loop).result(5)
+    # Pooled connections close with the process; the event loop is already stopped here.
     return 0
 
 
