@@ -48,17 +48,17 @@ class UnsupportedMediaType(ValidationFailed):
 
 
 async def check_request(request: Request[Any, Any, Any]) -> None:
-    """Runs before every handler: the content type of bodies, then the CSRF double-submit."""
+    """Runs before every handler: the CSRF double-submit first (a cross-site request is refused as
+    such, whatever its body), then the content type of bodies."""
+    request.app.state.services.security.check_csrf(request)
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
         has_body = (
-            request.headers.get("content-length", "0") not in ("0", "")
-            or "transfer-encoding" in request.headers
+            request.headers.get("content-length", "0") not in ("0", "") or "transfer-encoding" in request.headers
         )
         if has_body:
             media = request.headers.get("content-type", "").split(";")[0].strip().lower()
             if media not in JSON_TYPES and not media.endswith("+json"):
                 raise UnsupportedMediaType()
-    request.app.state.services.security.check_csrf(request)
 
 
 def build_services(container: Container, settings: Settings) -> Services:
