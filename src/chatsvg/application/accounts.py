@@ -25,7 +25,9 @@ class AccountService:
         storage: ObjectStorage,
         realtime: RealtimePublisher,
         clock: Clock,
+        gallery: GalleryCache | None = None,
     ) -> None:
+        self._gallery = gallery
         self._uow = uow
         self._hasher = hasher
         self._storage = storage
@@ -49,6 +51,8 @@ class AccountService:
             await uow.users.delete(user_id)
             await uow.commit()
         await self._realtime.session_revoked(sessions)
+        if self._gallery:
+            await self._gallery.invalidate()
         for key in keys:
             try:
                 await self._storage.delete(key)

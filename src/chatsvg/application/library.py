@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from chatsvg.application.pagination import Page, check_limit, decode_cursor, paginate
-from chatsvg.application.ports import Clock, ObjectStorage, UnitOfWorkFactory
+from chatsvg.application.ports import Clock, GalleryCache, ObjectStorage, UnitOfWorkFactory
 from chatsvg.domain.credits import LedgerEntry
 from chatsvg.domain.errors import NotFound, ValidationFailed
 from chatsvg.domain.generations import SvgGeneration
@@ -34,10 +34,18 @@ def download_filename(generation: SvgGeneration) -> str:
 
 
 class GenerationLibrary:
-    def __init__(self, *, uow: UnitOfWorkFactory, storage: ObjectStorage, clock: Clock) -> None:
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        storage: ObjectStorage,
+        clock: Clock,
+        gallery: GalleryCache | None = None,
+    ) -> None:
         self._uow = uow
         self._storage = storage
         self._clock = clock
+        self._gallery = gallery
 
     async def _owned(self, user_id: str, generation_id: str) -> SvgGeneration:
         async with self._uow() as uow:
@@ -95,13 +103,18 @@ class GenerationLibrary:
         self, *, limit: int | None, cursor: str | None, style: str | None, model: str | None
     ) -> Page[SvgGeneration]:
         size = check_limit(limit)
-        async with self._uow() as uow:
-            rows = await uow.generations.list_public(
-                limit=size + 1,
-                before=decode_cursor(cursor),
-                style=style or None,
-                model=model or None,
-            )
+        position = decode_cursor(cursor)
+        cache_key = (
+            f"{size}|{style or ''}|{model or ''}" if position is None and self._gallery else None
+        )
+        rows = await self._gallery.get(cache_key) if self._gallery and cache_key else None
+        if rows is None:
+            async with self._uow() as uow:
+                rows = await uow.generations.list_public(
+                    limit=size + 1, before=position, style=style or None, model=model or None
+                )
+            if self._gallery and cache_key:
+                await self._gallery.put(cache_key, rows)
         return paginate(rows, size, lambda g: (g.created_at, g.id))
 
     async def source(self, viewer_id: str | None, generation_id: str) -> tuple[SvgGeneration, str]:
@@ -137,9 +150,12 @@ class GenerationLibrary:
             generation = await uow.generations.get(generation_id)
             if generation is None or generation.user_id != user_id:
                 raise NotFound("Generation not found.")
+            changed = generation.privacy != privacy
             generation.privacy = privacy
             await uow.generations.update(generation)
             await uow.commit()
+        if changed and self._gallery:
+            await self._gallery.invalidate()
         return generation
 
     async def delete(self, user_id: str, generation_id: str) -> None:
@@ -149,6 +165,8 @@ class GenerationLibrary:
                 raise NotFound("Generation not found.")
             await uow.generations.delete(generation_id)
             await uow.commit()
+        if generation.public and self._gallery:
+            await self._gallery.invalidate()
         # After the commit: a failed delete leaves an unreferenced object that `chatsvg gc` finds,
         # never a record pointing at nothing.
         await self._storage.delete(generation.storage_key)

@@ -22,6 +22,7 @@ from chatsvg.application.events import job_update, notification_payload
 from chatsvg.application.ids import new_id
 from chatsvg.application.ports import (
     Clock,
+    GalleryCache,
     GenerationFault,
     GenerationRequest,
     JobQueue,
@@ -133,6 +134,7 @@ class JobProcessor:
         policy: RetryPolicy | None = None,
         low_credit_threshold: int = 2,
         circuit: ProviderCircuit | None = None,
+        gallery: GalleryCache | None = None,
     ) -> None:
         self._uow = uow
         self._generator = generator
@@ -144,6 +146,7 @@ class JobProcessor:
         self.policy = policy or RetryPolicy()
         self._low_credit_threshold = low_credit_threshold
         self.circuit = circuit or ProviderCircuit(clock)
+        self._gallery = gallery
 
     async def process(self, job_id: str) -> float | None:
         hold = self.circuit.wait_seconds()
@@ -290,6 +293,8 @@ class JobProcessor:
             added = await uow.notifications.add(notification)
             await uow.commit()
         log.info("job succeeded", extra={"job_id": current.id, "attempts": current.attempts})
+        if generation.public and self._gallery:
+            await self._gallery.invalidate()
         await self._announce(current, [notification] if added else [])
 
     async def _fault(self, job: GenerationJob, fault: GenerationFault) -> float | None:

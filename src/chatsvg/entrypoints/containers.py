@@ -9,6 +9,7 @@ from typing import Any
 from dependency_injector import containers, providers
 
 from chatsvg.adapters.clock import SystemClock
+from chatsvg.adapters.gallery_cache import InProcessGalleryCache, RedisGalleryCache
 from chatsvg.adapters.inprocess_queue import InProcessJobQueue
 from chatsvg.adapters.local_storage import LocalDiskStorage
 from chatsvg.adapters.offline_generator import OfflineSvgGenerator
@@ -121,6 +122,12 @@ def _make_queue(settings: Settings) -> Any:
     return InProcessJobQueue(concurrency=settings.worker_concurrency)
 
 
+def _make_gallery(settings: Settings) -> Any:
+    if settings.redis_url:
+        return RedisGalleryCache(settings.redis_url)
+    return InProcessGalleryCache()
+
+
 def _lazy_authenticate(
     auth: Callable[[], AuthService],
 ) -> Callable[[str | None], Awaitable[AccessClaims]]:
@@ -203,7 +210,8 @@ class Container(containers.DeclarativeContainer):
         limiter=limiter,
         daily_quota=settings.provided.daily_quota,
     )
-    library = providers.Singleton(GenerationLibrary, uow=uow, storage=storage, clock=clock)
+    gallery = providers.Singleton(_make_gallery, settings)
+    library = providers.Singleton(GenerationLibrary, uow=uow, storage=storage, clock=clock, gallery=gallery)
     notifications = providers.Singleton(NotificationService, uow=uow, clock=clock)
     retry_policy = providers.Singleton(
         RetryPolicy,
@@ -224,6 +232,7 @@ class Container(containers.DeclarativeContainer):
         catalogue=catalogue,
         policy=retry_policy,
         low_credit_threshold=settings.provided.low_credit_threshold,
+        gallery=gallery,
         circuit=providers.Singleton(
             ProviderCircuit,
             clock,

@@ -81,6 +81,7 @@ def build_services(container: Container, settings: Settings) -> Services:
                 storage=container.storage(),
                 realtime=container.realtime(),
                 clock=container.clock(),
+                gallery=container.gallery(),
             ),
             "oauth_providers": [],
         },
