@@ -238,7 +238,7 @@ async def test_idempotency_key_same_body_same_job_different_body_422(stack: Stac
 async def test_parallel_submits_with_one_key_make_one_job(stack: Stack) -> None:
     user = await stack.user()
     results = await asyncio.gather(
-        *(stack.generation.submit(command(user, "same", key="race")) for _ in range(20))
+        *(stack.generation.submit(command(user, "same", key="race")) for _ in range(50))
     )
     assert len({r.job.id for r in results}) == 1
     assert sum(not r.duplicate for r in results) == 1
@@ -487,3 +487,20 @@ async def test_a_dead_provider_opens_the_circuit_instead_of_burning_every_jobs_a
     assert await stack.processor.process(jobs[3].id) is None  # the probe succeeds: closed
     assert not stack.processor.circuit.is_open
     assert (await stack.generation.details(user, jobs[3].id)).job.status is JobStatus.SUCCEEDED
+
+
+async def test_parallel_submits_draining_a_balance_never_take_it_below_zero(make_stack: object) -> None:
+    stack = make_stack(start_credits=5)  # type: ignore[operator]
+    user = await stack.user()
+    results = await asyncio.gather(
+        *(stack.generation.submit(command(user, f"drain {i}")) for i in range(30)), return_exceptions=True
+    )
+    accepted = [r for r in results if not isinstance(r, BaseException)]
+    refused = [r for r in results if isinstance(r, InsufficientCredits)]
+    assert len(accepted) + len(refused) == 30 and len(accepted) >= 5
+    await asyncio.gather(*(stack.processor.process(r.job.id) for r in accepted))
+    await stack.drain()
+    balance = await stack.library.balance(user)
+    page = await stack.generation.list_jobs(user, status="succeeded", limit=100, cursor=None)
+    assert balance == 5 - len(page.items) >= 0
+    assert len(page.items) == 5
