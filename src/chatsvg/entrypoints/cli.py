@@ -29,7 +29,9 @@ def _serve(args: argparse.Namespace) -> int:
     print(
         f"ChatSVG ({settings.mode} mode) on http://{args.host}:{args.port}  — playground at /, API docs at /schema"
     )
-    config = uvicorn_config(app, host=args.host, port=args.port, settings=settings, access_log=args.access_log)
+    config = uvicorn_config(
+        app, host=args.host, port=args.port, settings=settings, access_log=args.access_log
+    )
     uvicorn.Server(config).run()
     return 0
 
@@ -106,8 +108,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     sanitize.set_defaults(func=_sanitize)
 
     from chatsvg.entrypoints.admin import add_admin_commands
+    from chatsvg.entrypoints.mail_cli import add_mail_command
 
     add_admin_commands(sub)
+    add_mail_command(sub)
 
     args = parser.parse_args(argv)
     try:

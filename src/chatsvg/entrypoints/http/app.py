@@ -26,6 +26,7 @@ from chatsvg.entrypoints.http.controllers.files import signed_file
 from chatsvg.entrypoints.http.controllers.health import live, ready
 from chatsvg.entrypoints.http.controllers.metrics import metrics
 from chatsvg.entrypoints.http.controllers.notifications import NotificationController
+from chatsvg.entrypoints.http.controllers.support import contact
 from chatsvg.entrypoints.http.controllers.playground import playground_handlers
 from chatsvg.entrypoints.http.controllers.svg import SvgController
 from chatsvg.entrypoints.http.controllers.user import UserController
@@ -53,7 +54,8 @@ async def check_request(request: Request[Any, Any, Any]) -> None:
     request.app.state.services.security.check_csrf(request)
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
         has_body = (
-            request.headers.get("content-length", "0") not in ("0", "") or "transfer-encoding" in request.headers
+            request.headers.get("content-length", "0") not in ("0", "")
+            or "transfer-encoding" in request.headers
         )
         if has_body:
             media = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -74,6 +76,7 @@ def build_services(container: Container, settings: Settings) -> Services:
         queue=container.queue(),
         clock=container.clock(),
         database=container.database(),
+        uow=container.uow(),
         extras={
             "accounts": AccountService(
                 uow=container.uow(),
@@ -105,6 +108,7 @@ def create_app(settings: Settings, container: Container | None = None) -> Any:
         live,
         ready,
         metrics,
+        contact,
     ]
     handlers += accounts.route_handlers
     if settings.playground_enabled:
@@ -127,9 +131,13 @@ def create_app(settings: Settings, container: Container | None = None) -> Any:
             background.append(
                 asyncio.create_task(_reap_forever(container, settings.reaper_interval_seconds))
             )
+        for start in accounts.on_startup:
+            await start()
         try:
             yield
         finally:
+            for stop in accounts.on_shutdown:
+                await stop()
             for task in background:
                 task.cancel()
             if isinstance(queue, InProcessJobQueue):

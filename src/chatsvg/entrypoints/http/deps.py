@@ -29,6 +29,7 @@ class Services:
     queue: JobQueue
     clock: Clock
     database: Any
+    uow: Any
     extras: dict[str, Any]
 
 

@@ -1,0 +1,46 @@
+"""POST /api/support/contact."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, post
+from litestar.di import Provide
+
+from chatsvg.application.ports import AccessClaims
+from chatsvg.application.support import SupportRequest, SupportService
+from chatsvg.entrypoints.http.deps import provide_optional_claims, services
+from chatsvg.entrypoints.http.problems import ServiceUnavailable
+from chatsvg.entrypoints.http.schemas import SupportBody
+from chatsvg.entrypoints.http.security import enforce, with_rate_headers
+
+
+@post(
+    "/api/support/contact",
+    status_code=200,
+    tags=["support"],
+    dependencies={"viewer": Provide(provide_optional_claims)},
+)
+async def contact(
+    request: Request[Any, Any, Any], viewer: AccessClaims | None, data: SupportBody
+) -> Response[Any]:
+    s = services(request)
+    outbox = s.extras.get("mail_outbox")
+    if outbox is None:
+        raise ServiceUnavailable("Support messages are not configured on this server.")
+    ip = s.security.client_ip(request)
+    enforce(await s.limiter.hit("support", f"ip:{ip}"), request)
+    if viewer is not None:
+        enforce(await s.limiter.hit("support", f"user:{viewer.user_id}"), request)
+    inbox = s.extras.get("support_inbox") or "support@chatsvg.local"
+    service = SupportService(uow=s.uow, outbox=outbox, inbox=inbox)
+    await service.contact(
+        SupportRequest(
+            data.type, data.subject, data.message, data.email, data.context_url, data.user_agent
+        ),
+        user_id=viewer.user_id if viewer else None,
+    )
+    response = Response(
+        {"ok": True, "message": "Thanks! We got your message and will reply by email."}
+    )
+    return with_rate_headers(request, response)
