@@ -39,8 +39,13 @@ def _encode(rows: list[SvgGeneration]) -> str:
 
 
 def _decode(text: str | bytes) -> list[SvgGeneration]:
-    rows: list[Any] = json.loads(text)
-    return [SvgGeneration(*row[:-1], created_at=datetime.fromisoformat(row[-1])) for row in rows]
+    rows: list[list[Any]] = json.loads(text)
+    generations = []
+    for row in rows:
+        values = dict(zip(_FIELDS, row, strict=True))
+        values["created_at"] = datetime.fromisoformat(values["created_at"])
+        generations.append(SvgGeneration(**values))
+    return generations
 
 
 class InProcessGalleryCache:

@@ -6,6 +6,7 @@ import logging
 
 from chatsvg.application.ports import (
     Clock,
+    GalleryCache,
     ObjectStorage,
     PasswordHasher,
     RealtimePublisher,

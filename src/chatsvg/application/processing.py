@@ -329,7 +329,7 @@ class JobProcessor:
                 return None
             await uow.commit()
         log.info(
-            "job failed" if current.status is JobStatus.FAILED else "job attempt failed",
+            "job attempt failed" if delay is not None else "job failed",
             extra={
                 "job_id": job.id,
                 "code": fault.code,

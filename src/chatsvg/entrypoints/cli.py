@@ -66,9 +66,11 @@ def _sanitize(args: argparse.Namespace) -> int:
     from chatsvg.adapters.svg_sanitizer import SvgSanitizer
     from chatsvg.application.ports import SvgRejected
 
-    text = (
-        sys.stdin.read() if args.file in (None, "-") else open(args.file, encoding="utf-8").read()
-    )  # noqa: SIM115
+    if args.file in (None, "-"):
+        text = sys.stdin.read()
+    else:
+        with open(args.file, encoding="utf-8") as source:
+            text = source.read()
     try:
         sys.stdout.write(SvgSanitizer().sanitize(text))
     except SvgRejected as rejected:

@@ -211,7 +211,9 @@ class Container(containers.DeclarativeContainer):
         daily_quota=settings.provided.daily_quota,
     )
     gallery = providers.Singleton(_make_gallery, settings)
-    library = providers.Singleton(GenerationLibrary, uow=uow, storage=storage, clock=clock, gallery=gallery)
+    library = providers.Singleton(
+        GenerationLibrary, uow=uow, storage=storage, clock=clock, gallery=gallery
+    )
     notifications = providers.Singleton(NotificationService, uow=uow, clock=clock)
     retry_policy = providers.Singleton(
         RetryPolicy,

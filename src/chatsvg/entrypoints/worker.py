@@ -105,7 +105,7 @@ def run_worker(settings: Settings, *, processes: int = 1, threads: int = 0) -> i
 
 def _run_many(processes: int, threads: int) -> int:
     children = [
-        subprocess.Popen(
+        subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
             [sys.executable, "-m", "chatsvg.entrypoints.cli", "worker", "--threads", str(threads)]
         )
         for _ in range(processes)

@@ -26,8 +26,8 @@ from chatsvg.entrypoints.http.controllers.files import signed_file
 from chatsvg.entrypoints.http.controllers.health import live, ready
 from chatsvg.entrypoints.http.controllers.metrics import metrics
 from chatsvg.entrypoints.http.controllers.notifications import NotificationController
-from chatsvg.entrypoints.http.controllers.support import contact
 from chatsvg.entrypoints.http.controllers.playground import playground_handlers
+from chatsvg.entrypoints.http.controllers.support import contact
 from chatsvg.entrypoints.http.controllers.svg import SvgController
 from chatsvg.entrypoints.http.controllers.user import UserController
 from chatsvg.entrypoints.http.cors import CorsMiddleware, EdgeRouter

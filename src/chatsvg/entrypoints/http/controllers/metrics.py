@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from litestar import Request, Response, get
 
 from chatsvg.entrypoints.http.deps import services
 from chatsvg.entrypoints.observability import refresh_gauges, render_metrics
+
+log = logging.getLogger(__name__)
 
 
 @get("/metrics", include_in_schema=False)
@@ -16,6 +19,6 @@ async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
     try:
         await refresh_gauges(s.database, s.queue)
     except Exception:  # a scrape must still answer when the database is down (readiness says why)
-        pass
+        log.warning("metrics: database or queue gauges unavailable", exc_info=True)
     body, content_type = render_metrics()
     return Response(body, media_type=content_type, headers={"Cache-Control": "no-store"})
