@@ -1,8 +1,9 @@
 """The production job queue: Dramatiq on Redis. Messages carry only the job id.
 
-Delivery is at-least-once: a message is acknowledged after the handler returns, and a worker that
-dies leaves its unacknowledged messages to be requeued by Dramatiq's heartbeat maintenance (and its
-jobs to be handed back by our reaper). The use case tolerates duplicates, so that is safe.
+The message is a wake-up call, not the record of work: the database is. The worker acknowledges a
+message once it has handed the job to its event loop (entrypoints/worker.py); a job whose worker
+dies afterwards is handed back by the lease and the reaper, and a message lost with Redis is re-sent
+by the reaper too. Duplicates are harmless: claiming a job is a compare-and-set.
 Retries of *job attempts* (transient provider faults) are decided by the use case, which re-enqueues
 with a delay; Dramatiq's own Retries middleware only covers a handler that crashed outright, and
 messages that exhaust those land in Dramatiq's dead-letter queue (kept 7 days).
@@ -11,39 +12,37 @@ messages that exhaust those land in Dramatiq's dead-letter queue (kept 7 days).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import AgeLimit, Retries, ShutdownNotifications, TimeLimit
-from dramatiq.middleware.asyncio import AsyncIO
 
 QUEUE_NAME = "chatsvg-generations"
 ACTOR_NAME = "process_generation_job"
 
 
-def make_broker(
-    redis_url: str, *, namespace: str = "chatsvg", time_limit_seconds: float = 600
-) -> RedisBroker:
-    middleware = [
+def make_broker(redis_url: str, *, namespace: str = "chatsvg") -> RedisBroker:
+    """The broker. The worker hands jobs to its own event loop (entrypoints/worker.py), so its
+    actor is synchronous and quick; the API only enqueues."""
+    middleware: list[Any] = [
         AgeLimit(),
-        TimeLimit(time_limit=int(time_limit_seconds * 1000)),
+        TimeLimit(time_limit=60_000),
         ShutdownNotifications(notify_shutdown=True),
         Retries(max_retries=3, min_backoff=1_000, max_backoff=30_000),
-        AsyncIO(),
     ]
-    return RedisBroker(
+    return RedisBroker(  # type: ignore[no-untyped-call]
         url=redis_url, middleware=middleware, namespace=namespace, heartbeat_timeout=30_000
-    )  # type: ignore[no-untyped-call]
+    )
 
 
 def declare_actor(
-    broker: RedisBroker, handler: Callable[[str], Awaitable[None]] | None = None
+    broker: RedisBroker, handler: Callable[[str], Any] | None = None
 ) -> dramatiq.Actor[Any, Any]:
     """The one actor. The API declares it without a handler only to send; the worker with one."""
 
-    async def refuse(job_id: str) -> None:  # pragma: no cover - the API process never consumes
+    def refuse(job_id: str) -> None:  # pragma: no cover - the API process never consumes
         raise RuntimeError("this process only enqueues")
 
     actor: dramatiq.Actor[Any, Any] = dramatiq.actor(  # type: ignore[call-overload]

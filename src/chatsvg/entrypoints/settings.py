@@ -48,7 +48,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     s3_direct_urls: bool = False
     queue: Literal["inprocess", "dramatiq"] | None = None
     embedded_worker: bool | None = None
-    worker_concurrency: int = 64
+    worker_concurrency: int = 64  # embedded (in-process) queue: jobs run at once
+    worker_threads: int = 8  # `chatsvg worker`: Dramatiq threads that hand jobs to the event loop
+    worker_max_in_flight: int = 2000  # `chatsvg worker`: job attempts running at once per process
+    shutdown_grace_seconds: float = 30.0
     max_attempts: int = 4
     backoff_base_seconds: float = 1.0
     backoff_cap_seconds: float = 30.0

@@ -1,20 +1,31 @@
-"""`chatsvg worker`: Dramatiq worker threads feeding the async JobProcessor on one event loop, plus the reaper."""
+"""`chatsvg worker`: Dramatiq consumes the queue; one event loop runs thousands of jobs at once.
+
+A Dramatiq worker thread would otherwise be tied up for the whole model call (seconds), capping a
+process at one job per thread. Here the actor only hands the job id to the event loop and returns:
+a few threads keep the loop fed, and `max_in_flight` (a semaphore the actor waits on) is the
+back-pressure that stops Dramatiq from fetching more than the process can hold.
+
+The message is acknowledged once the job is handed over, not when it finishes. That is safe
+because the database, not the message, is the record of work: a job whose worker dies is RUNNING
+with a lease, or still QUEUED, and the reaper hands it back either way (docs/reliability.md).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import signal
 import subprocess
 import sys
 import threading
+import time
 from typing import Any
 
 import dramatiq
 import structlog
 from dependency_injector import providers
-from dramatiq.asyncio import get_event_loop_thread
-from prometheus_client import start_http_server
+from prometheus_client import Gauge, start_http_server
 
 from chatsvg.adapters.dramatiq_queue import DramatiqJobQueue, declare_actor, make_broker
 from chatsvg.entrypoints.containers import Container, create_container
@@ -24,37 +35,98 @@ from chatsvg.entrypoints.settings import Settings
 
 log = logging.getLogger("chatsvg.worker")
 
+IN_FLIGHT = Gauge(
+    "chatsvg_worker_jobs_in_flight",
+    "Job attempts running in this worker process",
+    registry=REGISTRY,
+)
+
+
+class JobRunner:
+    """Runs job attempts as tasks on one event loop thread, at most `limit` at a time."""
+
+    def __init__(self, container: Container, queue: DramatiqJobQueue, *, limit: int) -> None:
+        self._container = container
+        self._queue = queue
+        self._slots = threading.BoundedSemaphore(limit)
+        self._futures: set[concurrent.futures.Future[None]] = set()
+        self._lock = threading.Lock()
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self.loop.run_forever, name="chatsvg-jobs", daemon=True
+        )
+        self._thread.start()
+
+    @property
+    def in_flight(self) -> int:
+        with self._lock:
+            return len(self._futures)
+
+    def submit(self, job_id: str) -> None:
+        """Called on a Dramatiq thread: wait for a free slot, start the attempt, return."""
+        self._slots.acquire()
+        future = asyncio.run_coroutine_threadsafe(self._run(job_id), self.loop)
+        with self._lock:
+            self._futures.add(future)
+            IN_FLIGHT.set(len(self._futures))
+        future.add_done_callback(self._done)
+
+    def _done(self, future: concurrent.futures.Future[None]) -> None:
+        with self._lock:
+            self._futures.discard(future)
+            IN_FLIGHT.set(len(self._futures))
+        self._slots.release()
+
+    async def _run(self, job_id: str) -> None:
+        structlog.contextvars.bind_contextvars(job_id=job_id)
+        try:
+            delay = await self._container.processor().process(job_id)
+            if delay is not None:
+                await self._queue.enqueue(job_id, delay_seconds=delay)
+        except Exception:
+            # The job's lease (or its QUEUED age) brings it back through the reaper.
+            log.exception("job attempt crashed outside the use case")
+
+    def drain(self, timeout: float) -> int:
+        """Wait up to `timeout` for running attempts; returns how many were still running."""
+        deadline = time.monotonic() + timeout
+        while self.in_flight and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.in_flight
+
+    def call(self, coro: Any, timeout: float = 10) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(5)
+
 
 def build_worker(
     settings: Settings, *, threads: int
-) -> tuple[dramatiq.Worker, Container, DramatiqJobQueue]:
+) -> tuple[dramatiq.Worker, Container, JobRunner]:
     if not settings.redis_url:
         raise SystemExit(
             "chatsvg worker needs REDIS_URL (in local mode the API runs the worker in-process)"
         )
-    broker = make_broker(settings.redis_url, time_limit_seconds=settings.lease_seconds * 4)
+    broker = make_broker(settings.redis_url)
     queue = DramatiqJobQueue(settings.redis_url, broker=broker)
     container = create_container(settings, worker_process=True)
     container.queue.override(providers.Object(queue))
+    runner = JobRunner(container, queue, limit=settings.worker_max_in_flight)
 
-    async def handle(job_id: str) -> None:
-        structlog.contextvars.bind_contextvars(job_id=job_id)
-        try:
-            delay = await container.processor().process(job_id)
-            if delay is not None:
-                await queue.enqueue(job_id, delay_seconds=delay)
-        finally:
-            structlog.contextvars.unbind_contextvars("job_id")
+    def handle(job_id: str) -> None:
+        runner.submit(job_id)
 
     broker.actors.pop("process_generation_job", None)
     declare_actor(broker, handle)
     dramatiq.set_broker(broker)
-    return dramatiq.Worker(broker, worker_threads=threads), container, queue
+    return dramatiq.Worker(broker, worker_threads=threads), container, runner
 
 
-async def _reap_forever(container: Container, interval: float, stop: threading.Event) -> None:
+async def _reap_forever(container: Container, interval: float) -> None:
     reaper = container.reaper()
-    while not stop.is_set():
+    while True:
         await asyncio.sleep(interval)
         try:
             handed_back = await reaper.sweep()
@@ -68,8 +140,8 @@ def run_worker(settings: Settings, *, processes: int = 1, threads: int = 0) -> i
     if processes > 1:
         return _run_many(processes, threads)
     configure_logging(settings)
-    threads = threads or settings.worker_concurrency
-    worker, container, _queue = build_worker(settings, threads=threads)
+    threads = threads or settings.worker_threads
+    worker, container, runner = build_worker(settings, threads=threads)
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: Any) -> None:
@@ -87,19 +159,28 @@ def run_worker(settings: Settings, *, processes: int = 1, threads: int = 0) -> i
                 extra={"port": settings.metrics_port},
             )
     worker.start()
-    loop_thread = get_event_loop_thread()
-    assert loop_thread is not None, "the AsyncIO middleware starts the event loop thread"
     reaper = asyncio.run_coroutine_threadsafe(
-        _reap_forever(container, settings.reaper_interval_seconds, stop), loop_thread.loop
+        _reap_forever(container, settings.reaper_interval_seconds), runner.loop
     )
-    log.info("worker ready", extra={"threads": threads})
+    log.info(
+        "worker ready", extra={"threads": threads, "max_in_flight": settings.worker_max_in_flight}
+    )
     print("worker ready", flush=True)
     stop.wait()
     reaper.cancel()
-    # In-flight jobs get time to finish; what does not is handed back by the lease + reaper.
-    worker.stop(timeout=int(settings.lease_seconds * 1000 // 4))
-
-    # Pooled connections close with the process; the event loop is already stopped here.
+    worker.stop(timeout=5_000)  # stop taking messages; handing over is instant
+    # Running attempts get a grace period; what does not finish keeps its lease and is handed back.
+    left = runner.drain(settings.shutdown_grace_seconds)
+    if left:
+        log.warning(
+            "stopping with attempts still running; their leases will hand them back",
+            extra={"count": left},
+        )
+    try:
+        runner.call(container.database().dispose(), timeout=5)
+    except Exception:
+        log.warning("database pool did not close cleanly", exc_info=True)
+    runner.stop()
     return 0
 
 
