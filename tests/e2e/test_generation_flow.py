@@ -243,3 +243,25 @@ async def test_expired_access_token_then_refresh_then_retry(
     assert stale.status_code == 401
     assert (await c.post("/api/auth/refresh")).status_code == 200
     assert (await c.get("/api/auth/current-user")).status_code == 200
+
+
+async def test_logout_disconnects_the_sessions_sockets_on_every_api_process(
+    server_factory: Callable[..., LiveServer],
+    client_factory: Callable[..., ApiClient],
+    stack_kind: str,
+) -> None:
+    a = server_factory(worker=False)
+    b = server_factory(worker=False) if stack_kind == "real" else a  # replicas share Redis
+    via_a = client_factory(base=a)
+    await via_a.register("sockets@example.com")
+    watcher = SocketWatcher()
+    await watcher.connect(a.url, via_a.http.cookies.get("token"))
+    disconnected = asyncio.Event()
+    watcher.client.on("disconnect", lambda *args: disconnected.set())
+    via_b = client_factory(base=b)
+    await via_b.load_page()
+    via_b.http.cookies = via_a.http.cookies
+    via_b.csrf = via_a.csrf
+    assert (await via_b.post("/api/auth/logout")).status_code == 204
+    await asyncio.wait_for(disconnected.wait(), 10)
+    assert not watcher.client.connected

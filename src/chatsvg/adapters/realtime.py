@@ -6,11 +6,14 @@ emitted by any process reaches the owner's sockets on every API process.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from http.cookies import SimpleCookie
 from typing import Any
 
+import redis.asyncio as aioredis
 import socketio
 
 from chatsvg.application.ports import AccessClaims
@@ -67,14 +70,25 @@ def make_origin_check(
     return check
 
 
+REVOCATIONS_CHANNEL = "chatsvg:sessions-revoked"
+
+
 class SocketIoRealtime:
-    """The RealtimePublisher over a python-socketio server (API) or a write-only manager (worker)."""
+    """The RealtimePublisher over a python-socketio server (API) or a write-only manager (worker).
+
+    With Redis, a revoked session is also announced on a channel every API process listens to
+    (`listen_for_revocations`), because its sockets may live on any replica.
+    """
 
     def __init__(
-        self, server: socketio.AsyncServer | None = None, manager: Any | None = None
+        self,
+        server: socketio.AsyncServer | None = None,
+        manager: Any | None = None,
+        redis_url: str | None = None,
     ) -> None:
         self._server = server
         self._manager = manager
+        self._redis = aioredis.Redis.from_url(redis_url) if redis_url else None
 
     async def _emit(self, event: str, data: Any, room: str) -> None:
         try:
@@ -93,18 +107,48 @@ class SocketIoRealtime:
         await self._emit(NOTIFICATION_NEW, payload, user_room(user_id))
 
     async def session_revoked(self, session_ids: list[str]) -> None:
+        if not session_ids:
+            return
         for session_id in session_ids:
             await self._emit(SESSION_REVOKED, {"sessionId": session_id}, session_room(session_id))
-            if self._server is not None:
-                try:
-                    participants = list(
-                        self._server.manager.get_participants("/", session_room(session_id))
-                    )
-                except (KeyError, ValueError):
-                    participants = []
-                for entry in participants:
-                    sid = entry[0] if isinstance(entry, tuple) else entry
-                    await self._server.disconnect(sid, namespace="/")
+        if self._redis is not None:
+            try:
+                await self._redis.publish(REVOCATIONS_CHANNEL, json.dumps(session_ids))
+                return  # every API process, this one included, disconnects on the message
+            except Exception:
+                log.warning("could not announce revoked sessions", exc_info=True)
+        await self.disconnect_local(session_ids)
+
+    async def disconnect_local(self, session_ids: list[str]) -> None:
+        if self._server is None:
+            return
+        for session_id in session_ids:
+            try:
+                participants = list(
+                    self._server.manager.get_participants("/", session_room(session_id))
+                )
+            except (KeyError, ValueError):
+                participants = []
+            for entry in participants:
+                sid = entry[0] if isinstance(entry, tuple) else entry
+                await self._server.disconnect(sid, namespace="/")
+
+    async def listen_for_revocations(self) -> None:
+        """Run in every API process with Redis: disconnect local sockets of sessions revoked anywhere."""
+        if self._redis is None or self._server is None:
+            return
+        while True:
+            try:
+                pubsub = self._redis.pubsub()
+                await pubsub.subscribe(REVOCATIONS_CHANNEL)
+                async for message in pubsub.listen():
+                    if message.get("type") == "message":
+                        await self.disconnect_local(list(json.loads(message["data"])))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("revocation listener lost Redis; retrying", exc_info=True)
+                await asyncio.sleep(1.0)
 
 
 class NullRealtime:

@@ -150,7 +150,8 @@ def _make_worker_realtime(settings: Settings) -> Any:
         return SocketIoRealtime(
             manager=socketio.AsyncRedisManager(
                 settings.redis_url, channel="chatsvg-socketio", write_only=True
-            )
+            ),
+            redis_url=settings.redis_url,
         )
     return NullRealtime()
 
@@ -197,7 +198,9 @@ class Container(containers.DeclarativeContainer):
         own_origins=providers.Callable(_own_origins, settings),
         redis_url=settings.provided.redis_url,
     )
-    realtime = providers.Singleton(SocketIoRealtime, server=socket_server)
+    realtime = providers.Singleton(
+        SocketIoRealtime, server=socket_server, redis_url=settings.provided.redis_url
+    )
 
     generation_service = providers.Singleton(
         GenerationService,

@@ -133,6 +133,7 @@ def create_app(settings: Settings, container: Container | None = None) -> Any:
             )
         for start in accounts.on_startup:
             await start()
+        background.append(asyncio.create_task(container.realtime().listen_for_revocations()))
         try:
             yield
         finally:
