@@ -251,11 +251,7 @@ class JobProcessor:
         key = artifact_key(job.user_id, job.id)
         async with self._uow() as uow:
             current = await uow.jobs.get(job.id)
-            if (
-                current is None
-                or current.status is not JobStatus.RUNNING
-                or current.attempts != job.attempts
-            ):
+            if current is None or not current.holds(job.attempts):
                 owned = current is not None and current.status is JobStatus.SUCCEEDED
                 if not owned:
                     await self._storage.delete(
@@ -302,12 +298,8 @@ class JobProcessor:
         notifications: list[Notification] = []
         delay: float | None = None
         async with self._uow() as uow:
-            current = await uow.jobs.get(job.id)
-            if (
-                current is None
-                or current.status is not JobStatus.RUNNING
-                or current.attempts != job.attempts
-            ):
+            current = await self._still_ours(uow, job)
+            if current is None:
                 return None
             # An unusable answer (from the model or the sanitizer) is worth only a few more model calls.
             give_up_on_svg = (
@@ -364,6 +356,12 @@ class JobProcessor:
         )
         return [notification] if await uow.notifications.add(notification) else []
 
+    async def _still_ours(self, uow: UnitOfWork, job: GenerationJob) -> GenerationJob | None:
+        """The job as stored, if this worker's attempt still holds it (else another worker or the
+        reaper has taken over, and this attempt must not write)."""
+        current = await uow.jobs.get(job.id)
+        return current if current is not None and current.holds(job.attempts) else None
+
     async def _low_credit_notice(
         self, uow: UnitOfWork, job: GenerationJob, now: datetime
     ) -> list[Notification]:
@@ -385,12 +383,8 @@ class JobProcessor:
     async def _progress(self, job: GenerationJob, progress: int) -> None:
         now = self._clock.now()
         async with self._uow() as uow:
-            current = await uow.jobs.get(job.id)
-            if (
-                current is None
-                or current.status is not JobStatus.RUNNING
-                or current.attempts != job.attempts
-            ):
+            current = await self._still_ours(uow, job)
+            if current is None:
                 raise GenerationFault(
                     JobErrorCode.GENERATION_FAILED, "lost the job's lease", transient=False
                 )
@@ -416,12 +410,8 @@ class JobProcessor:
                 await asyncio.sleep(interval)
                 now = self._clock.now()
                 async with self._uow() as uow:
-                    current = await uow.jobs.get(job.id)
-                    if (
-                        current is None
-                        or current.status is not JobStatus.RUNNING
-                        or current.attempts != job.attempts
-                    ):
+                    current = await self._still_ours(uow, job)
+                    if current is None:
                         return
                     current.lease_expires_at = now + timedelta(seconds=self.policy.lease_seconds)
                     current.updated_at = now

@@ -233,6 +233,10 @@ class GenerationJob:
         self.lease_expires_at = lease_until
         self.updated_at = now
 
+    def holds(self, attempt: int) -> bool:
+        """Whether the given attempt still owns this job (the fencing check before any write)."""
+        return self.status is JobStatus.RUNNING and self.attempts == attempt
+
     def needs_charge(self) -> bool:
         return not self.charged
 
