@@ -504,3 +504,25 @@ async def test_parallel_submits_draining_a_balance_never_take_it_below_zero(make
     page = await stack.generation.list_jobs(user, status="succeeded", limit=100, cursor=None)
     assert balance == 5 - len(page.items) >= 0
     assert len(page.items) == 5
+
+
+async def test_the_daily_quota_counts_submitted_jobs_per_utc_day(stack: Stack) -> None:
+    from chatsvg.adapters.rate_limits import LimitsRateLimiter, RatePolicy
+    from chatsvg.application.generation import GenerationService
+    from chatsvg.domain.errors import RateLimited
+    from tests.conftest import CATALOGUE
+
+    limiter = LimitsRateLimiter.in_memory({"daily-quota": RatePolicy(2, 86_400 + 3600)})
+    service = GenerationService(
+        uow=stack.uow, queue=stack.queue, storage=stack.storage, realtime=stack.realtime, clock=stack.clock,
+        catalogue=CATALOGUE, limiter=limiter, daily_quota=2,
+    )
+    user = await stack.user()
+    stack.generator.script.append(permanent())
+    await service.submit(command(user, "one"))
+    await stack.drain()  # it fails, and still counts
+    await service.submit(command(user, "two"))
+    with pytest.raises(RateLimited):
+        await service.submit(command(user, "three"))
+    stack.clock.advance(days=1)  # a new UTC day is a new count
+    await service.submit(command(user, "four"))
