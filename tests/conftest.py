@@ -252,3 +252,27 @@ def real_services(
     finally:
         openai.stop()
         moto.stop()
+
+
+@pytest.fixture(scope="session")
+def real_worker(
+    real_services: RealServices, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """One `chatsvg worker` process for the session's real-stack e2e tests; yields its bucket.
+
+    What the worker reads (database, Redis, bucket, model server) is the same for every test; what
+    tests vary (rate limits, credits, token lifetimes) is the API's business, so one worker serves all.
+    """
+    from chatsvg.entrypoints.settings import load_settings
+    from tests.support.real_stack import WorkerProcess
+
+    bucket = f"chatsvg-e2e-{uuid.uuid4().hex[:8]}"
+    logs = tmp_path_factory.mktemp("worker")
+    settings = load_settings(
+        {}, data_dir=str(logs), **real_services.settings_values(s3_bucket=bucket)
+    )
+    worker = WorkerProcess(settings, log_path=logs / "worker.log")
+    try:
+        yield bucket
+    finally:
+        worker.stop()

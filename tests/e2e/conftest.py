@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 from chatsvg.entrypoints.settings import Settings, load_settings
 from tests.conftest import run_in_fresh_loop, truncate_all
 from tests.support.live import ApiClient, LiveServer, free_port, start_server
-from tests.support.real_stack import RealServices, WorkerProcess, flush_redis
+from tests.support.real_stack import RealServices, flush_redis
 
 LOCAL = {
     "argon2_time_cost": 1,
@@ -41,7 +42,6 @@ def server_factory(
 ) -> Iterator[Callable[..., LiveServer]]:
     """Start API servers: embedded (local mode), or on the real adapters with a worker process."""
     started: list[LiveServer] = []
-    workers: list[WorkerProcess] = []
 
     def make(*, worker: bool = True, **overrides: Any) -> LiveServer:
         port = overrides.pop("port", None) or free_port()
@@ -49,15 +49,18 @@ def server_factory(
         data = tmp_path / f"s{len(started)}"
         if stack_kind == "real":
             services: RealServices = request.getfixturevalue("real_services")
+            bucket = (
+                request.getfixturevalue("real_worker")
+                if worker
+                else f"chatsvg-{uuid.uuid4().hex[:8]}"
+            )
             if not started:
                 run_in_fresh_loop(lambda: _truncate(services.postgres_url))
                 flush_redis(services.redis_url)
             overrides.pop("offline_delay_seconds", None)
-            settings = local_settings(data, **services.settings_values(**overrides))
-            if worker:
-                workers.append(
-                    WorkerProcess(settings, log_path=tmp_path / f"worker{len(workers)}.log")
-                )
+            settings = local_settings(
+                data, **services.settings_values(s3_bucket=bucket, **overrides)
+            )
         else:
             settings = local_settings(data, **overrides)
         live = start_server(settings, port)
@@ -67,8 +70,6 @@ def server_factory(
     yield make
     for live in started:
         live.stop()
-    for worker in workers:
-        worker.stop()
 
 
 async def _truncate(url: str) -> None:

@@ -328,8 +328,17 @@ def install_icon_sets(cache: Path = DEFAULT_CACHE) -> dict[str, list[Path]]:
             raise FileNotFoundError("npm is not installed")
         cache.mkdir(parents=True, exist_ok=True)
         subprocess.run(
-            [npm, "install", "--prefix", str(cache), "--no-save", "--ignore-scripts",
-             "--no-audit", "--no-fund", *ICON_PACKAGES],  # fmt: skip
+            [
+                npm,
+                "install",
+                "--prefix",
+                str(cache),
+                "--no-save",
+                "--ignore-scripts",
+                "--no-audit",
+                "--no-fund",
+                *ICON_PACKAGES,
+            ],
             check=True,
             capture_output=True,
             timeout=300,

@@ -27,6 +27,10 @@ ACTIVE_ELEMENTS = {
 ANIMATIONS = {"animate", "set", "animatetransform", "animatemotion", "animatecolor"}
 RASTER = re.compile(r"data:image/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/]*=*\Z")
 SCHEMES = ("javascript:", "vbscript:", "data:", "http:", "https:", "file:", "ftp:", "blob:")
+# Attributes a browser may read as a URL (href is checked more strictly above); a scheme in,
+# say, cy="http://..." is inert text and only the canary check would care.
+URL_ATTRIBUTES = {"src", "action", "formaction", "data", "poster", "background", "base", "to",
+                  "from", "by", "values", "target", "ping", "srcdoc", "content"}  # fmt: skip
 SAFE_AT_RULES = {"media", "supports", "keyframes", "-webkit-keyframes"}
 
 
@@ -121,7 +125,7 @@ def problems(svg: str, *, canary: str | None = None) -> list[str]:
                     value.strip().startswith("#") or (lowered == "image" and RASTER.match(value))
                 ):
                     found.append(f"<{local} href={value[:60]!r}>")
-            elif any(scheme in squashed for scheme in SCHEMES):
+            elif attribute.lower() in URL_ATTRIBUTES and any(s in squashed for s in SCHEMES):
                 found.append(f"<{local} {name}={value[:60]!r}> names a URL scheme")
             if "url(" in squashed or "\\" in value:
                 tokens = tinycss2.parse_component_value_list(value)

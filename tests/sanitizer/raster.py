@@ -74,18 +74,18 @@ def _decode_png(png: bytes) -> bytes:
     previous = bytearray(stride)
     for y in range(height):
         start = y * (stride + 1)
-        kind = raw[start]
+        filter_type = raw[start]
         line = bytearray(raw[start + 1 : start + 1 + stride])
         for x in range(stride):
             left = line[x - 4] if x >= 4 else 0
             up = previous[x]
-            if kind == 1:
+            if filter_type == 1:
                 line[x] = (line[x] + left) & 0xFF
-            elif kind == 2:
+            elif filter_type == 2:
                 line[x] = (line[x] + up) & 0xFF
-            elif kind == 3:
+            elif filter_type == 3:
                 line[x] = (line[x] + ((left + up) >> 1)) & 0xFF
-            elif kind == 4:
+            elif filter_type == 4:
                 corner = previous[x - 4] if x >= 4 else 0
                 p = left + up - corner
                 pa, pb, pc = abs(p - left), abs(p - up), abs(p - corner)

@@ -31,21 +31,31 @@ def test_llm_style_svg_renders_the_same(name: str) -> None:
     assert differing_share(before, after) == 0.0
 
 
-@pytest.mark.parametrize("package", ["feather-icons", "@tabler/icons", "heroicons", "bootstrap-icons"])
+@pytest.mark.parametrize(
+    "package", ["feather-icons", "@tabler/icons", "heroicons", "bootstrap-icons"]
+)
 def test_icon_set_renders_the_same(icon_sets: dict[str, list[Path]], package: str) -> None:
     files = icon_sets[package]
     assert len(files) >= 250, f"only {len(files)} icons found in {package}"
     sanitizer = SvgSanitizer()
     different: dict[str, str] = {}
-    for path in files:
+    blank = 0
+    for index, path in enumerate(files):
         raw = path.read_text(encoding="utf-8")
-        key = f"{package}/{path.name}"
+        key = f"{package}/{path.parent.name}/{path.name}"
         try:
-            if not same_picture(render(raw), render(sanitizer.sanitize(raw))):
+            before = render(raw)
+            # Decoding is slow in pure Python, so only a sample proves the icons draw something.
+            if index % 25 == 0 and not any(before.rgba()[3::4]):
+                blank += 1
+            if not same_picture(before, render(sanitizer.sanitize(raw))):
                 different[key] = "pixels differ"
         except Exception as exc:  # a rejection or a render failure both count as a difference
             different[key] = repr(exc)
+    assert blank == 0, "some reference renders are empty, so comparing them proves nothing"
     share_same = 1 - len(different) / len(files)
-    assert share_same >= 0.98, f"{share_same:.2%} identical; first differences: {list(different.items())[:10]}"
+    assert share_same >= 0.98, (
+        f"{share_same:.2%} identical; first differences: {list(different.items())[:10]}"
+    )
     unexplained = {k: v for k, v in different.items() if k not in KNOWN_DIFFERENCES}
     assert not unexplained, f"differences not listed in docs/svg-safety.md: {unexplained}"

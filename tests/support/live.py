@@ -118,7 +118,7 @@ class ApiClient:
         assert response.status_code == 201, response.text
         return dict(response.json()["user"])
 
-    async def wait_job(self, job_id: str, timeout: float = 15) -> dict[str, Any]:
+    async def wait_job(self, job_id: str, timeout: float = 40) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             response = await self.get(f"/api/svg/generation-jobs/{job_id}")
