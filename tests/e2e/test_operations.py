@@ -151,3 +151,18 @@ def test_admin_cli_grants_credits_lists_stuck_jobs_and_revokes_sessions(tmp_path
     assert "0 orphaned artifact(s)" in chatsvg("admin", "gc").stdout
     unknown = chatsvg("admin", "grant-credits", "--email", "nobody@example.com", "1")
     assert unknown.returncode == 1
+
+
+def test_the_metrics_named_in_the_deploy_docs_exist() -> None:
+    from chatsvg.entrypoints import worker  # noqa: F401  (registers the worker's own metrics)
+    from chatsvg.entrypoints.observability import REGISTRY
+
+    docs = (ROOT / "docs" / "deploy.md").read_text()
+    section = docs[docs.index("## Logs and metrics") :]
+    section = section[: section.index("\n## ", 5)]
+    named = set(re.findall(r"`(chatsvg_[a-z_]+)`", section))
+    assert len(named) >= 7
+    exported = {metric.name for metric in REGISTRY.collect()}
+    # prometheus_client reports counters without their _total suffix.
+    exported |= {f"{name}_total" for name in exported}
+    assert named <= exported, named - exported
