@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -166,3 +167,60 @@ def test_the_metrics_named_in_the_deploy_docs_exist() -> None:
     # prometheus_client reports counters without their _total suffix.
     exported |= {f"{name}_total" for name in exported}
     assert named <= exported, named - exported
+
+
+def test_sigterm_lets_the_running_job_and_request_finish(tmp_path: Path) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "CHATSVG_DATA_DIR": str(tmp_path),
+        "CHATSVG_OFFLINE_DELAY_SECONDS": "1.5",
+        "CHATSVG_ARGON2_TIME_COST": "1",
+        "CHATSVG_ARGON2_MEMORY_KIB": "1024",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "chatsvg.entrypoints.cli", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/health/live").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        with httpx.Client(base_url=base) as http:
+            csrf = http.get("/api/csrf").json()["csrfToken"]
+            h = {"X-CSRF-Token": csrf}
+            http.post(
+                "/api/auth/register",
+                json={
+                    "email": "term@example.com",
+                    "password": "correct horse",
+                    "name": "T",
+                    "agreedToTerms": True,
+                },
+                headers=h,
+            )
+            job = http.post(
+                "/api/svg/generate-svg", json={"prompt": "finish me"}, headers=h
+            ).json()["job"]
+            time.sleep(0.3)  # the embedded worker has picked it up
+            process.send_signal(signal.SIGTERM)
+            # uvicorn re-raises the captured SIGTERM after its graceful shutdown, hence -15.
+            assert process.wait(30) in (0, -signal.SIGTERM)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "chatsvg.db") as db:
+        status, charged = db.execute(
+            "SELECT status, charged FROM generation_jobs WHERE id = ?", (job["id"],)
+        ).fetchone()
+    assert status == "SUCCEEDED" and charged == 1
