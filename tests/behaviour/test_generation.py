@@ -403,14 +403,14 @@ async def test_jobs_list_newest_first_with_cursor_paging_and_status_filter(stack
         stack.clock.advance(seconds=1)
         stack.queue.take()
     first = await stack.generation.list_jobs(user, status=None, limit=2, cursor=None)
-    assert [j.id for j in first.items] == ids[::-1][:2] and first.next_cursor
+    assert [j.id for j, _ in first.items] == ids[::-1][:2] and first.next_cursor
     second = await stack.generation.list_jobs(user, status=None, limit=2, cursor=first.next_cursor)
     third = await stack.generation.list_jobs(user, status=None, limit=2, cursor=second.next_cursor)
-    assert [j.id for j in second.items + third.items] == ids[::-1][2:]
+    assert [j.id for j, _ in second.items + third.items] == ids[::-1][2:]
     assert third.next_cursor is None
     await stack.generation.cancel(user, ids[0])
     failed = await stack.generation.list_jobs(user, status="failed", limit=10, cursor=None)
-    assert [j.id for j in failed.items] == [ids[0]]
+    assert [j.id for j, _ in failed.items] == [ids[0]]
 
 
 async def test_privacy_public_gallery_and_delete(stack: Stack) -> None:
@@ -440,8 +440,8 @@ async def test_balance_invariant_after_mixed_outcomes(stack: Stack) -> None:
         await stack.generation.submit(command(user, f"p{i}"))
     await stack.drain()
     page = await stack.generation.list_jobs(user, status=None, limit=100, cursor=None)
-    succeeded = sum(j.status is JobStatus.SUCCEEDED for j in page.items)
-    assert all(j.status.terminal for j in page.items)
+    succeeded = sum(j.status is JobStatus.SUCCEEDED for j, _ in page.items)
+    assert all(j.status.terminal for j, _ in page.items)
     entries = await ledger_of(stack, user)
     balance = await stack.library.balance(user)
     assert balance == sum(delta for delta, _, _ in entries) == 10 - succeeded
@@ -464,7 +464,9 @@ async def test_stale_running_jobs_are_not_stolen_while_the_lease_is_fresh(stack:
     assert len(stack.generator.requests) == 0
 
 
-async def test_a_dead_provider_opens_the_circuit_instead_of_burning_every_jobs_attempts(stack: Stack) -> None:
+async def test_a_dead_provider_opens_the_circuit_instead_of_burning_every_jobs_attempts(
+    stack: Stack,
+) -> None:
     from chatsvg.application.processing import ProviderCircuit
 
     stack.processor.circuit = ProviderCircuit(stack.clock, threshold=2, cooldown=30)
@@ -473,7 +475,9 @@ async def test_a_dead_provider_opens_the_circuit_instead_of_burning_every_jobs_a
     jobs = [(await stack.generation.submit(command(user, f"c{i}"))).job for i in range(4)]
     stack.queue.take()
     for job in jobs[:2]:
-        assert await stack.processor.process(job.id) is not None  # two real failures open the circuit
+        assert (
+            await stack.processor.process(job.id) is not None
+        )  # two real failures open the circuit
     assert stack.processor.circuit.is_open
     held = await stack.processor.process(jobs[2].id)
     assert held is not None and held >= 20
@@ -481,7 +485,9 @@ async def test_a_dead_provider_opens_the_circuit_instead_of_burning_every_jobs_a
     assert (untouched.status, untouched.attempts) == (JobStatus.QUEUED, 0)  # no attempt spent
     assert len(stack.generator.requests) == 2
     stack.clock.advance(seconds=31)
-    assert await stack.processor.process(jobs[2].id) is not None  # the half-open probe fails: open again
+    assert (
+        await stack.processor.process(jobs[2].id) is not None
+    )  # the half-open probe fails: open again
     assert stack.processor.circuit.is_open
     stack.clock.advance(seconds=31)
     assert await stack.processor.process(jobs[3].id) is None  # the probe succeeds: closed
@@ -489,11 +495,14 @@ async def test_a_dead_provider_opens_the_circuit_instead_of_burning_every_jobs_a
     assert (await stack.generation.details(user, jobs[3].id)).job.status is JobStatus.SUCCEEDED
 
 
-async def test_parallel_submits_draining_a_balance_never_take_it_below_zero(make_stack: object) -> None:
+async def test_parallel_submits_draining_a_balance_never_take_it_below_zero(
+    make_stack: object,
+) -> None:
     stack = make_stack(start_credits=5)  # type: ignore[operator]
     user = await stack.user()
     results = await asyncio.gather(
-        *(stack.generation.submit(command(user, f"drain {i}")) for i in range(30)), return_exceptions=True
+        *(stack.generation.submit(command(user, f"drain {i}")) for i in range(30)),
+        return_exceptions=True,
     )
     accepted = [r for r in results if not isinstance(r, BaseException)]
     refused = [r for r in results if isinstance(r, InsufficientCredits)]
@@ -514,8 +523,14 @@ async def test_the_daily_quota_counts_submitted_jobs_per_utc_day(stack: Stack) -
 
     limiter = LimitsRateLimiter.in_memory({"daily-quota": RatePolicy(2, 86_400 + 3600)})
     service = GenerationService(
-        uow=stack.uow, queue=stack.queue, storage=stack.storage, realtime=stack.realtime, clock=stack.clock,
-        catalogue=CATALOGUE, limiter=limiter, daily_quota=2,
+        uow=stack.uow,
+        queue=stack.queue,
+        storage=stack.storage,
+        realtime=stack.realtime,
+        clock=stack.clock,
+        catalogue=CATALOGUE,
+        limiter=limiter,
+        daily_quota=2,
     )
     user = await stack.user()
     stack.generator.script.append(permanent())
@@ -526,3 +541,15 @@ async def test_the_daily_quota_counts_submitted_jobs_per_utc_day(stack: Stack) -
         await service.submit(command(user, "three"))
     stack.clock.advance(days=1)  # a new UTC day is a new count
     await service.submit(command(user, "four"))
+
+
+async def test_the_jobs_list_carries_each_jobs_generation(stack: Stack) -> None:
+    user = await stack.user()
+    done = (await stack.generation.submit(command(user, "done"))).job
+    await stack.drain()
+    waiting = (await stack.generation.submit(command(user, "waiting"))).job
+    page = await stack.generation.list_jobs(user, status=None, limit=10, cursor=None)
+    by_id = {job.id: generation for job, generation in page.items}
+    assert by_id[waiting.id] is None
+    generation = by_id[done.id]
+    assert generation is not None and generation.job_id == done.id

@@ -265,3 +265,31 @@ async def test_logout_disconnects_the_sessions_sockets_on_every_api_process(
     assert (await via_b.post("/api/auth/logout")).status_code == 204
     await asyncio.wait_for(disconnected.wait(), 10)
     assert not watcher.client.connected
+
+
+async def test_jobs_list_and_account_deletion(
+    server: LiveServer, client_factory: Callable[..., ApiClient]
+) -> None:
+    c = client_factory()
+    await c.register("leaving@example.com")
+    job = (await c.post("/api/svg/generate-svg", {"prompt": "soon gone"})).json()["job"]
+    done = await c.wait_job(job["id"])
+    listed = (await c.get("/api/svg/generation-jobs")).json()
+    assert listed["nextCursor"] is None
+    item = listed["jobs"][0]
+    assert item["id"] == job["id"] and item["generation"]["id"] == done["job"]["generationId"]
+    assert "svg" not in item["generation"]  # the list leaves the SVG text out
+    url = (await c.get(f"/api/svg/{item['generation']['id']}/download")).json()["downloadUrl"]
+    assert_problem(
+        await c.delete("/api/user", {"password": "wrong password"}), 401, "INVALID_CREDENTIALS"
+    )
+    gone = await c.delete("/api/user", {"password": "correct horse"})
+    assert gone.status_code == 204
+    assert c.http.cookies.get("token") is None
+    assert_problem(await c.get("/api/auth/current-user"), 401, "UNAUTHENTICATED")
+    login = await c.post(
+        "/api/auth/login", {"email": "leaving@example.com", "password": "correct horse"}
+    )
+    assert_problem(login, 401, "INVALID_CREDENTIALS")
+    async with httpx.AsyncClient() as anonymous:
+        assert (await anonymous.get(url)).status_code == 404  # the artifact is deleted too

@@ -234,6 +234,10 @@ class MemoryGenerations(_Repo):
         generation = self._t("generations").get(generation_id)
         return copy.copy(generation) if generation else None
 
+    async def get_many(self, generation_ids: list[str]) -> list[SvgGeneration]:
+        table = self._t("generations")
+        return [copy.copy(table[i]) for i in generation_ids if i in table]
+
     async def update(self, generation: SvgGeneration) -> None:
         if generation.id in self._t("generations"):
             self._t("generations")[generation.id] = copy.copy(generation)

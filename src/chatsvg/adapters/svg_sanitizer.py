@@ -218,8 +218,6 @@ class SvgSanitizer:
             raise
         except (ParseError, DefusedXmlException, ValueError) as exc:
             raise SvgRejected(INVALID_SVG, f"not a well-formed SVG document: {exc}") from None
-        except RecursionError:
-            raise SvgRejected(SVG_TOO_LARGE, "the SVG is nested too deeply") from None
         result = writer.result()
         if len(result.encode("utf-8")) > self._max_bytes:
             raise SvgRejected(
@@ -519,8 +517,12 @@ def _css_value_is_safe(value: str) -> bool:
         return False
 
 
-def _tokens_are_safe(tokens: Iterable[Any], depth: int) -> bool:
-    """True when the tokens can only compute a value: no loads, no unknown functions."""
+def _tokens_are_safe(tokens: Iterable[Any], depth: int, *, selector: bool = False) -> bool:
+    """True when the tokens can only compute a value: no loads, no unknown functions.
+
+    In a selector every function is a pseudo-class (`:not()`, `:nth-child()`), which matches
+    elements and cannot load anything, so there only `url()` is refused.
+    """
     if depth > _MAX_CSS_NESTING:
         return False
     for token in tokens:
@@ -536,10 +538,12 @@ def _tokens_are_safe(tokens: Iterable[Any], depth: int) -> bool:
                     return False
                 if not _FRAGMENT.match(arguments[0].value.strip()):
                     return False
-            elif name not in _CSS_FUNCTIONS or not _tokens_are_safe(token.arguments, depth + 1):
-                return False
+            else:
+                known = selector or name in _CSS_FUNCTIONS
+                if not known or not _tokens_are_safe(token.arguments, depth + 1, selector=selector):
+                    return False
         elif kind in ("() block", "[] block"):
-            if not _tokens_are_safe(token.content, depth + 1):
+            if not _tokens_are_safe(token.content, depth + 1, selector=selector):
                 return False
         elif kind in ("error", "at-keyword", "{} block"):
             # A {} block has no use in a value and would only blur where a rule ends.
@@ -598,7 +602,7 @@ def _clean_rules(rules: Sequence[Any], depth: int) -> list[str]:
         return kept
     for rule in rules:
         if rule.type == "qualified-rule":
-            if not _tokens_are_safe(rule.prelude, 0):
+            if not _tokens_are_safe(rule.prelude, 0, selector=True):
                 continue
             body = tinycss2.parse_blocks_contents(
                 rule.content, skip_comments=True, skip_whitespace=True

@@ -180,7 +180,8 @@ class GenerationService:
 
     async def list_jobs(
         self, user_id: str, *, status: str | None, limit: int | None, cursor: str | None
-    ) -> Page[GenerationJob]:
+    ) -> Page[tuple[GenerationJob, SvgGeneration | None]]:
+        """The user's jobs, newest first, each with its generation (if it has one)."""
         size = check_limit(limit)
         wanted: JobStatus | None = None
         if status:
@@ -195,7 +196,13 @@ class GenerationService:
             rows = await uow.jobs.list_for_user(
                 user_id, status=wanted, limit=size + 1, before=decode_cursor(cursor)
             )
-        return paginate(rows, size, lambda j: (j.created_at, j.id))
+            page = paginate(rows, size, lambda j: (j.created_at, j.id))
+            found = await uow.generations.get_many(
+                [j.generation_id for j in page.items if j.generation_id]
+            )
+        generations = {g.id: g for g in found}
+        items = [(job, generations.get(job.generation_id or "")) for job in page.items]
+        return Page(items, page.next_cursor)
 
     async def cancel(self, user_id: str, job_id: str) -> GenerationJob:
         now = self._clock.now()

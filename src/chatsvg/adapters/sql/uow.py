@@ -387,6 +387,15 @@ class SqlGenerations(_Repo):
         row = (await self._c.execute(select(g).where(g.c.id == generation_id))).first()
         return _generation(row) if row else None
 
+    async def get_many(self, generation_ids: list[str]) -> list[SvgGeneration]:
+        if not generation_ids:
+            return []
+        g = t.svg_generations
+        return [
+            _generation(r)
+            for r in await self._c.execute(select(g).where(g.c.id.in_(generation_ids)))
+        ]
+
     async def update(self, generation: SvgGeneration) -> None:
         g = t.svg_generations
         await self._c.execute(

@@ -74,7 +74,7 @@ class SvgController(Controller):
             claims.user_id, status=status, limit=limit, cursor=cursor
         )
         body = {
-            "jobs": [job_json(j, include_svg=False) for j in page.items],
+            "jobs": [job_json(j, g, include_svg=False) for j, g in page.items],
             "nextCursor": page.next_cursor,
         }
         return Response(body, headers=NO_STORE)
