@@ -219,3 +219,16 @@ async def test_profile_update(stack: Stack) -> None:
     account = await stack.auth.update_profile(signed.account.user.id, name="  Ada   King ")
     assert account.user.name == "Ada King"
     assert (await stack.auth.account(signed.account.user.id)).user.name == "Ada King"
+
+
+async def test_login_rehashes_a_password_hashed_with_old_parameters(stack: Stack) -> None:
+    from chatsvg.adapters.passwords import Argon2PasswordHasher
+
+    signed = await register(stack)  # hashed with time_cost=1
+    stronger = Argon2PasswordHasher(time_cost=2, memory_cost=2048)
+    stack.auth._hasher = stronger
+    await stack.auth.login(email="ada@example.com", password="correct horse", remember_me=False, client=CLIENT)
+    async with stack.uow() as uow:
+        user = await uow.users.get(signed.account.user.id)
+    assert user is not None and user.password_hash is not None
+    assert "t=2" in user.password_hash and not stronger.needs_rehash(user.password_hash)
