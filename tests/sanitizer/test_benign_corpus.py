@@ -31,6 +31,7 @@ def test_llm_style_svg_renders_the_same(name: str) -> None:
     assert differing_share(before, after) == 0.0
 
 
+@pytest.mark.timeout(300)  # thousands of renders: generous for a loaded CI machine
 @pytest.mark.parametrize(
     "package", ["feather-icons", "@tabler/icons", "heroicons", "bootstrap-icons"]
 )

@@ -406,3 +406,11 @@ def test_functional_pseudo_classes_are_kept_in_selectors() -> None:
         kept.replace("/**/", "") == "rect:nth-child(2n+1), g:not(.x) > circle:is(.a, .b){fill:red}"
     )
     assert SvgSanitizer().sanitize(out) == out
+
+
+def test_satisfies_the_application_port() -> None:
+    from chatsvg.application import ports
+
+    # Typed as the port, so mypy checks the adapter fits it structurally.
+    sanitizer: ports.SvgSanitizer = SvgSanitizer()
+    assert sanitizer.sanitize(wrap("")).startswith(f'<svg xmlns="{SVG}"')
