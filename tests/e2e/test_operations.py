@@ -224,3 +224,29 @@ def test_sigterm_lets_the_running_job_and_request_finish(tmp_path: Path) -> None
             "SELECT status, charged FROM generation_jobs WHERE id = ?", (job["id"],)
         ).fetchone()
     assert status == "SUCCEEDED" and charged == 1
+
+
+def test_the_sanitize_command_filters_stdin_to_stdout(tmp_path: Path) -> None:
+    hostile = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 4 4" onload="alert(1)"><script>alert(2)</script><rect width="4" height="4"/></svg>'
+    run = subprocess.run(
+        [sys.executable, "-m", "chatsvg.entrypoints.cli", "sanitize"],
+        input=hostile,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 0 and "<rect" in run.stdout
+    assert "script" not in run.stdout and "onload" not in run.stdout
+    source = tmp_path / "in.svg"
+    source.write_text("this is not an svg")
+    refused = subprocess.run(
+        [sys.executable, "-m", "chatsvg.entrypoints.cli", "sanitize", str(source)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+    assert refused.returncode == 2 and "rejected" in refused.stderr
