@@ -2,34 +2,39 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+RUNTIME := $(VENV)/.runtime-installed
+DEV := $(VENV)/.dev-installed
 
 .PHONY: run test lint typecheck bench services clean
 
-$(STAMP): pyproject.toml
+$(RUNTIME): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[dev]"
-	touch $(STAMP)
+	$(BIN)/pip install -q -e .
+	touch $(RUNTIME)
 
-run: $(STAMP)  ## the whole product on embedded defaults: http://127.0.0.1:8000
+$(DEV): $(RUNTIME)
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $(DEV)
+
+run: $(RUNTIME)  ## the whole product on embedded defaults: http://127.0.0.1:8000
 	$(BIN)/chatsvg serve
 
-lint: $(STAMP)
+lint: $(DEV)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src
 	$(BIN)/lint-imports
 
-typecheck: $(STAMP)
+typecheck: $(DEV)
 	$(BIN)/mypy
 
 services:
 	-./scripts/ensure-services.sh
 
-test: $(STAMP) services lint typecheck  ## every check and every test
+test: $(DEV) services lint typecheck  ## every check and every test
 	$(BIN)/pytest -q
 
-bench: $(STAMP) services
+bench: $(DEV) services
 	$(BIN)/python bench/run_all.py
 
 clean:
