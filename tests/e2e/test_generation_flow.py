@@ -93,7 +93,11 @@ async def test_live_updates_result_and_download(
         assert statuses[0] == "QUEUED" and statuses[-1] == "SUCCEEDED" and "RUNNING" in statuses
         assert statuses.index("RUNNING") < statuses.index("SUCCEEDED")
         assert bob_socket.statuses(job["id"]) == []  # another user sees nothing
-        notes = [d for e, d in ada_socket.events if e == "notification:new"]
+        for _ in range(100):  # the notification follows the SUCCEEDED update
+            notes = [d for e, d in ada_socket.events if e == "notification:new"]
+            if notes:
+                break
+            await asyncio.sleep(0.05)
         assert [n["type"] for n in notes] == ["JOB_SUCCEEDED"]
 
         done = (await ada.get(f"/api/svg/generation-jobs/{job['id']}")).json()
@@ -234,11 +238,11 @@ async def test_cancel_over_http(
 async def test_expired_access_token_then_refresh_then_retry(
     server_factory: Callable[..., LiveServer], client_factory: Callable[..., ApiClient]
 ) -> None:
-    short = server_factory(access_token_seconds=1)
+    short = server_factory(access_token_seconds=4)
     c = client_factory(base=short)
     await c.register("short@example.com")
-    await asyncio.sleep(2.1)
-    # The browser dropped the expired cookie (Max-Age=1); an API client presenting it sees TOKEN_EXPIRED.
+    await asyncio.sleep(4.2)
+    # The browser dropped the expired cookie (Max-Age=4); an API client presenting it sees TOKEN_EXPIRED.
     stale = await c.http.get("/api/auth/current-user")
     assert stale.status_code == 401
     assert (await c.post("/api/auth/refresh")).status_code == 200

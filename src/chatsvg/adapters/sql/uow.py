@@ -7,13 +7,24 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import Select, and_, delete, event, func, insert, or_, select, tuple_, update
+from sqlalchemy import (
+    Select,
+    and_,
+    bindparam,
+    delete,
+    event,
+    func,
+    insert,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
-    AsyncTransaction,
     create_async_engine,
 )
 
@@ -73,10 +84,6 @@ class _Repo:
     @property
     def _c(self) -> AsyncConnection:
         return self._uow.connection
-
-    def _insert(self, table: Any) -> Any:
-        dialect = postgresql if self._uow.dialect == "postgresql" else sqlite
-        return dialect.insert(table)
 
 
 def _user(row: Any) -> User:
@@ -159,11 +166,7 @@ class SqlSessions(_Repo):
         await self._c.execute(insert(t.refresh_families).values(**family.__dict__))
 
     async def get_family(self, family_id: str) -> RefreshTokenFamily | None:
-        row = (
-            await self._c.execute(
-                select(t.refresh_families).where(t.refresh_families.c.id == family_id)
-            )
-        ).first()
+        row = (await self._c.execute(_FAMILY_BY_ID, {"family_id": family_id})).first()
         return _family(row) if row else None
 
     async def update_family(self, family: RefreshTokenFamily) -> None:
@@ -265,6 +268,22 @@ _JOB_FIELDS = [
 ]
 
 
+# Hot statements are built once: constructing a SQLAlchemy statement (and its cache key) per call
+# cost more CPU than executing it. Values travel as parameters.
+_J = t.generation_jobs
+_JOB_BY_ID = select(_J).where(_J.c.id == bindparam("job_id"))
+_JOB_INSERT = insert(_J)
+_JOB_SAVE = (
+    update(_J)
+    .where(
+        _J.c.id == bindparam("job_id"),
+        _J.c.status == bindparam("expected_status"),
+        _J.c.attempts == bindparam("expected_attempts"),
+    )
+    .values({name: bindparam(f"v_{name}") for name in _JOB_FIELDS if name != "id"})
+)
+
+
 def _job(row: Any) -> GenerationJob:
     values = {name: getattr(row, name) for name in _JOB_FIELDS}
     values["status"] = JobStatus(values["status"])
@@ -281,14 +300,12 @@ class SqlJobs(_Repo):
     async def add(self, job: GenerationJob) -> None:
         try:
             async with self._c.begin_nested():
-                await self._c.execute(insert(t.generation_jobs).values(**_job_values(job)))
+                await self._c.execute(_JOB_INSERT, _job_values(job))
         except IntegrityError:
             raise DuplicateIdempotencyKey(job.idempotency_key) from None
 
     async def get(self, job_id: str) -> GenerationJob | None:
-        row = (
-            await self._c.execute(select(t.generation_jobs).where(t.generation_jobs.c.id == job_id))
-        ).first()
+        row = (await self._c.execute(_JOB_BY_ID, {"job_id": job_id})).first()
         return _job(row) if row else None
 
     async def by_idempotency_key(self, user_id: str, key: str) -> GenerationJob | None:
@@ -303,18 +320,13 @@ class SqlJobs(_Repo):
     async def save(
         self, job: GenerationJob, *, expected_status: JobStatus, expected_attempts: int
     ) -> bool:
-        j = t.generation_jobs
-        values = _job_values(job)
-        del values["id"]
-        result = await self._c.execute(
-            update(j)
-            .where(
-                j.c.id == job.id,
-                j.c.status == expected_status.value,
-                j.c.attempts == expected_attempts,
-            )
-            .values(**values)
+        params = {f"v_{name}": value for name, value in _job_values(job).items() if name != "id"}
+        params.update(
+            job_id=job.id,
+            expected_status=expected_status.value,
+            expected_attempts=expected_attempts,
         )
+        result = await self._c.execute(_JOB_SAVE, params)
         return bool(result.rowcount == 1)
 
     async def list_for_user(
@@ -378,9 +390,7 @@ def _generation(row: Any) -> SvgGeneration:
 
 class SqlGenerations(_Repo):
     async def add(self, generation: SvgGeneration) -> None:
-        await self._c.execute(
-            insert(t.svg_generations).values(**{n: getattr(generation, n) for n in _GEN_FIELDS})
-        )
+        await self._c.execute(_GENERATION_INSERT, {n: getattr(generation, n) for n in _GEN_FIELDS})
 
     async def get(self, generation_id: str) -> SvgGeneration | None:
         g = t.svg_generations
@@ -459,32 +469,44 @@ def _entry(row: Any) -> LedgerEntry:
     return LedgerEntry(row.id, row.user_id, row.delta, row.reason, row.job_id, row.created_at)
 
 
+_U = t.users
+_BALANCE = select(_U.c.credits).where(_U.c.id == bindparam("user_id"))
+_CREDIT = (
+    update(_U)
+    .where(_U.c.id == bindparam("user_id"))
+    .values(credits=_U.c.credits + bindparam("delta"))
+)
+_DEBIT = (
+    update(_U)
+    .where(_U.c.id == bindparam("user_id"), _U.c.credits + bindparam("delta") >= 0)
+    .values(credits=_U.c.credits + bindparam("delta"))
+)
+_FAMILY_BY_ID = select(t.refresh_families).where(t.refresh_families.c.id == bindparam("family_id"))
+_GENERATION_INSERT = insert(t.svg_generations)
+
+
 class SqlLedger(_Repo):
     """The balance column on users is a running total of the ledger, moved only here, in the same
     transaction as the entry, and never below zero (the update is conditional)."""
 
     async def balance(self, user_id: str) -> int:
-        value = await self._c.scalar(select(t.users.c.credits).where(t.users.c.id == user_id))
+        value = await self._c.scalar(_BALANCE, {"user_id": user_id})
         return int(value or 0)
 
     async def append(self, entry: LedgerEntry) -> bool:
-        u = t.users
-        cond = [u.c.id == entry.user_id]
-        if entry.delta < 0:
-            cond.append(u.c.credits + entry.delta >= 0)
         moved = await self._c.execute(
-            update(u).where(*cond).values(credits=u.c.credits + entry.delta)
+            _DEBIT if entry.delta < 0 else _CREDIT, {"user_id": entry.user_id, "delta": entry.delta}
         )
         if moved.rowcount != 1:
             raise InsufficientCredits()
-        stmt = self._insert(t.credit_ledger).values(**entry.__dict__)
-        if entry.job_id is not None:
-            stmt = stmt.on_conflict_do_nothing(index_elements=["job_id", "reason"])
-        inserted = await self._c.execute(stmt)
+        stmt = (
+            self._uow.insert_once(t.credit_ledger, ("job_id", "reason"))
+            if entry.job_id
+            else insert(t.credit_ledger)
+        )
+        inserted = await self._c.execute(stmt, entry.__dict__)
         if inserted.rowcount != 1:
-            await self._c.execute(
-                update(u).where(u.c.id == entry.user_id).values(credits=u.c.credits - entry.delta)
-            )
+            await self._c.execute(_CREDIT, {"user_id": entry.user_id, "delta": -entry.delta})
             return False
         return True
 
@@ -520,10 +542,11 @@ def _notification(row: Any) -> Notification:
 
 class SqlNotifications(_Repo):
     async def add(self, notification: Notification) -> bool:
-        stmt = self._insert(t.notifications).values(**notification.__dict__)
         if notification.job_id is not None:
-            stmt = stmt.on_conflict_do_nothing(index_elements=["job_id", "type"])
-        result = await self._c.execute(stmt)
+            stmt = self._uow.insert_once(t.notifications, ("job_id", "type"))
+        else:
+            stmt = insert(t.notifications)
+        result = await self._c.execute(stmt, notification.__dict__)
         return bool(result.rowcount == 1)
 
     async def latest(
@@ -545,13 +568,15 @@ class SqlNotifications(_Repo):
         return int(await self._c.scalar(stmt) or 0)
 
 
+_INSERT_ONCE: dict[tuple[str, str, tuple[str, ...]], Any] = {}
+
+
 class SqlUnitOfWork:
     def __init__(self, engine: AsyncEngine, lock: asyncio.Lock | None = None) -> None:
         self._engine = engine
         self._lock = lock
         self.dialect = engine.dialect.name
         self._conn: AsyncConnection | None = None
-        self._tx: AsyncTransaction | None = None
         self.users = SqlUsers(self)
         self.sessions = SqlSessions(self)
         self.reset_tokens = SqlResetTokens(self)
@@ -559,6 +584,17 @@ class SqlUnitOfWork:
         self.generations = SqlGenerations(self)
         self.ledger = SqlLedger(self)
         self.notifications = SqlNotifications(self)
+
+    def insert_once(self, table: Any, unique: tuple[str, ...]) -> Any:
+        """INSERT ... ON CONFLICT (unique) DO NOTHING for this dialect, built once per table."""
+        key = (self.dialect, table.name, unique)
+        stmt = _INSERT_ONCE.get(key)
+        if stmt is None:
+            dialect = postgresql if self.dialect == "postgresql" else sqlite
+            stmt = _INSERT_ONCE[key] = dialect.insert(table).on_conflict_do_nothing(
+                index_elements=list(unique)
+            )
+        return stmt
 
     @property
     def connection(self) -> AsyncConnection:
@@ -570,7 +606,7 @@ class SqlUnitOfWork:
             await self._lock.acquire()
         try:
             self._conn = await self._engine.connect()
-            self._tx = await self._conn.begin()
+            await self._conn.begin()
         except BaseException:
             if self._lock is not None:
                 self._lock.release()
@@ -584,21 +620,18 @@ class SqlUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         try:
-            if self._tx is not None and self._tx.is_active:
-                await self._tx.rollback()
             if self._conn is not None:
+                if self._conn.in_transaction():
+                    await self._conn.rollback()
                 await self._conn.close()
         finally:
             self._conn = None
-            self._tx = None
             if self._lock is not None:
                 self._lock.release()
 
     async def commit(self) -> None:
-        assert self._tx is not None
-        await self._tx.commit()
-        # Reads after a commit inside the same block run in a fresh transaction.
-        self._tx = await self.connection.begin()
+        await self.connection.commit()
+        # A read after this commit (in the same block) begins a new transaction by itself.
 
 
 class SqlDatabase:
