@@ -273,6 +273,11 @@ _JOB_FIELDS = [
 _J = t.generation_jobs
 _JOB_BY_ID = select(_J).where(_J.c.id == bindparam("job_id"))
 _JOB_INSERT = insert(_J)
+_PENDING_COST = select(func.coalesce(func.sum(_J.c.cost), 0)).where(
+    _J.c.user_id == bindparam("user_id"),
+    _J.c.status == JobStatus.QUEUED.value,
+    _J.c.charged.is_(False),
+)
 _JOB_SAVE = (
     update(_J)
     .where(
@@ -298,9 +303,10 @@ def _job_values(job: GenerationJob) -> dict[str, Any]:
 
 class SqlJobs(_Repo):
     async def add(self, job: GenerationJob) -> None:
+        # No savepoint: a duplicate key ends the caller's transaction, which then reads the winner's
+        # job in a new one (GenerationService.submit).
         try:
-            async with self._c.begin_nested():
-                await self._c.execute(_JOB_INSERT, _job_values(job))
+            await self._c.execute(_JOB_INSERT, _job_values(job))
         except IntegrityError:
             raise DuplicateIdempotencyKey(job.idempotency_key) from None
 
@@ -339,12 +345,7 @@ class SqlJobs(_Repo):
         return [_job(r) for r in await self._c.execute(_page(stmt, j, before, limit))]
 
     async def pending_cost(self, user_id: str) -> int:
-        j = t.generation_jobs
-        value = await self._c.scalar(
-            select(func.coalesce(func.sum(j.c.cost), 0)).where(
-                j.c.user_id == user_id, j.c.status == JobStatus.QUEUED.value, j.c.charged.is_(False)
-            )
-        )
+        value = await self._c.scalar(_PENDING_COST, {"user_id": user_id})
         return int(value or 0)
 
     async def needing_attention(
