@@ -553,3 +553,58 @@ async def test_the_jobs_list_carries_each_jobs_generation(stack: Stack) -> None:
     assert by_id[waiting.id] is None
     generation = by_id[done.id]
     assert generation is not None and generation.job_id == done.id
+
+
+class StallingStorage:
+    """Storage whose first put waits for a signal: a worker stuck in an upload while its lease runs out."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+        self.release = asyncio.Event()
+        self.stalled = asyncio.Event()
+        self._first = True
+
+    async def put(self, key: str, data: bytes, content_type: str) -> None:
+        if self._first:
+            self._first = False
+            self.stalled.set()
+            await self.release.wait()
+        await self.inner.put(key, data, content_type)  # type: ignore[attr-defined]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+
+async def _stale_attempt_race(stack: Stack, *, second_attempt_fails: bool) -> tuple[str, str]:
+    storage = StallingStorage(stack.storage)
+    stack.processor._storage = storage  # type: ignore[assignment]
+    user = await stack.user()
+    job = (await stack.generation.submit(command(user))).job
+    stack.queue.take()
+    stale = asyncio.create_task(stack.processor.process(job.id))
+    await asyncio.wait_for(storage.stalled.wait(), 5)
+    stack.clock.advance(seconds=stack.processor.policy.lease_seconds + 1)
+    assert await stack.reaper.sweep() == 1
+    if second_attempt_fails:
+        stack.generator.script.append(permanent())
+    await stack.drain()
+    storage.release.set()
+    await stale
+    return user, job.id
+
+
+async def test_a_stale_attempt_finishing_after_a_failure_leaves_no_file(stack: Stack) -> None:
+    user, job_id = await _stale_attempt_race(stack, second_attempt_fails=True)
+    assert (await stack.generation.details(user, job_id)).job.status is JobStatus.FAILED
+    assert await stack.storage.keys() == []
+
+
+async def test_a_stale_attempt_finishing_after_a_success_keeps_the_file(stack: Stack) -> None:
+    user, job_id = await _stale_attempt_race(stack, second_attempt_fails=False)
+    details = await stack.generation.details(user, job_id)
+    assert details.job.status is JobStatus.SUCCEEDED and details.svg is not None
+    assert await stack.storage.keys() == [artifact_key(user, job_id)]
+    page = await stack.library.list_for_user(
+        user, limit=10, cursor=None, style=None, model=None, privacy=None
+    )
+    assert len(page.items) == 1

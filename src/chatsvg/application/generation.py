@@ -27,7 +27,7 @@ from chatsvg.domain.errors import (
     RateLimited,
     ValidationFailed,
 )
-from chatsvg.domain.generations import SvgGeneration
+from chatsvg.domain.generations import SvgGeneration, artifact_key
 from chatsvg.domain.jobs import (
     Catalogue,
     GenerationJob,
@@ -225,5 +225,14 @@ class GenerationService:
                 job.mark_refunded()
                 await uow.jobs.save(job, expected_status=job.status, expected_attempts=job.attempts)
             await uow.commit()
+        # An attempt interrupted after storing its file may have left one behind.
+        try:
+            await self._storage.delete(artifact_key(job.user_id, job.id))
+        except Exception:
+            log.warning(
+                "could not delete a cancelled job's artifact",
+                extra={"job_id": job.id},
+                exc_info=True,
+            )
         await self._realtime.job_updated(user_id, job_update(job))
         return job

@@ -252,11 +252,10 @@ class JobProcessor:
         async with self._uow() as uow:
             current = await uow.jobs.get(job.id)
             if current is None or not current.holds(job.attempts):
-                owned = current is not None and current.status is JobStatus.SUCCEEDED
-                if not owned:
-                    await self._storage.delete(
-                        key
-                    )  # the job ended elsewhere: leave no orphan behind
+                # Another attempt owns the job now. Every attempt writes the same key, so the file is
+                # removed only once the job has failed for good; a live attempt overwrites it.
+                if current is None or current.status is JobStatus.FAILED:
+                    await self._discard_artifact(job)
                 return
             generation = SvgGeneration(
                 id=new_id(),
@@ -415,7 +414,18 @@ class JobProcessor:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
 
+    async def _discard_artifact(self, job: GenerationJob) -> None:
+        """Best effort: a failed job keeps no file (`chatsvg admin gc` sweeps what this misses)."""
+        try:
+            await self._storage.delete(artifact_key(job.user_id, job.id))
+        except Exception:
+            log.warning(
+                "could not delete a failed job's artifact", extra={"job_id": job.id}, exc_info=True
+            )
+
     async def _announce(self, job: GenerationJob, notifications: list[Notification]) -> None:
+        if job.status is JobStatus.FAILED:
+            await self._discard_artifact(job)  # an earlier attempt may have stored one
         await self._realtime.job_updated(job.user_id, job_update(job))
         for notification in notifications:
             await self._realtime.notification_created(

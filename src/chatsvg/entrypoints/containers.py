@@ -102,15 +102,20 @@ def _make_storage(settings: Settings, clock: SystemClock) -> Any:
 
 
 def _make_generator(settings: Settings) -> Any:
+    from chatsvg.entrypoints.observability import InstrumentedGenerator
+
     if settings.openai_api_key:
         from chatsvg.adapters.openai_generator import OpenAiSvgGenerator
 
-        return OpenAiSvgGenerator(
-            settings.openai_api_key,
-            base_url=settings.openai_base_url,
-            timeout=settings.openai_timeout_seconds,
+        return InstrumentedGenerator(
+            OpenAiSvgGenerator(
+                settings.openai_api_key,
+                base_url=settings.openai_base_url,
+                timeout=settings.openai_timeout_seconds,
+                http_backend=settings.openai_http_backend,
+            )
         )
-    return OfflineSvgGenerator(delay_seconds=settings.offline_delay_seconds)
+    return InstrumentedGenerator(OfflineSvgGenerator(delay_seconds=settings.offline_delay_seconds))
 
 
 def _make_queue(settings: Settings) -> Any:
@@ -160,7 +165,12 @@ class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
 
     clock = providers.Singleton(SystemClock)
-    database = providers.Singleton(SqlDatabase, url=settings.provided.effective_database_url)
+    database = providers.Singleton(
+        SqlDatabase,
+        url=settings.provided.effective_database_url,
+        pool_size=settings.provided.db_pool_size,
+        pool_timeout=settings.provided.db_pool_timeout_seconds,
+    )
     uow = database.provided.uow
     hasher = providers.Singleton(
         Argon2PasswordHasher,

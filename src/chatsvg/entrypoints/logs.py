@@ -37,6 +37,9 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level.upper())
+    # One INFO line per outgoing HTTP call (model, storage) is noise at thousands of jobs in flight.
+    for chatty in ("httpx", "httpx2", "botocore", "aiobotocore", "urllib3"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),

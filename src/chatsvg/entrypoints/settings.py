@@ -48,6 +48,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     s3_direct_urls: bool = False
     queue: Literal["inprocess", "dramatiq"] | None = None
     embedded_worker: bool | None = None
+    db_pool_size: int = 20
+    db_pool_timeout_seconds: float = 60.0
     worker_concurrency: int = 64  # embedded (in-process) queue: jobs run at once
     worker_threads: int = 8  # `chatsvg worker`: Dramatiq threads that hand jobs to the event loop
     worker_max_in_flight: int = 2000  # `chatsvg worker`: job attempts running at once per process

@@ -24,6 +24,7 @@ from typing import Any
 
 import dramatiq
 import structlog
+import uvloop
 from dependency_injector import providers
 from prometheus_client import Gauge, start_http_server
 
@@ -51,7 +52,7 @@ class JobRunner:
         self._slots = threading.BoundedSemaphore(limit)
         self._futures: set[concurrent.futures.Future[None]] = set()
         self._lock = threading.Lock()
-        self.loop = asyncio.new_event_loop()
+        self.loop = uvloop.new_event_loop()
         self._thread = threading.Thread(
             target=self.loop.run_forever, name="chatsvg-jobs", daemon=True
         )
@@ -121,7 +122,8 @@ def build_worker(
     broker.actors.pop("process_generation_job", None)
     declare_actor(broker, handle)
     dramatiq.set_broker(broker)
-    return dramatiq.Worker(broker, worker_threads=threads), container, runner
+    # A short poll timeout: an idle worker picks a new message up within 100 ms, not 1 s.
+    return dramatiq.Worker(broker, worker_threads=threads, worker_timeout=100), container, runner
 
 
 async def _reap_forever(container: Container, interval: float) -> None:

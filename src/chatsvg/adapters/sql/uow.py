@@ -39,7 +39,9 @@ from chatsvg.domain.notifications import Notification
 from chatsvg.domain.users import User
 
 
-def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+def make_engine(
+    url: str, *, pool_size: int = 10, pool_timeout: float = 30.0, echo: bool = False
+) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
 
@@ -59,8 +61,15 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEn
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
+    # No overflow: Postgres connections are a shared, bounded resource; waiting for one is cheaper
+    # than opening more. pre_ping replaces connections Postgres dropped (restarts, failovers).
     return create_async_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_timeout=pool_timeout,
+        pool_pre_ping=True,
     )
 
 
@@ -622,9 +631,14 @@ class SqlUnitOfWork:
     ) -> None:
         try:
             if self._conn is not None:
-                if self._conn.in_transaction():
-                    await self._conn.rollback()
-                await self._conn.close()
+                if exc_type is not None and issubclass(exc_type, asyncio.CancelledError):
+                    # Cancelled mid-statement (a client went away, a shutdown): the driver may still
+                    # be busy on this connection, so it must never go back to the pool.
+                    await asyncio.shield(self._conn.invalidate())
+                else:
+                    if self._conn.in_transaction():
+                        await self._conn.rollback()
+                    await self._conn.close()
         finally:
             self._conn = None
             if self._lock is not None:
@@ -638,9 +652,9 @@ class SqlUnitOfWork:
 class SqlDatabase:
     """The engine and the unit-of-work factory. SQLite serialises writers; so do we, to avoid lock errors."""
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, pool_timeout: float = 30.0) -> None:
         self.url = url
-        self.engine = make_engine(url, pool_size=pool_size)
+        self.engine = make_engine(url, pool_size=pool_size, pool_timeout=pool_timeout)
         self._lock: asyncio.Lock | None = asyncio.Lock() if url.startswith("sqlite") else None
 
     def uow(self) -> SqlUnitOfWork:
