@@ -1,0 +1,305 @@
+"""Benchmark 1, the API accept path: POST /api/svg/generate-svg by authenticated users.
+
+    .venv/bin/python bench/accept_path.py [--rate 300] [--duration 15] [--profile]
+
+One run, one machine, side by side:
+
+1. `chatsvg serve` (production mode: Postgres, Redis rate limits + Dramatiq queue, moto S3) with
+   N pre-registered users sending Bearer tokens; no worker runs, so this is the API alone.
+   a. open loop at a fixed rate (bench/loadgen.py, its own process): achieved throughput, p50/p99;
+   b. closed loop, wrk with 64 connections: the most this endpoint does (its ceiling).
+2. `bench/bare_app.py`, a one-route Litestar app under the same uvicorn settings: the same two
+   measurements. Its closed-loop figure is the framework's ceiling on this machine.
+3. The ratio of the two ceilings, and (with --profile) a py-spy profile of the API at the fixed rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import (
+    BENCH,
+    MachineMeter,
+    ProcessMeter,
+    SpyRecorder,
+    Stack,
+    emit_result,
+    fmt,
+    generate_request,
+    machine_note,
+    print_profile,
+    print_table,
+    register_users,
+    run_loadgen,
+    running_stack,
+)
+
+WRK_CONNECTIONS = 64
+
+
+def open_loop(
+    url: str, tokens: list[str | None], args: argparse.Namespace, work: Path, name: str, pid: int
+) -> dict[str, Any]:
+    host = url.removeprefix("http://")
+    hostname, port = host.split(":")
+    requests = [
+        generate_request(host, token, f"a lighthouse at dusk, variant {i}")
+        for i, token in enumerate(tokens)
+    ]
+    spec = {
+        "host": hostname,
+        "port": int(port),
+        "requests": requests,
+        "rate": args.rate,
+        "duration": args.duration,
+        "warmup": args.warmup,
+        "max_connections": 256,
+    }
+    meter, machine = ProcessMeter(pid), MachineMeter()
+    meter.start()
+    machine.start()
+    report: dict[str, Any] = run_loadgen(spec, work, name, timeout=args.duration + args.warmup + 60)
+    machine.stop()
+    meter.stop()
+    report["server_cpu_percent"] = meter.cpu_percent
+    report["server_cpu_ms_per_request"] = (
+        10 * meter.cpu_percent / max(report["achieved_rate"], 1e-9)
+    )
+    report["others_percent"] = machine.others_percent
+    report["machine_note"] = machine.note()
+    report["server_rss_mb"] = meter.rss_max / 2**20
+    report.pop("samples_ms", None)
+    return report
+
+
+def closed_loop(
+    url: str, tokens: list[str | None], seconds: float, work: Path, pid: int
+) -> dict[str, Any]:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise SystemExit("wrk is needed for the closed-loop ceiling: apt-get install -y wrk")
+    tokens_file = work / "tokens.txt"
+    tokens_file.write_text("\n".join(t or "-" for t in tokens) + "\n")
+    body_file = work / "body.json"
+    body_file.write_text(json.dumps({"prompt": "a lighthouse at dusk", "style": "flat"}))
+    meter = ProcessMeter(pid)
+    children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    meter.start()
+    started = time.monotonic()
+    done = subprocess.run(
+        [
+            wrk,
+            "-t1",
+            f"-c{WRK_CONNECTIONS}",
+            f"-d{int(seconds)}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(BENCH / "wrk_post.lua"),
+            f"{url}/api/svg/generate-svg",
+            "--",
+            str(tokens_file),
+            str(body_file),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+        check=False,
+    )
+    wall = time.monotonic() - started
+    meter.stop()
+    children1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    match = re.search(r"WRK_JSON (\{.*\})", done.stdout)
+    if done.returncode != 0 or match is None:
+        raise RuntimeError(f"wrk failed: {done.stdout[-2000:]} {done.stderr[-2000:]}")
+    raw = json.loads(match.group(1))
+    seconds_run = raw["duration_us"] / 1e6
+    errors = raw["non2xx"] + raw["connect"] + raw["read"] + raw["write"] + raw["timeout"]
+    wrk_cpu = (children1.ru_utime + children1.ru_stime) - (children0.ru_utime + children0.ru_stime)
+    return {
+        "throughput": (raw["requests"] - errors) / seconds_run,
+        "requests": raw["requests"],
+        "errors": errors,
+        "p50_ms": raw["p50_us"] / 1000,
+        "p99_ms": raw["p99_us"] / 1000,
+        "max_ms": raw["max_us"] / 1000,
+        "server_cpu_percent": meter.cpu_percent,
+        "wrk_cpu_percent": 100 * wrk_cpu / wall,
+    }
+
+
+def profile(
+    url: str, tokens: list[str | None], args: argparse.Namespace, stack: Stack, pid: int
+) -> dict[str, Any]:
+    """py-spy on the API while it takes generate-svg at --profile-rate, a rate it keeps up with,
+    so the samples show the work per request rather than a growing backlog."""
+    out = Path(args.out) if args.out else stack.work
+    out.mkdir(parents=True, exist_ok=True)
+    steady = argparse.Namespace(
+        **{**vars(args), "rate": args.profile_rate, "warmup": 1.0, "duration": 10.0}
+    )
+    recorder = SpyRecorder(pid, 11.0, out / "accept_path.pyspy.txt", native=True)
+    measured = open_loop(url, tokens, steady, stack.work, "profile", pid)
+    summary: dict[str, Any] = recorder.finish()
+    summary["rate"] = args.profile_rate
+    summary["p99_ms_while_profiling"] = measured["p99_ms"]
+    summary["cpu_ms_per_request"] = measured["server_cpu_ms_per_request"]
+    return summary
+
+
+# --- main ------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rate", type=float, default=300.0, help="open-loop requests/s")
+    parser.add_argument(
+        "--duration", type=float, default=15.0, help="measured seconds per open-loop run"
+    )
+    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument(
+        "--ceiling-seconds", type=float, default=8.0, help="wrk closed-loop seconds"
+    )
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--profile", action="store_true", help="also profile the API with py-spy")
+    parser.add_argument(
+        "--profile-rate", type=float, default=120.0, help="req/s while profiling (one it sustains)"
+    )
+    parser.add_argument(
+        "--out", default=None, help="where to write the profile (default: the log dir)"
+    )
+    args = parser.parse_args()
+
+    print(f"accept path — {machine_note()}")
+    results: dict[str, Any] = {}
+    with running_stack("accept", model_latency=2.0) as stack:
+        api = stack.api()
+        tokens: list[str | None] = list(asyncio.run(register_users(api.url, args.users)))
+        results["api_open"] = open_loop(api.url, tokens, args, stack.work, "api_open", api.pid)
+        results["api_ceiling"] = closed_loop(
+            api.url, tokens, args.ceiling_seconds, stack.work, api.pid
+        )
+        if args.profile:
+            results["profile"] = profile(api.url, tokens, args, stack, api.pid)
+        api.stop()
+        bare = stack.bare()
+        results["bare_open"] = open_loop(bare.url, [None], args, stack.work, "bare_open", bare.pid)
+        results["bare_ceiling"] = closed_loop(
+            bare.url, [None], args.ceiling_seconds, stack.work, bare.pid
+        )
+        bare.stop()
+
+    api_open, bare_open = results["api_open"], results["bare_open"]
+    api_max, bare_max = results["api_ceiling"], results["bare_ceiling"]
+    ratio = api_max["throughput"] / bare_max["throughput"] if bare_max["throughput"] else 0.0
+
+    print_table(
+        f"Open loop at {args.rate:g} req/s for {args.duration:g} s (bench/loadgen.py: uvloop + httptools, own process)",
+        [
+            "endpoint",
+            "achieved req/s",
+            "p50 ms",
+            "p90 ms",
+            "p99 ms",
+            "max ms",
+            "errors",
+            "server CPU %",
+            "CPU ms/req",
+            "loadgen CPU %",
+        ],
+        [
+            [
+                name,
+                fmt(r["achieved_rate"]),
+                fmt(r["p50_ms"], 2),
+                fmt(r["p90_ms"], 2),
+                fmt(r["p99_ms"], 2),
+                fmt(r["max_ms"], 1),
+                str(r["errors"] + r["unfinished"]),
+                fmt(r["server_cpu_percent"], 0),
+                fmt(r["server_cpu_ms_per_request"], 2),
+                fmt(r["loadgen_cpu_percent"], 0),
+            ]
+            for name, r in (("generate-svg (ChatSVG)", api_open), ("bare Litestar", bare_open))
+        ],
+    )
+    print(f"while generate-svg was measured: {api_open['machine_note']}")
+    print(f"while bare Litestar was measured: {bare_open['machine_note']}")
+    print_table(
+        f"Closed loop, ceiling (wrk -t1 -c{WRK_CONNECTIONS}, {args.ceiling_seconds:g} s)",
+        ["endpoint", "req/s", "p50 ms", "p99 ms", "errors", "server CPU %", "wrk CPU %"],
+        [
+            [
+                name,
+                fmt(r["throughput"], 0),
+                fmt(r["p50_ms"], 2),
+                fmt(r["p99_ms"], 2),
+                str(r["errors"]),
+                fmt(r["server_cpu_percent"], 0),
+                fmt(r["wrk_cpu_percent"], 0),
+            ]
+            for name, r in (("generate-svg (ChatSVG)", api_max), ("bare Litestar", bare_max))
+        ],
+    )
+    p99_ok = api_open["p99_ms"] <= 25 and api_open["achieved_rate"] >= 0.98 * args.rate
+    print_table(
+        "Accept path against the targets",
+        ["figure", "measured", "target", "met"],
+        [
+            [
+                "p99 at the fixed rate",
+                f"{fmt(api_open['p99_ms'], 2)} ms at {fmt(api_open['achieved_rate'])} req/s",
+                f"<= 25 ms at {args.rate:g} req/s",
+                "yes" if p99_ok else "NO",
+            ],
+            [
+                "ceiling ratio (generate / bare)",
+                f"{100 * ratio:.1f}%",
+                ">= 35%",
+                "yes" if ratio >= 0.35 else "NO",
+            ],
+        ],
+    )
+    if "profile" in results:
+        prof = results["profile"]
+        print_profile(
+            f"API at {prof['rate']:g} req/s ({fmt(prof['cpu_ms_per_request'], 2)} ms CPU per request)",
+            prof,
+        )
+    emit_result(
+        "accept_path",
+        {
+            "rate": args.rate,
+            "achieved_rate": api_open["achieved_rate"],
+            "p50_ms": api_open["p50_ms"],
+            "p99_ms": api_open["p99_ms"],
+            "errors": api_open["errors"] + api_open["unfinished"],
+            "api_ceiling_rps": api_max["throughput"],
+            "bare_ceiling_rps": bare_max["throughput"],
+            "bare_p99_ms": bare_open["p99_ms"],
+            "ceiling_ratio": ratio,
+            "loadgen_cpu_percent": api_open["loadgen_cpu_percent"],
+            "server_cpu_percent": api_open["server_cpu_percent"],
+            "server_cpu_ms_per_request": api_open["server_cpu_ms_per_request"],
+            "bare_cpu_ms_per_request": bare_open["server_cpu_ms_per_request"],
+            "others_percent": api_open["others_percent"],
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()

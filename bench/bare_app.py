@@ -1,0 +1,61 @@
+"""The ceiling: a one-route Litestar app under exactly the uvicorn settings `chatsvg serve` uses.
+
+    .venv/bin/python bench/bare_app.py --port 8001
+
+POST /api/svg/generate-svg answers 202 {"ok": true} without reading the body, authenticating or
+touching any store: what the framework and the server cost by themselves. The server is built by
+`chatsvg.entrypoints.server.uvicorn_config` (uvloop, httptools, one process), the same function
+`chatsvg serve` calls, so both sides of the comparison always run the same server settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+import uvicorn  # noqa: E402
+from litestar import Litestar, get, post  # noqa: E402
+
+from chatsvg.entrypoints.settings import load_settings  # noqa: E402
+
+
+@post("/api/svg/generate-svg", status_code=202)
+async def generate() -> dict[str, bool]:
+    return {"ok": True}
+
+
+@get("/health/ready")
+async def ready() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8001)
+    args = parser.parse_args()
+    app = Litestar(route_handlers=[generate, ready], debug=False, openapi_config=None)
+    settings = load_settings({"CHATSVG_LOG_LEVEL": "WARNING"})
+    try:
+        from chatsvg.entrypoints.server import uvicorn_config
+    except ImportError:  # an older tree: the arguments `chatsvg serve` passed to uvicorn.run
+        config = uvicorn.Config(
+            app,
+            host=args.host,
+            port=args.port,
+            proxy_headers=False,
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=20,
+        )
+    else:
+        config = uvicorn_config(app, host=args.host, port=args.port, settings=settings)
+    uvicorn.Server(config).run()
+
+
+if __name__ == "__main__":
+    main()
