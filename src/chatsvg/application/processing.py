@@ -244,7 +244,6 @@ class JobProcessor:
             raise GenerationFault(
                 JobErrorCode.STORAGE_UNAVAILABLE, str(exc)[:200], transient=True
             ) from exc
-        await self._progress(job, 90)
 
     async def _finish(self, job: GenerationJob, svg: str) -> None:
         now = self._clock.now()
