@@ -33,13 +33,37 @@ async def ready() -> dict[str, str]:
     return {"status": "ok"}
 
 
+def make_app() -> Litestar:
+    return Litestar(route_handlers=[generate, ready], debug=False, openapi_config=None)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8001)
     args = parser.parse_args()
-    app = Litestar(route_handlers=[generate, ready], debug=False, openapi_config=None)
-    settings = load_settings({"CHATSVG_LOG_LEVEL": "WARNING"})
+    app = make_app()
+    import os
+
+    settings = load_settings(
+        {
+            "CHATSVG_LOG_LEVEL": "WARNING",
+            "CHATSVG_API_WORKERS": os.environ.get("CHATSVG_API_WORKERS", "1"),
+        }
+    )
+    if settings.api_workers > 1:  # the same process count as the API under test
+        from chatsvg.entrypoints.server import _options
+
+        uvicorn.run(
+            "bare_app:make_app",
+            factory=True,
+            app_dir=str(Path(__file__).parent),
+            host=args.host,
+            port=args.port,
+            workers=settings.api_workers,
+            **_options(settings, False),
+        )
+        return
     try:
         from chatsvg.entrypoints.server import uvicorn_config
     except ImportError:  # an older tree: the arguments `chatsvg serve` passed to uvicorn.run

@@ -47,3 +47,10 @@ def test_production_mode_with_a_real_secret_uses_secure_cookies() -> None:
 def test_malformed_settings_are_refused_with_a_clear_error(env: dict[str, str]) -> None:
     with pytest.raises(SettingsError):
         load_settings(env)
+
+
+def test_several_api_processes_need_production_mode() -> None:
+    from chatsvg.entrypoints.server import serve
+
+    with pytest.raises(SettingsError):
+        serve(load_settings({"CHATSVG_API_WORKERS": "2"}), host="127.0.0.1", port=0)

@@ -13,26 +13,26 @@ from chatsvg.entrypoints.settings import SettingsError, load_settings
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     overrides: dict[str, Any] = {}
     if not os.environ.get("CHATSVG_PUBLIC_URL"):
         host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host  # noqa: S104
         overrides["public_url"] = f"http://{host}:{args.port}"
+    if args.workers:
+        overrides["api_workers"] = args.workers
     settings = load_settings(**overrides)
-    from chatsvg.entrypoints.http.app import create_app
     from chatsvg.entrypoints.logs import configure_logging
-    from chatsvg.entrypoints.server import uvicorn_config
+    from chatsvg.entrypoints.server import serve
 
     configure_logging(settings)
-    app = create_app(settings)
     print(
-        f"ChatSVG ({settings.mode} mode) on http://{args.host}:{args.port}  — playground at /, API docs at /schema"
+        f"ChatSVG ({settings.mode} mode) on http://{args.host}:{args.port}"
+        + (
+            "  — playground at /, API docs at /schema"
+            if settings.playground_enabled
+            else "  — API docs at /schema"
+        )
     )
-    config = uvicorn_config(
-        app, host=args.host, port=args.port, settings=settings, access_log=args.access_log
-    )
-    uvicorn.Server(config).run()
+    serve(settings, host=args.host, port=args.port, access_log=args.access_log)
     return 0
 
 
@@ -89,6 +89,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--access-log", action="store_true")
+    serve.add_argument(
+        "--workers", type=int, default=0, help="API processes (default CHATSVG_API_WORKERS, 1)"
+    )
     serve.set_defaults(func=_serve)
 
     worker = sub.add_parser("worker", help="run a generation worker (Dramatiq on Redis)")

@@ -48,6 +48,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     s3_direct_urls: bool = False
     queue: Literal["inprocess", "dramatiq"] | None = None
     embedded_worker: bool | None = None
+    api_workers: int = 1  # `chatsvg serve` processes sharing the port (production mode)
     db_pool_size: int = 20
     db_pool_timeout_seconds: float = 60.0
     worker_concurrency: int = 64  # embedded (in-process) queue: jobs run at once

@@ -177,3 +177,14 @@ async def _reap_forever(container: Container, interval: float) -> None:
                 log.info("reaper handed back %d job(s)", handed_back)
         except Exception:
             log.exception("reaper sweep failed")
+
+
+def app_from_environment() -> Any:
+    """The app built from the environment: what each process of `chatsvg serve` runs when
+    CHATSVG_API_WORKERS > 1 (uvicorn imports it by name in every worker process)."""
+    from chatsvg.entrypoints.logs import configure_logging
+    from chatsvg.entrypoints.settings import load_settings
+
+    settings = load_settings()
+    configure_logging(settings)
+    return create_app(settings)
