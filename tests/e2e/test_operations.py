@@ -10,12 +10,49 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from tests.support.live import ApiClient, LiveServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def serve_process(env: dict[str, str], port: int, stderr: Any) -> subprocess.Popen[bytes]:
+    """`chatsvg serve` as its own OS process, returned once /health/live answers."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "chatsvg.entrypoints.cli", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health/live").status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("chatsvg serve did not start")
+
+
+def register_and_submit(
+    http: httpx.Client, email: str, prompt: str, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
+    csrf = http.get("/api/csrf").json()["csrfToken"]
+    h = {"X-CSRF-Token": csrf}
+    http.post(
+        "/api/auth/register",
+        json={"email": email, "password": "correct horse", "name": "N", "agreedToTerms": True},
+        headers=h,
+    )
+    job: dict[str, Any] = http.post(
+        "/api/svg/generate-svg", json={"prompt": prompt}, headers={**h, **(headers or {})}
+    ).json()["job"]
+    return job
 
 
 async def test_metrics_report_requests_jobs_credits_and_model_calls(
@@ -57,40 +94,12 @@ def test_json_logs_correlate_requests_and_jobs(tmp_path: Path) -> None:
     }
     log_path = tmp_path / "serve.log"
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "chatsvg.entrypoints.cli", "serve", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-        )
+        process = serve_process(env, port, log)
         try:
-            base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 20
-            while time.monotonic() < deadline:
-                try:
-                    if httpx.get(f"{base}/health/live").status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
-            with httpx.Client(base_url=base) as http:
-                csrf = http.get("/api/csrf").json()["csrfToken"]
-                h = {"X-CSRF-Token": csrf}
-                http.post(
-                    "/api/auth/register",
-                    json={
-                        "email": "log@example.com",
-                        "password": "correct horse",
-                        "name": "L",
-                        "agreedToTerms": True,
-                    },
-                    headers=h,
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}") as http:
+                job = register_and_submit(
+                    http, "log@example.com", "logged", {"X-Request-ID": "req-correlate-1"}
                 )
-                job = http.post(
-                    "/api/svg/generate-svg",
-                    json={"prompt": "logged"},
-                    headers={**h, "X-Request-ID": "req-correlate-1"},
-                ).json()["job"]
                 time.sleep(1.0)
         finally:
             process.terminate()
@@ -178,38 +187,10 @@ def test_sigterm_lets_the_running_job_and_request_finish(tmp_path: Path) -> None
         "CHATSVG_ARGON2_TIME_COST": "1",
         "CHATSVG_ARGON2_MEMORY_KIB": "1024",
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "chatsvg.entrypoints.cli", "serve", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
+    process = serve_process(env, port, subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/health/live").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        with httpx.Client(base_url=base) as http:
-            csrf = http.get("/api/csrf").json()["csrfToken"]
-            h = {"X-CSRF-Token": csrf}
-            http.post(
-                "/api/auth/register",
-                json={
-                    "email": "term@example.com",
-                    "password": "correct horse",
-                    "name": "T",
-                    "agreedToTerms": True,
-                },
-                headers=h,
-            )
-            job = http.post(
-                "/api/svg/generate-svg", json={"prompt": "finish me"}, headers=h
-            ).json()["job"]
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as http:
+            job = register_and_submit(http, "term@example.com", "finish me")
             time.sleep(0.3)  # the embedded worker has picked it up
             process.send_signal(signal.SIGTERM)
             # uvicorn re-raises the captured SIGTERM after its graceful shutdown, hence -15.
