@@ -58,34 +58,39 @@ def run_in_fresh_loop(factory: Callable[[], Any]) -> Any:
         return pool.submit(lambda: asyncio.run(factory())).result()
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Any:
-    """A fresh database for this test session, migrated to head, dropped at the end."""
+async def create_database() -> str:
+    """A fresh Postgres database migrated to head; returns its URL."""
     from sqlalchemy import text
     from sqlalchemy.ext.asyncio import create_async_engine
 
     name = f"chatsvg_test_{uuid.uuid4().hex[:10]}"
-    base = PG_ADMIN_URL.rsplit("/", 1)[0]
-    url = f"{base}/{name}"
+    admin = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    await admin.dispose()
+    url = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+    db = SqlDatabase(url)
+    await upgrade(db.engine)
+    await db.dispose()
+    return url
 
-    async def create() -> None:
-        admin = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        async with admin.connect() as conn:
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-        await admin.dispose()
-        db = SqlDatabase(url)
-        await upgrade(db.engine)
-        await db.dispose()
 
-    async def drop() -> None:
-        admin = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
+async def drop_database(url: str) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
 
-    run_in_fresh_loop(create)
+    admin = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+    await admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Any:
+    """A fresh database for this test session, migrated to head, dropped at the end."""
+    url = run_in_fresh_loop(create_database)
     yield url
-    run_in_fresh_loop(drop)
+    run_in_fresh_loop(lambda: drop_database(url))
 
 
 async def truncate_all(db: SqlDatabase) -> None:

@@ -22,8 +22,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.conftest import run_in_fresh_loop
-from tests.e2e.conftest import _truncate, local_settings
+from tests.conftest import create_database, drop_database, run_in_fresh_loop
+from tests.e2e.conftest import local_settings
 from tests.support.live import LiveServer, start_server
 from tests.support.moto_server import FaultyProxy
 from tests.support.real_stack import RealServices, WorkerProcess, flush_redis
@@ -114,14 +114,25 @@ async def fetch_rows(url: str, sql: str) -> list[Any]:
 
 
 def test_invariants_hold_under_faults(real_services: RealServices, tmp_path: Path) -> None:
-    pg = real_services.postgres_url
-    run_in_fresh_loop(lambda: _truncate(pg))
-    flush_redis(real_services.redis_url)
+    # A database and a Redis database of its own: no other test's worker (the e2e session worker
+    # shares the session's) may take these jobs.
+    pg = run_in_fresh_loop(create_database)
+    redis_url = real_services.redis_url.rsplit("/", 1)[0] + "/12"
+    flush_redis(redis_url)
+    try:
+        _run(real_services, pg, redis_url, tmp_path)
+    finally:
+        run_in_fresh_loop(lambda: drop_database(pg))
+
+
+def _run(real_services: RealServices, pg: str, redis_url: str, tmp_path: Path) -> None:
     proxy = FaultyProxy(real_services.s3_endpoint)
     proxy.start()
     settings = local_settings(
         tmp_path,
         **real_services.settings_values(
+            database_url=pg,
+            redis_url=redis_url,
             s3_endpoint_url=proxy.url,
             start_credits=START_CREDITS,
             rate_generate="1000000/60",
