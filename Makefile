@@ -35,6 +35,7 @@ test: $(DEV) services lint typecheck  ## every check and every test
 	$(BIN)/pytest -q
 
 bench: $(DEV) services
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) || echo "install wrk for the accept-path ceiling"
 	$(BIN)/python bench/run_all.py
 
 clean:
