@@ -6,6 +6,7 @@ page at once, whatever filters they were for; old pages expire on their own.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
@@ -18,34 +19,19 @@ from chatsvg.domain.generations import SvgGeneration
 
 log = logging.getLogger(__name__)
 
-_FIELDS = (
-    "id",
-    "user_id",
-    "job_id",
-    "prompt",
-    "style",
-    "model",
-    "privacy",
-    "storage_key",
-    "size_bytes",
-    "created_at",
-)
-
 
 def _encode(rows: list[SvgGeneration]) -> str:
     return json.dumps(
-        [[*(getattr(g, f) for f in _FIELDS[:-1]), g.created_at.isoformat()] for g in rows]
+        [{**dataclasses.asdict(g), "created_at": g.created_at.isoformat()} for g in rows]
     )
 
 
 def _decode(text: str | bytes) -> list[SvgGeneration]:
-    rows: list[list[Any]] = json.loads(text)
-    generations = []
-    for row in rows:
-        values = dict(zip(_FIELDS, row, strict=True))
-        values["created_at"] = datetime.fromisoformat(values["created_at"])
-        generations.append(SvgGeneration(**values))
-    return generations
+    rows: list[dict[str, Any]] = json.loads(text)
+    return [
+        SvgGeneration(**{**row, "created_at": datetime.fromisoformat(row["created_at"])})
+        for row in rows
+    ]
 
 
 class InProcessGalleryCache:
