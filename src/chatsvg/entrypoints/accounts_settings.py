@@ -6,14 +6,13 @@ See docs/accounts.md for what each one does.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import msgspec
 
-from chatsvg.entrypoints.settings import Settings, SettingsError
+from chatsvg.entrypoints.settings import Settings, SettingsError, read_environment
 
 
 class AccountsSettings(msgspec.Struct, kw_only=True, frozen=True):
@@ -93,18 +92,4 @@ _LISTS = {"google_issuers"}
 def load_accounts_settings(
     environ: Mapping[str, str] | None = None, **overrides: Any
 ) -> AccountsSettings:
-    env = os.environ if environ is None else environ
-    raw: dict[str, object] = {}
-    for field in AccountsSettings.__struct_fields__:
-        value = env.get(f"CHATSVG_{field.upper()}")
-        if value is not None and value != "":
-            raw[field] = value
-    for field in _LISTS:
-        if isinstance(raw.get(field), str):
-            raw[field] = tuple(p.strip() for p in str(raw[field]).split(",") if p.strip())
-    raw.update(overrides)
-    try:
-        settings = msgspec.convert(raw, AccountsSettings, strict=False)
-    except msgspec.ValidationError as exc:
-        raise SettingsError(f"Invalid setting: {exc}") from None
-    return settings.validate()
+    return read_environment(AccountsSettings, environ, overrides, lists=_LISTS).validate()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import msgspec
 
@@ -166,22 +166,37 @@ _ALIASES = {
 _LISTS = {"web_origins", "trusted_proxies"}
 
 
-def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+S = TypeVar("S", bound=msgspec.Struct)
+
+
+def read_environment(
+    struct: type[S],
+    environ: Mapping[str, str] | None,
+    overrides: Mapping[str, Any],
+    *,
+    lists: frozenset[str] | set[str] = frozenset(),
+    aliases: Mapping[str, str] | None = None,
+) -> S:
+    """Build a settings struct from CHATSVG_<FIELD> variables (plus aliases), comma lists split,
+    overrides last; a malformed value is a SettingsError, never a traceback."""
     env = os.environ if environ is None else environ
     raw: dict[str, object] = {}
-    for field in Settings.__struct_fields__:
+    for field in struct.__struct_fields__:
         value = env.get(f"CHATSVG_{field.upper()}")
         if value is not None and value != "":
             raw[field] = value
-    for name, field in _ALIASES.items():
+    for name, field in (aliases or {}).items():
         if env.get(name):
             raw[field] = env[name]
-    for field in _LISTS:
+    for field in lists:
         if isinstance(raw.get(field), str):
             raw[field] = tuple(p.strip() for p in str(raw[field]).split(",") if p.strip())
     raw.update(overrides)
     try:
-        settings = msgspec.convert(raw, Settings, strict=False)
+        return msgspec.convert(raw, struct, strict=False)
     except msgspec.ValidationError as exc:
         raise SettingsError(f"Invalid setting: {exc}") from None
-    return settings.validate()
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    return read_environment(Settings, environ, overrides, lists=_LISTS, aliases=_ALIASES).validate()
