@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from chatsvg.domain.errors import RefreshTokenReused, Unauthenticated
+from chatsvg.domain.errors import Unauthenticated
 
 SESSION_LIFETIME = timedelta(days=7)
 REMEMBER_ME_LIFETIME = timedelta(days=30)
@@ -93,10 +93,6 @@ def judge_refresh(
     if not family.is_live(now):
         raise Unauthenticated("Your session has ended; sign in again.")
     return RefreshDecision.ROTATE
-
-
-def reuse_error() -> RefreshTokenReused:
-    return RefreshTokenReused()
 
 
 @dataclass

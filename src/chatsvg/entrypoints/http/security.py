@@ -16,7 +16,7 @@ from litestar import Request, Response
 from litestar.datastructures import Cookie
 
 from chatsvg.application.auth import ClientInfo, SignedIn
-from chatsvg.application.ports import AccessClaims, RateDecision
+from chatsvg.application.ports import RateDecision
 from chatsvg.domain.errors import CsrfFailed, RateLimited
 from chatsvg.entrypoints.settings import Settings
 
@@ -201,8 +201,3 @@ def with_rate_headers(request: Request[Any, Any, Any], response: Response[Any]) 
         for name, value in headers.items():
             response.headers[name] = value
     return response
-
-
-def claims_of(request: Request[Any, Any, Any]) -> AccessClaims:
-    claims: AccessClaims = request.state.claims
-    return claims
