@@ -180,10 +180,15 @@ async def test_login_refresh_rotation_reuse_and_logout(
         "/api/auth/login", {"email": "flow@example.com", "password": "correct horse"}
     )
     assert login.status_code == 200
+    access = c.http.cookies.get("token")
+    assert (await c.get("/api/auth/current-user")).status_code == 200  # the session is now cached
     out = await c.post("/api/auth/logout")
     assert out.status_code == 204
     assert c.http.cookies.get("token") is None
     assert_problem(await c.get("/api/auth/current-user"), 401, "UNAUTHENTICATED")
+    # A copy of the access token (still unexpired) stops working at once, not when it expires.
+    stolen = await c.get("/api/auth/current-user", headers={"Authorization": f"Bearer {access}"})
+    assert_problem(stolen, 401, "UNAUTHENTICATED")
 
 
 async def test_logout_works_from_the_refresh_cookie_alone(

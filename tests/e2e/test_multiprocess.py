@@ -141,3 +141,32 @@ async def test_jobs_through_either_api_reach_sockets_on_the_other(
         await via_a.aclose()
         await via_b.aclose()
         await other_user.aclose()
+
+
+async def test_a_session_ended_on_one_api_process_is_refused_at_once_by_the_other(
+    cluster: tuple[list[ApiProcess], list[WorkerProcess]],
+) -> None:
+    """Each API process caches live sessions; a revocation anywhere must reach every cache."""
+    (api_a, api_b), _workers = cluster
+    via_a = ApiClient(api_a.url)
+    via_b = ApiClient(api_b.url)
+    try:
+        await via_a.register("cached@example.com")
+        access = via_a.http.cookies.get("token")
+        bearer = {"Authorization": f"Bearer {access}"}
+        assert (await via_b.get("/api/auth/current-user", headers=bearer)).status_code == 200
+        assert (await via_b.get("/api/auth/current-user", headers=bearer)).status_code == 200
+        out = await via_a.post("/api/auth/logout")
+        assert out.status_code == 204
+        refused = None
+        deadline = time.monotonic() + 1.0  # the announcement crosses Redis in milliseconds
+        while time.monotonic() < deadline:
+            refused = await via_b.get("/api/auth/current-user", headers=bearer)
+            if refused.status_code == 401:
+                break
+            await asyncio.sleep(0.02)
+        assert refused is not None and refused.status_code == 401, "B still trusts the session"
+        assert refused.json()["errorCode"] == "UNAUTHENTICATED"
+    finally:
+        await via_a.aclose()
+        await via_b.aclose()

@@ -89,6 +89,25 @@ class SocketIoRealtime:
         self._server = server
         self._manager = manager
         self._redis = aioredis.Redis.from_url(redis_url) if redis_url else None
+        self._revocation_hooks: list[Callable[[list[str]], None]] = []
+        self._gap_hooks: list[Callable[[], None]] = []
+
+    def on_revoked(
+        self, hook: Callable[[list[str]], None], *, on_gap: Callable[[], None] | None = None
+    ) -> None:
+        """Call `hook` with the ids of sessions revoked by this process (at once) or by any other
+        (when the announcement arrives): the API's cache of live sessions listens here. `on_gap`
+        runs when the listener reconnects to Redis, since announcements may have been missed."""
+        self._revocation_hooks.append(hook)
+        if on_gap is not None:
+            self._gap_hooks.append(on_gap)
+
+    def _revoked_here(self, session_ids: list[str]) -> None:
+        for hook in self._revocation_hooks:
+            try:
+                hook(session_ids)
+            except Exception:
+                log.exception("session revocation hook failed")
 
     async def _emit(self, event: str, data: Any, room: str) -> None:
         try:
@@ -109,6 +128,7 @@ class SocketIoRealtime:
     async def session_revoked(self, session_ids: list[str]) -> None:
         if not session_ids:
             return
+        self._revoked_here(session_ids)
         for session_id in session_ids:
             await self._emit(SESSION_REVOKED, {"sessionId": session_id}, session_room(session_id))
         if self._redis is not None:
@@ -137,13 +157,20 @@ class SocketIoRealtime:
         """Run in every API process with Redis: disconnect local sockets of sessions revoked anywhere."""
         if self._redis is None or self._server is None:
             return
+        first = True
         while True:
             try:
                 pubsub = self._redis.pubsub()
                 await pubsub.subscribe(REVOCATIONS_CHANNEL)
+                if not first:
+                    for gap in self._gap_hooks:
+                        gap()
+                first = False
                 async for message in pubsub.listen():
                     if message.get("type") == "message":
-                        await self.disconnect_local(list(json.loads(message["data"])))
+                        revoked = [str(i) for i in json.loads(message["data"])]
+                        self._revoked_here(revoked)
+                        await self.disconnect_local(revoked)
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -16,6 +16,7 @@ from chatsvg.application.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
+from chatsvg.application.sessions import LiveSessionCache
 from chatsvg.domain.auth import (
     RefreshDecision,
     RefreshToken,
@@ -86,6 +87,7 @@ class AuthService:
         realtime: RealtimePublisher,
         start_credits: int = 10,
         email_auth_enabled: bool = True,
+        session_cache: LiveSessionCache | None = None,
     ) -> None:
         self._uow = uow
         self._hasher = hasher
@@ -95,6 +97,7 @@ class AuthService:
         self._realtime = realtime
         self._start_credits = start_credits
         self.email_auth_enabled = email_auth_enabled
+        self._live_sessions = session_cache
 
     async def register(
         self, *, email: str, password: str, name: str, agreed_to_terms: bool, client: ClientInfo
@@ -234,7 +237,7 @@ class AuthService:
             await uow.sessions.update_family(family)
             await uow.commit()
             revoked_family = family.id
-        await self._realtime.session_revoked([revoked_family])
+        await self._sessions_ended([revoked_family])
         raise RefreshTokenReused()
 
     async def logout(self, *, refresh_token: str | None, session_id: str | None) -> None:
@@ -254,24 +257,44 @@ class AuthService:
             family.revoke(now)
             await uow.sessions.update_family(family)
             await uow.commit()
-        await self._realtime.session_revoked([family_id])
+        await self._sessions_ended([family_id])
 
     async def logout_all(self, user_id: str) -> None:
         async with self._uow() as uow:
             revoked = await uow.sessions.revoke_all(user_id, self._clock.now())
             await uow.commit()
-        await self._realtime.session_revoked(revoked)
+        await self._sessions_ended(revoked)
 
     async def authenticate(self, access_token: str | None) -> AccessClaims:
         """Check an access token and that its session is still live (sign-out and resets take effect at once)."""
         if not access_token:
             raise Unauthenticated()
         claims = self._tokens.verify(access_token)
+        cache = self._live_sessions
+        if cache is not None and cache.is_live(claims.session_id, claims.user_id):
+            return claims
         async with self._uow() as uow:
             family = await uow.sessions.get_family(claims.session_id)
         if family is None or family.user_id != claims.user_id or family.revoked_at is not None:
             raise Unauthenticated("Your session has ended; sign in again.")
+        if cache is not None:
+            cache.remember(claims.session_id, claims.user_id)
         return claims
+
+    def forget_sessions(self, session_ids: list[str]) -> None:
+        """Sessions revoked by any process (announced over the realtime channel): stop trusting
+        this process's memory of them."""
+        if self._live_sessions is not None:
+            self._live_sessions.forget(session_ids)
+
+    def forget_all_sessions(self) -> None:
+        """Announcements of revocations may have been lost: read every session afresh."""
+        if self._live_sessions is not None:
+            self._live_sessions.clear()
+
+    async def _sessions_ended(self, session_ids: list[str]) -> None:
+        self.forget_sessions(session_ids)
+        await self._realtime.session_revoked(session_ids)
 
     async def account(self, user_id: str) -> Account:
         async with self._uow() as uow:
@@ -311,7 +334,7 @@ class AuthService:
             await uow.users.update(fresh)
             revoked = await uow.sessions.revoke_all(user_id, self._clock.now(), keep=session_id)
             await uow.commit()
-        await self._realtime.session_revoked(revoked)
+        await self._sessions_ended(revoked)
 
     async def sessions(self, user_id: str, current_session_id: str | None) -> list[SessionView]:
         async with self._uow() as uow:
@@ -338,7 +361,7 @@ class AuthService:
             family.revoke(now)
             await uow.sessions.update_family(family)
             await uow.commit()
-        await self._realtime.session_revoked([family_id])
+        await self._sessions_ended([family_id])
 
     async def _open_session(
         self, uow: UnitOfWork, user: User, *, remember_me: bool, client: ClientInfo, now: datetime

@@ -26,6 +26,7 @@ from chatsvg.application.library import GenerationLibrary
 from chatsvg.application.notifications import NotificationService
 from chatsvg.application.ports import AccessClaims
 from chatsvg.application.processing import JobProcessor, JobReaper, ProviderCircuit, RetryPolicy
+from chatsvg.application.sessions import LiveSessionCache
 from chatsvg.domain.jobs import Catalogue, ModelSpec
 from chatsvg.entrypoints.settings import REAL_MODELS, Settings, parse_rate
 
@@ -144,6 +145,12 @@ def _lazy_authenticate(
     return authenticate
 
 
+def _make_session_cache(settings: Settings) -> LiveSessionCache | None:
+    if settings.session_cache_seconds <= 0:
+        return None
+    return LiveSessionCache(settings.session_cache_seconds)
+
+
 def _own_origins(settings: Settings) -> list[str]:
     return [settings.public_url.rstrip("/")]
 
@@ -200,6 +207,7 @@ class Container(containers.DeclarativeContainer):
         limiter=limiter,
         start_credits=settings.provided.start_credits,
         email_auth_enabled=settings.provided.email_auth_enabled,
+        session_cache=providers.Singleton(_make_session_cache, settings),
     )
     socket_server = providers.Singleton(
         create_socket_server,

@@ -30,6 +30,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     cookie_secure: bool | None = None
     start_credits: int = 10
     access_token_seconds: int = 900
+    # How long an API process trusts that a session it saw live is still live without reading it
+    # again. Revocations are announced to every process at once (Redis); this only bounds a lost
+    # announcement. 0 reads the session on every request.
+    session_cache_seconds: float = 10.0
     # Generation
     openai_api_key: str | None = None
     openai_base_url: str | None = None

@@ -16,6 +16,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin
 
 from chatsvg import __version__
 from chatsvg.adapters.inprocess_queue import InProcessJobQueue
+from chatsvg.adapters.realtime import SocketIoRealtime
 from chatsvg.adapters.sql.migrate import upgrade
 from chatsvg.application.accounts import AccountService
 from chatsvg.domain.errors import ValidationFailed
@@ -94,6 +95,10 @@ def build_services(container: Container, settings: Settings) -> Services:
 def create_app(settings: Settings, container: Container | None = None) -> Any:
     container = container or create_container(settings)
     services = build_services(container, settings)
+    realtime = container.realtime()
+    if isinstance(realtime, SocketIoRealtime):
+        # Sessions revoked here or in any other process leave this process's cache at once.
+        realtime.on_revoked(services.auth.forget_sessions, on_gap=services.auth.forget_all_sessions)
     accounts = install_accounts(container, settings)
     services.extras.update(accounts.extras)
     services.extras["oauth_providers"] = accounts.oauth_providers
