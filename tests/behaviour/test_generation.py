@@ -608,3 +608,75 @@ async def test_a_stale_attempt_finishing_after_a_success_keeps_the_file(stack: S
         user, limit=10, cursor=None, style=None, model=None, privacy=None
     )
     assert len(page.items) == 1
+
+
+class CountingUnitOfWork:
+    """Counts units of work open at once (including any wait to enter them)."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+        self.open = 0
+        self.peak = 0
+
+    def __call__(self) -> object:
+        outer = self
+
+        class Counted:
+            async def __aenter__(self) -> object:
+                outer.open += 1
+                outer.peak = max(outer.peak, outer.open)
+                await asyncio.sleep(0.005)  # a slow database: claims overlap unless held back
+                self.uow = outer.inner()  # type: ignore[operator]
+                return await self.uow.__aenter__()
+
+            async def __aexit__(self, *exc: object) -> object:
+                try:
+                    return await self.uow.__aexit__(*exc)
+                finally:
+                    outer.open -= 1
+
+        return Counted()
+
+
+async def test_claims_are_bounded_so_finishing_attempts_are_not_queued_behind_a_burst(
+    stack: Stack,
+) -> None:
+    from chatsvg.application.processing import JobProcessor
+
+    user = await stack.user()
+    job_ids = [
+        (await stack.generation.submit(command(user, f"burst {i}"))).job.id for i in range(6)
+    ]
+    stack.queue.take()
+    counting = CountingUnitOfWork(stack.uow)
+    model_answers = asyncio.Event()
+
+    async def slow_model(request: object) -> str:
+        await model_answers.wait()
+        return "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 10 10'><rect width='5' height='5'/></svg>"
+
+    class WaitingGenerator:
+        async def generate(self, request: object) -> str:
+            return await slow_model(request)
+
+    processor = JobProcessor(
+        uow=counting,  # type: ignore[arg-type]
+        generator=WaitingGenerator(),  # type: ignore[arg-type]
+        sanitizer=stack.processor._sanitizer,
+        storage=stack.storage,
+        realtime=stack.realtime,
+        clock=stack.clock,
+        catalogue=stack.generation.catalogue,
+        claim_concurrency=2,
+    )
+    attempts = [asyncio.create_task(processor.process(job_id)) for job_id in job_ids]
+    for _ in range(200):  # every attempt has claimed and now waits for the model
+        await asyncio.sleep(0.01)
+        statuses = [(await stack.generation.details(user, j)).job.status for j in job_ids]
+        if counting.open == 0 and set(statuses) == {JobStatus.RUNNING}:
+            break
+    assert counting.peak == 2  # six claims, never more than two at once
+    model_answers.set()
+    assert await asyncio.gather(*attempts) == [None] * 6
+    for job_id in job_ids:
+        assert (await stack.generation.details(user, job_id)).job.status is JobStatus.SUCCEEDED

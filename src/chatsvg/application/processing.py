@@ -135,7 +135,16 @@ class JobProcessor:
         low_credit_threshold: int = 2,
         circuit: ProviderCircuit | None = None,
         gallery: GalleryCache | None = None,
+        claim_concurrency: int = 0,
     ) -> None:
+        """`claim_concurrency` bounds how many attempts claim their job at once (0: no bound).
+
+        A worker keeps thousands of attempts in flight, but they share a small database pool whose
+        waiters are served first come, first served. Unbounded, a burst of new attempts queues its
+        claims ahead of the attempts that already have the model's answer and only need to record
+        it, so nothing finishes while the burst lasts. With the bound, new claims take at most that
+        many connections and finishing attempts never wait behind more than that many claims.
+        """
         self._uow = uow
         self._generator = generator
         self._sanitizer = sanitizer
@@ -147,12 +156,17 @@ class JobProcessor:
         self._low_credit_threshold = low_credit_threshold
         self.circuit = circuit or ProviderCircuit(clock)
         self._gallery = gallery
+        self._claim_gate = asyncio.Semaphore(claim_concurrency) if claim_concurrency > 0 else None
 
     async def process(self, job_id: str) -> float | None:
         hold = self.circuit.wait_seconds()
         if hold:
             return hold + random.uniform(0, hold / 2)  # spread the wake-ups of held jobs
-        job = await self._claim(job_id)
+        if self._claim_gate is None:
+            job = await self._claim(job_id)
+        else:
+            async with self._claim_gate:
+                job = await self._claim(job_id)
         if job is None:
             self.circuit.release_probe()  # nothing was asked of the provider
             return None
@@ -196,17 +210,20 @@ class JobProcessor:
                     await self._announce(job, notifications)
                 return None
             job.claim(now, now + timedelta(seconds=self.policy.lease_seconds))
+            balance_after: int | None = None
             if job.needs_charge():
                 try:
+                    balance = await uow.ledger.balance(job.user_id)
                     entry = charge_entry(
                         entry_id=new_id(),
                         user_id=job.user_id,
                         job_id=job.id,
                         cost=job.cost,
-                        balance=await uow.ledger.balance(job.user_id),
+                        balance=balance,
                         now=now,
                     )
-                    await uow.ledger.append(entry)
+                    if await uow.ledger.append(entry):
+                        balance_after = balance - job.cost
                     job.mark_charged()
                 except InsufficientCredits:
                     notifications = await self._fail_in(
@@ -215,7 +232,7 @@ class JobProcessor:
             if not await uow.jobs.save(job, expected_status=before[0], expected_attempts=before[1]):
                 return None
             if job.status is JobStatus.RUNNING:
-                notifications += await self._low_credit_notice(uow, job, now)
+                notifications += await self._low_credit_notice(uow, job, now, balance_after)
             await uow.commit()
         await self._announce(job, notifications)
         return job if job.status is JobStatus.RUNNING else None
@@ -361,9 +378,11 @@ class JobProcessor:
         return current if current is not None and current.holds(job.attempts) else None
 
     async def _low_credit_notice(
-        self, uow: UnitOfWork, job: GenerationJob, now: datetime
+        self, uow: UnitOfWork, job: GenerationJob, now: datetime, balance: int | None = None
     ) -> list[Notification]:
-        balance = await uow.ledger.balance(job.user_id)
+        """`balance`: the balance after this claim's charge, when the claim just charged it."""
+        if balance is None:
+            balance = await uow.ledger.balance(job.user_id)
         if balance > self._low_credit_threshold:
             return []
         notification = Notification(

@@ -256,6 +256,7 @@ class Container(containers.DeclarativeContainer):
         policy=retry_policy,
         low_credit_threshold=settings.provided.low_credit_threshold,
         gallery=gallery,
+        claim_concurrency=settings.provided.worker_claim_concurrency,
         circuit=providers.Singleton(
             ProviderCircuit,
             clock,
