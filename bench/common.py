@@ -642,16 +642,16 @@ def _category(stack: list[str]) -> str:
 # Steps of the two hot paths, by functions on the stack (inclusive: a step contains its callees;
 # "a;b" needs both on the stack).
 STEPS: list[tuple[str, str]] = [
-    ("API: authenticate (JWT + session row)", "provide_claims ("),
+    ("API: authenticate (JWT, session cached)", "provide_claims ("),
     ("API: rate limit (limits on Redis)", "LimitsRateLimiter.hit ("),
     ("API: GenerationService.submit", "GenerationService.submit ("),
-    ("API:   credit check (balance + pending)", "pending_cost ("),
+    ("API:   credit check (balance + reserved)", "balance_and_reserved ("),
     ("API:   insert the job", "SqlJobs.add ("),
     ("API:   enqueue (Dramatiq, sync Redis in a thread)", "DramatiqJobQueue.enqueue ("),
     ("API: response body (job_json)", "job_json ("),
     ("worker: JobProcessor.process (all)", "JobProcessor.process ("),
     ("worker:   claim transaction", "JobProcessor._claim ("),
-    ("worker:   model call (openai client)", "AsyncCompletions.create ("),
+    ("worker:   model call (openai client)", "OpenAiSvgGenerator.generate ("),
     ("worker:     httpx connection-pool bookkeeping", "_assign_requests_to_connections ("),
     ("worker:   sanitize", "SvgSanitizer.sanitize ("),
     ("worker:   S3 put (awaiting the executor)", "JobProcessor._storage_put ("),

@@ -197,13 +197,6 @@ class MemoryJobs(_Repo):
         ]
         return _newest_first(rows, before, limit)
 
-    async def pending_cost(self, user_id: str) -> int:
-        return sum(
-            j.cost
-            for j in self._t("jobs").values()
-            if j.user_id == user_id and j.status is JobStatus.QUEUED and not j.charged
-        )
-
     async def needing_attention(
         self, now: datetime, queued_before: datetime, limit: int
     ) -> list[GenerationJob]:
@@ -292,6 +285,14 @@ class MemoryGenerations(_Repo):
 class MemoryLedger(_Repo):
     async def balance(self, user_id: str) -> int:
         return sum(e.delta for e in self._t("ledger").values() if e.user_id == user_id)
+
+    async def balance_and_reserved(self, user_id: str) -> tuple[int, int]:
+        reserved = sum(
+            j.cost
+            for j in self._t("jobs").values()
+            if j.user_id == user_id and j.status is JobStatus.QUEUED and not j.charged
+        )
+        return await self.balance(user_id), reserved
 
     async def append(self, entry: LedgerEntry) -> bool:
         once_per_job = entry.reason in (

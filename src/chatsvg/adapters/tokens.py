@@ -10,6 +10,7 @@ from chatsvg.application.ports import AccessClaims, Clock
 from chatsvg.domain.errors import TokenExpired, Unauthenticated
 
 ALGORITHM = "HS256"
+_VERIFIED_MAX = 50_000
 
 
 class JwtAccessTokens:
@@ -25,6 +26,10 @@ class JwtAccessTokens:
         self._clock = clock
         self._lifetime = lifetime
         self._issuer = issuer
+        # Tokens already verified, by their exact text: a browser sends the same token with every
+        # request for its 15 minutes, and decoding it again (base64, JSON, HMAC, claim checks) was
+        # most of the cost of authenticating. Expiry is still checked on every use.
+        self._verified: dict[str, AccessClaims] = {}
 
     def issue(self, user_id: str, session_id: str) -> tuple[str, datetime]:
         now = self._clock.now()
@@ -40,6 +45,17 @@ class JwtAccessTokens:
         return jwt.encode(payload, self._secret, algorithm=ALGORITHM), expires_at
 
     def verify(self, token: str) -> AccessClaims:
+        claims = self._verified.get(token)
+        if claims is None:
+            claims = self._decode(token)
+            if len(self._verified) >= _VERIFIED_MAX:
+                self._verified.clear()  # a crude bound; the working set refills in a moment
+            self._verified[token] = claims
+        if claims.expires_at <= self._clock.now():
+            raise TokenExpired()
+        return claims
+
+    def _decode(self, token: str) -> AccessClaims:
         try:
             # Expiry is checked below against our clock (one notion of "now" for the whole app).
             payload = jwt.decode(
@@ -63,7 +79,4 @@ class JwtAccessTokens:
             or not isinstance(sid, str)
         ):
             raise Unauthenticated("Invalid access token.")
-        expires_at = datetime.fromtimestamp(exp, UTC)
-        if expires_at <= self._clock.now():
-            raise TokenExpired()
-        return AccessClaims(sub, sid, expires_at)
+        return AccessClaims(sub, sid, datetime.fromtimestamp(exp, UTC))

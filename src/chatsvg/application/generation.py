@@ -133,8 +133,7 @@ class GenerationService:
         )
         try:
             async with self._uow() as uow:
-                balance = await uow.ledger.balance(command.user_id)
-                pending = await uow.jobs.pending_cost(command.user_id)
+                balance, pending = await uow.ledger.balance_and_reserved(command.user_id)
                 if not can_afford(balance, pending, model.cost):
                     raise InsufficientCredits(
                         f"This generation costs {model.cost} credit(s); you have {balance}"

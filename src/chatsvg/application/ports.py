@@ -121,10 +121,6 @@ class JobRepository(Protocol):
         self, user_id: str, *, status: JobStatus | None, limit: int, before: Position | None
     ) -> list[GenerationJob]: ...
 
-    async def pending_cost(self, user_id: str) -> int:
-        """The cost of the user's queued jobs that are not charged yet."""
-        ...
-
     async def needing_attention(
         self, now: datetime, queued_before: datetime, limit: int
     ) -> list[GenerationJob]:
@@ -172,6 +168,11 @@ class GenerationRepository(Protocol):
 
 class CreditLedger(Protocol):
     async def balance(self, user_id: str) -> int: ...
+
+    async def balance_and_reserved(self, user_id: str) -> tuple[int, int]:
+        """The balance, and the cost of the user's queued jobs that are not charged yet (which
+        those jobs will take from it), read together."""
+        ...
 
     async def append(self, entry: LedgerEntry) -> bool:
         """Append an entry. False (and nothing written) when the job already has an entry of this reason.

@@ -353,10 +353,6 @@ class SqlJobs(_Repo):
             stmt = stmt.where(j.c.status == status.value)
         return [_job(r) for r in await self._c.execute(_page(stmt, j, before, limit))]
 
-    async def pending_cost(self, user_id: str) -> int:
-        value = await self._c.scalar(_PENDING_COST, {"user_id": user_id})
-        return int(value or 0)
-
     async def needing_attention(
         self, now: datetime, queued_before: datetime, limit: int
     ) -> list[GenerationJob]:
@@ -481,6 +477,9 @@ def _entry(row: Any) -> LedgerEntry:
 
 _U = t.users
 _BALANCE = select(_U.c.credits).where(_U.c.id == bindparam("user_id"))
+_BALANCE_AND_RESERVED = select(_U.c.credits, _PENDING_COST.scalar_subquery()).where(
+    _U.c.id == bindparam("user_id")
+)
 _CREDIT = (
     update(_U)
     .where(_U.c.id == bindparam("user_id"))
@@ -502,6 +501,10 @@ class SqlLedger(_Repo):
     async def balance(self, user_id: str) -> int:
         value = await self._c.scalar(_BALANCE, {"user_id": user_id})
         return int(value or 0)
+
+    async def balance_and_reserved(self, user_id: str) -> tuple[int, int]:
+        row = (await self._c.execute(_BALANCE_AND_RESERVED, {"user_id": user_id})).first()
+        return (int(row[0] or 0), int(row[1] or 0)) if row else (0, 0)
 
     async def append(self, entry: LedgerEntry) -> bool:
         moved = await self._c.execute(
