@@ -32,6 +32,7 @@ from chatsvg.adapters.dramatiq_queue import DramatiqJobQueue, declare_actor, mak
 from chatsvg.entrypoints.containers import Container, create_container
 from chatsvg.entrypoints.logs import configure_logging
 from chatsvg.entrypoints.observability import REGISTRY
+from chatsvg.entrypoints.server import freeze_startup_objects
 from chatsvg.entrypoints.settings import Settings
 
 log = logging.getLogger("chatsvg.worker")
@@ -160,6 +161,7 @@ def run_worker(settings: Settings, *, processes: int = 1, threads: int = 0) -> i
                 "metrics port busy; this worker exposes no metrics",
                 extra={"port": settings.metrics_port},
             )
+    freeze_startup_objects()
     worker.start()
     reaper = asyncio.run_coroutine_threadsafe(
         _reap_forever(container, settings.reaper_interval_seconds), runner.loop
