@@ -200,11 +200,17 @@ def main() -> None:
 
     figures = analyse(results, jobs, commits, sockets_per_user)
     table = figures.pop("table")
+    by_second = figures.pop("by_second")
     print_table(
         f"Commit -> owner's socket, ms ({connected} sockets, {len(jobs)} jobs at "
         f"{submitted['achieved_rate']:.0f}/s; {CLIENT_PROCESSES} client processes)",
         ["event", "deliveries", "p50", "p90", "p99", "max", "p99 from use-case stamp"],
         table,
+    )
+    print_table(
+        "The same, by second of the run (commit time; the load generator's first second is its warm-up)",
+        ["second", "deliveries", "p50", "p99"],
+        by_second,
     )
     lost = sum(r["disconnects"] for r in results)
     print(
@@ -258,6 +264,8 @@ def analyse(
     from_commit: dict[tuple[str, int], list[float]] = collections.defaultdict(list)
     from_stamp: dict[tuple[str, int], list[float]] = collections.defaultdict(list)
     stamp_columns = {(status, progress): column for status, progress, _, column in EVENTS}
+    by_second: dict[int, list[float]] = collections.defaultdict(list)
+    first_commit = min(commits.values()) if commits else 0.0
     for result in results:
         for arrival, _client, job_id, status, progress in result["events"]:
             job = by_id.get(job_id)
@@ -267,6 +275,7 @@ def analyse(
             committed = commits.get((job_id, status, int(progress)))
             if committed is not None:
                 from_commit[key].append((arrival - committed) * 1000)
+                by_second[int(committed - first_commit)].append((arrival - committed) * 1000)
             column = stamp_columns[key]
             if column is not None and job[column] is not None:
                 from_stamp[key].append((arrival - job[column]) * 1000)
@@ -298,6 +307,10 @@ def analyse(
     )
     return {
         "table": table,
+        "by_second": [
+            [str(second), str(len(v)), fmt(percentile(v, 50), 1), fmt(percentile(v, 99), 1)]
+            for second, v in sorted(by_second.items())
+        ],
         "p50_ms": percentile(everything, 50),
         "p99_ms": percentile(everything, 99),
         "queued_p99_ms": percentile(from_commit[("QUEUED", 0)], 99),
