@@ -68,6 +68,16 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=15.0)
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--threads", type=int, default=8, help="worker (Dramatiq) threads")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="`chatsvg worker` processes (pods, in production)"
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="override a worker setting, e.g. --set worker_claim_concurrency=16 (repeatable)",
+    )
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--profile", action="store_true", help="py-spy the worker while measuring")
     args = parser.parse_args()
@@ -78,7 +88,12 @@ def main() -> None:
     with running_stack("pipeline", model_latency=MODEL_LATENCY) as stack:
         assert stack.fake is not None
         api = stack.api()
-        worker = stack.worker(args.threads)
+        overrides = dict(item.split("=", 1) for item in args.set)
+        typed = {k: type(getattr(stack.settings, k))(v) for k, v in overrides.items()}
+        workers = [
+            stack.worker(args.threads, name=f"worker{i}", **typed) for i in range(args.workers)
+        ]
+        worker = workers[0]
         tokens = asyncio.run(register_users(api.url, args.users))
         since = datetime.now(UTC)
         host = api.url.removeprefix("http://")
@@ -93,10 +108,12 @@ def main() -> None:
             "warmup": args.warmup,
             "max_connections": 128,
         }
-        api_meter, worker_meter = ProcessMeter(api.pid), ProcessMeter(worker.process.pid)
+        api_meter = ProcessMeter(api.pid)
+        worker_meters = [ProcessMeter(w.process.pid) for w in workers]
         machine = MachineMeter()
         api_meter.start()
-        worker_meter.start()
+        for meter in worker_meters:
+            meter.start()
         machine.start()
         t0 = time.monotonic()
         spy = (
@@ -120,11 +137,14 @@ def main() -> None:
             jobs = asyncio.run(jobs_since(since))
         machine.stop()
         api_meter.stop()
-        worker_meter.stop()
+        for meter in worker_meters:
+            meter.stop()
         wall = time.monotonic() - t0
         model_calls = stack.fake.requests()["count"]
         worker_profile = spy.finish() if spy is not None else None
 
+    worker_cpu = sum(m.cpu_percent for m in worker_meters)
+    worker_rss = max(m.rss_max for m in worker_meters)
     warm = int(args.warmup * args.rate)
     measured = jobs[warm:]
     done = [j for j in measured if j["status"] == "SUCCEEDED"]
@@ -162,11 +182,12 @@ def main() -> None:
     )
     print(
         f"achieved submit rate {submitted['achieved_rate']:.1f}/s, HTTP errors {submitted['errors']}, "
-        f"model calls {model_calls}; API CPU {api_meter.cpu_percent:.0f}%, worker CPU {worker_meter.cpu_percent:.0f}% "
-        f"(of one core), worker RSS {worker_meter.rss_max / 2**20:.0f} MB, {args.threads} Dramatiq threads"
+        f"model calls {model_calls}; API CPU {api_meter.cpu_percent:.0f}%, worker CPU {worker_cpu:.0f}% "
+        f"(of one core; {args.workers} process(es)), worker RSS {worker_rss / 2**20:.0f} MB each at most, "
+        f"{args.threads} Dramatiq threads"
     )
     all_done = sum(1 for j in jobs if j["status"] == "SUCCEEDED")
-    worker_ms_per_job = 10 * worker_meter.cpu_percent * wall / max(all_done, 1)
+    worker_ms_per_job = 10 * worker_cpu * wall / max(all_done, 1)
     api_ms_per_request = 10 * api_meter.cpu_percent * wall / max(len(jobs), 1)
     print(
         f"CPU per job: worker {worker_ms_per_job:.1f} ms, API {api_ms_per_request:.1f} ms per accepted request"
@@ -200,7 +221,8 @@ def main() -> None:
             "processing_p99_ms": percentile(processing, 99),
             "submit_p99_ms": submitted["p99_ms"],
             "api_cpu_percent": api_meter.cpu_percent,
-            "worker_cpu_percent": worker_meter.cpu_percent,
+            "worker_cpu_percent": worker_cpu,
+            "worker_processes": args.workers,
             "others_percent": machine.others_percent,
             "worker_cpu_ms_per_job": worker_ms_per_job,
             "api_cpu_ms_per_request": api_ms_per_request,

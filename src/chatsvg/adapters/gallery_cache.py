@@ -13,8 +13,7 @@ import time
 from datetime import datetime
 from typing import Any
 
-import redis.asyncio as aioredis
-
+from chatsvg.adapters.redis_clients import redis_client
 from chatsvg.domain.generations import SvgGeneration
 
 log = logging.getLogger(__name__)
@@ -56,8 +55,8 @@ class RedisGalleryCache:
     def __init__(
         self, redis_url: str, *, ttl_seconds: int = 60, prefix: str = "chatsvg:gallery"
     ) -> None:
-        self._redis = aioredis.Redis.from_url(
-            redis_url, socket_timeout=0.5, socket_connect_timeout=0.5
+        self._redis = redis_client(
+            redis_url, timeout=0.5, socket_timeout=0.5, socket_connect_timeout=0.5
         )
         self._ttl = ttl_seconds
         self._prefix = prefix

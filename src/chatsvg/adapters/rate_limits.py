@@ -11,6 +11,7 @@ from limits import RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
+from chatsvg.adapters.redis_clients import blocking_pool
 from chatsvg.application.ports import RateDecision
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,12 @@ class LimitsRateLimiter:
         uri = "async+" + redis_url if not redis_url.startswith("async+") else redis_url
         return cls(
             RedisStorage(
-                uri, implementation="redispy", wrap_exceptions=True, key_prefix="chatsvg-rl"
+                uri,
+                implementation="redispy",
+                wrap_exceptions=True,
+                key_prefix="chatsvg-rl",
+                # Waits for a free connection under a burst instead of failing the check.
+                connection_pool=blocking_pool(redis_url.removeprefix("async+"), timeout=2.0),  # type: ignore[arg-type]  # documented option, narrow stub
             ),
             policies,
         )
