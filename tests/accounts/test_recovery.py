@@ -102,6 +102,26 @@ async def test_reset_works_once_and_ends_every_session(accounts: AccountsStack) 
     assert again.account.user.email_verified, "the link proved the address"
 
 
+async def test_a_reset_retires_every_other_link_of_the_account(accounts: AccountsStack) -> None:
+    await sign_up(accounts)
+    await sign_up(accounts, "bob@example.com", "Bob")
+    await accounts.recovery.forgot_password("ada@example.com")
+    older = await accounts.reset_link_token()
+    accounts.base.clock.advance(minutes=2)  # past the per-address limit's spacing, if any
+    await accounts.recovery.forgot_password("bob@example.com")
+    bobs = await accounts.reset_link_token()
+    accounts.base.clock.advance(minutes=2)
+    await accounts.recovery.forgot_password("ada@example.com")
+    newer = await accounts.reset_link_token()
+    assert len({older, newer, bobs}) == 3
+
+    await accounts.recovery.reset_password(newer, "a brand new password")
+
+    with pytest.raises(InvalidResetToken):  # a forwarded or leaked older mail is dead now
+        await accounts.recovery.reset_password(older, "an attacker's password")
+    await accounts.recovery.reset_password(bobs, "bob's new password")  # others are untouched
+
+
 async def test_a_reset_token_lives_one_hour(accounts: AccountsStack) -> None:
     await sign_up(accounts)
     await accounts.recovery.forgot_password("ada@example.com")

@@ -156,6 +156,12 @@ class MemoryResetTokens(_Repo):
         self._t("reset_tokens")[token_hash] = replace(token, used_at=now)
         return True
 
+    async def retire_all(self, user_id: str, now: datetime) -> None:
+        tokens = self._t("reset_tokens")
+        for token_hash, token in list(tokens.items()):
+            if token.user_id == user_id and token.used_at is None:
+                tokens[token_hash] = replace(token, used_at=now)
+
 
 class MemoryJobs(_Repo):
     async def add(self, job: GenerationJob) -> None:

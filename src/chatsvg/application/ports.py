@@ -101,6 +101,10 @@ class ResetTokenRepository(Protocol):
         """Spend a reset token once: True for exactly one caller."""
         ...
 
+    async def retire_all(self, user_id: str, now: datetime) -> None:
+        """Mark every unused reset token of the user as used (after a reset succeeded)."""
+        ...
+
 
 class JobRepository(Protocol):
     async def add(self, job: GenerationJob) -> None:

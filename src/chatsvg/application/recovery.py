@@ -144,6 +144,8 @@ class PasswordRecovery:
         async with self._uow() as uow:
             if not await uow.reset_tokens.use(token_hash, now):
                 raise InvalidResetToken()
+            # Older links (a second request, a mail forwarded elsewhere) die with this one.
+            await uow.reset_tokens.retire_all(record.user_id, now)
             user = await uow.users.get(record.user_id)
             if user is None:
                 raise InvalidResetToken()

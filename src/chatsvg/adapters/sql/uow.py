@@ -250,6 +250,12 @@ class SqlResetTokens(_Repo):
         )
         return bool(result.rowcount == 1)
 
+    async def retire_all(self, user_id: str, now: datetime) -> None:
+        r = t.password_reset_tokens
+        await self._c.execute(
+            update(r).where(r.c.user_id == user_id, r.c.used_at.is_(None)).values(used_at=now)
+        )
+
 
 _JOB_FIELDS = [
     "id",
