@@ -855,3 +855,19 @@ def print_profile(title: str, profile: dict[str, Any]) -> None:
             [[k, fmt(v, 1)] for k, v in profile.get("threads", {}).items() if v >= 0.5],
         )
     print(f"raw profile (collapsed stacks): {profile.get('raw_file')}")
+
+
+def setting_overrides(settings: Any, items: list[str]) -> dict[str, Any]:
+    """`--set FIELD=VALUE` arguments as typed overrides of the stack's `Settings`."""
+    overrides: dict[str, Any] = {}
+    for item in items:
+        name, _, value = item.partition("=")
+        if name not in settings.__struct_fields__:
+            raise SystemExit(f"unknown setting {name!r}")
+        current = getattr(settings, name)
+        overrides[name] = (
+            value.lower() in ("1", "true", "yes")
+            if isinstance(current, bool)
+            else type(current)(value)
+        )
+    return overrides

@@ -43,6 +43,7 @@ from common import (
     register_users,
     run_loadgen,
     running_stack,
+    setting_overrides,
 )
 
 MODEL_LATENCY = 0.2
@@ -88,8 +89,7 @@ def main() -> None:
     with running_stack("pipeline", model_latency=MODEL_LATENCY) as stack:
         assert stack.fake is not None
         api = stack.api()
-        overrides = dict(item.split("=", 1) for item in args.set)
-        typed = {k: type(getattr(stack.settings, k))(v) for k, v in overrides.items()}
+        typed = setting_overrides(stack.settings, args.set)
         workers = [
             stack.worker(args.threads, name=f"worker{i}", **typed) for i in range(args.workers)
         ]

@@ -52,6 +52,7 @@ from common import (
     print_profile,
     print_table,
     running_stack,
+    setting_overrides,
 )
 
 from chatsvg.application.auth import ClientInfo
@@ -200,6 +201,7 @@ def run_config(stack: Stack, config: Config, jobs: int, args: argparse.Namespace
     overrides = {"worker_max_in_flight": config.max_in_flight}
     if "worker_max_in_flight" not in stack.settings.__struct_fields__:
         overrides = {"worker_concurrency": config.max_in_flight}  # an older tree: ignored there
+    overrides.update(setting_overrides(stack.settings, args.set))
     worker = stack.worker(config.threads, name=f"worker-{tag}", **overrides)
     pid = worker.process.pid
     ready_at = time.monotonic()
@@ -312,6 +314,13 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument(
         "--profile", action="store_true", help="py-spy the worker (first 8 s of each configuration)"
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="override a worker setting, e.g. --set s3_max_connections=16 (repeatable)",
     )
     args = parser.parse_args()
     configs = []

@@ -92,6 +92,7 @@ def _make_storage(settings: Settings, clock: SystemClock) -> Any:
             public_endpoint_url=settings.s3_public_endpoint_url,
             web_origins=settings.all_web_origins,
             create_bucket=settings.s3_create_bucket,
+            max_pool_connections=settings.s3_max_connections,
         )
         if settings.s3_direct_urls:
             return inner

@@ -48,6 +48,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     s3_public_endpoint_url: str | None = None
     s3_region: str = "us-east-1"
     s3_create_bucket: bool = False
+    # Concurrent S3 calls per process (boto3 connections, and the threads that run them).
+    s3_max_connections: int = 50
     # Hand browsers S3 presigned URLs instead of API-served ones (no nosniff/CSP headers then).
     s3_direct_urls: bool = False
     queue: Literal["inprocess", "dramatiq"] | None = None
@@ -55,6 +57,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     api_workers: int = 1  # `chatsvg serve` processes sharing the port (production mode)
     db_pool_size: int = 20
     db_pool_timeout_seconds: float = 60.0
+    db_warm_connections: int = 4  # opened at start-up; the rest of the pool opens on demand
     worker_concurrency: int = 64  # embedded (in-process) queue: jobs run at once
     worker_threads: int = 8  # `chatsvg worker`: Dramatiq threads that hand jobs to the event loop
     worker_max_in_flight: int = 2000  # `chatsvg worker`: job attempts running at once per process

@@ -127,6 +127,15 @@ def build_worker(
     return dramatiq.Worker(broker, worker_threads=threads, worker_timeout=100), container, runner
 
 
+async def _warm_up(container: Container) -> None:
+    """Build what a job needs before taking any: the model and storage clients (importing the
+    OpenAI client alone takes most of a second of the loop) and the database pool's connections.
+    Done lazily, this landed on the first burst of jobs."""
+    container.processor()
+    container.reaper()
+    await container.database().warm(container.settings().db_warm_connections)
+
+
 async def _reap_forever(container: Container, interval: float) -> None:
     reaper = container.reaper()
     while True:
@@ -161,6 +170,10 @@ def run_worker(settings: Settings, *, processes: int = 1, threads: int = 0) -> i
                 "metrics port busy; this worker exposes no metrics",
                 extra={"port": settings.metrics_port},
             )
+    try:
+        runner.call(_warm_up(container), timeout=60)
+    except Exception:
+        log.warning("warm-up incomplete; the first jobs will finish it", exc_info=True)
     freeze_startup_objects()
     worker.start()
     reaper = asyncio.run_coroutine_threadsafe(

@@ -673,5 +673,20 @@ class SqlDatabase:
         async with self.engine.connect() as conn:
             await conn.execute(select(1))
 
+    async def warm(self, connections: int | None = None) -> None:
+        """Open the pool's connections now (all of them by default), not during the first burst
+        of work, where each connect would delay a request or a job by a handshake."""
+        if self._lock is not None:
+            await self.ping()
+            return
+        wanted = connections if connections is not None else self.engine.pool.size()  # type: ignore[attr-defined]
+        opened = [await self.engine.connect() for _ in range(max(1, wanted))]
+        try:
+            for conn in opened:
+                await conn.execute(select(1))
+        finally:
+            for conn in opened:
+                await conn.close()
+
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -138,6 +138,11 @@ def create_app(settings: Settings, container: Container | None = None) -> Any:
             )
         for start in accounts.on_startup:
             await start()
+        try:
+            # Connect now, not during the first burst of requests.
+            await database.warm(settings.db_warm_connections)
+        except Exception:
+            log.warning("could not open database connections at start-up", exc_info=True)
         background.append(asyncio.create_task(container.realtime().listen_for_revocations()))
         try:
             yield
