@@ -39,6 +39,7 @@ from common import (
     fmt,
     generate_request,
     machine_note,
+    percentile,
     print_profile,
     print_table,
     register_users,
@@ -80,7 +81,12 @@ def open_loop(
     report["others_percent"] = machine.others_percent
     report["machine_note"] = machine.note()
     report["server_rss_mb"] = meter.rss_max / 2**20
-    report.pop("samples_ms", None)
+    by_second: dict[int, list[float]] = {}
+    for at_ms, latency_ms, _status in report.pop("samples_ms", None) or []:
+        by_second.setdefault(int(at_ms // 1000), []).append(latency_ms)
+    report["p99_by_second"] = [
+        round(percentile(values, 99) or 0.0, 1) for _, values in sorted(by_second.items())
+    ]
     return report
 
 
@@ -236,6 +242,10 @@ def main() -> None:
             ]
             for name, r in (("generate-svg (ChatSVG)", api_open), ("bare Litestar", bare_open))
         ],
+    )
+    print(
+        "generate-svg p99 ms by second of the run: "
+        + " ".join(str(v) for v in api_open.get("p99_by_second", []))
     )
     print(f"while generate-svg was measured: {api_open['machine_note']}")
     print(f"while bare Litestar was measured: {bare_open['machine_note']}")

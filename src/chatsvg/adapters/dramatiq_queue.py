@@ -12,12 +12,16 @@ messages that exhaust those land in Dramatiq's dead-letter queue (kept 7 days).
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
+from dramatiq.common import current_millis, dq_name
 from dramatiq.middleware import AgeLimit, Retries, ShutdownNotifications, TimeLimit
+
+from chatsvg.adapters.redis_clients import redis_client
 
 QUEUE_NAME = "chatsvg-generations"
 ACTOR_NAME = "process_generation_job"
@@ -56,20 +60,62 @@ def declare_actor(
 
 
 class DramatiqJobQueue:
+    """Sends with Dramatiq's own Redis dispatch script, run through redis.asyncio.
+
+    Dramatiq's broker talks to Redis with the synchronous client; sending through it from an event
+    loop meant a thread hop per submitted prompt (and the loop waiting on that thread for the GIL).
+    `enqueue` here does exactly what `RedisBroker.enqueue` does (same message encoding, same Lua
+    script and arguments, the broker's enqueue middleware hooks) without leaving the loop; the
+    worker consumes with Dramatiq unchanged. The end-to-end tests on the real stack send every job
+    this way.
+    """
+
     def __init__(
         self, redis_url: str, *, broker: RedisBroker | None = None, namespace: str = "chatsvg"
     ) -> None:
         self.broker = broker or make_broker(redis_url, namespace=namespace)
         if ACTOR_NAME not in self.broker.actors:
             declare_actor(self.broker)
+        self._redis = redis_client(redis_url, max_connections=32)
+        self._dispatch = self._redis.register_script(self.broker.scripts["dispatch"].script)
+        self._unpack_size: int | None = None
 
     async def enqueue(self, job_id: str, *, delay_seconds: float = 0.0) -> None:
         message: dramatiq.Message[Any] = dramatiq.Message(
-            queue_name=QUEUE_NAME, actor_name=ACTOR_NAME, args=(job_id,), kwargs={}, options={}
+            queue_name=QUEUE_NAME,
+            actor_name=ACTOR_NAME,
+            args=(job_id,),
+            kwargs={},
+            options={"redis_message_id": str(uuid.uuid4())},
         )
         delay = int(delay_seconds * 1000) or None
-        # redis-py here is synchronous; keep it off the event loop.
-        await asyncio.to_thread(self.broker.enqueue, message, delay=delay)
+        queue_name = QUEUE_NAME
+        if delay is not None:
+            queue_name = dq_name(QUEUE_NAME)
+            message = message.copy(queue_name=queue_name, options={"eta": current_millis() + delay})
+        unpack_size = self._unpack_size
+        if unpack_size is None:
+            # One call to Redis, once per process (the broker caches it per class).
+            unpack_size = self._unpack_size = int(
+                await asyncio.to_thread(self.broker._max_unpack_size)
+            )
+        self.broker.emit_before("enqueue", message, delay)
+        await self._dispatch(
+            keys=[self.broker.namespace],
+            args=[
+                "enqueue",
+                current_millis(),
+                queue_name,
+                self.broker.broker_id,
+                self.broker.heartbeat_timeout,
+                self.broker.dead_message_ttl,
+                0,  # maintenance is the consumers' business
+                unpack_size,
+                message.options["redis_message_id"],
+                message.encode(),
+            ],
+        )
+        self.broker.emit_after("enqueue", message, delay)
 
     async def ping(self) -> None:
         await asyncio.to_thread(self.broker.client.ping)
