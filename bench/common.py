@@ -647,7 +647,7 @@ STEPS: list[tuple[str, str]] = [
     ("API: GenerationService.submit", "GenerationService.submit ("),
     ("API:   credit check (balance + reserved)", "balance_and_reserved ("),
     ("API:   insert the job", "SqlJobs.add ("),
-    ("API:   enqueue (Dramatiq, sync Redis in a thread)", "DramatiqJobQueue.enqueue ("),
+    ("API:   enqueue (Dramatiq script on redis.asyncio)", "DramatiqJobQueue.enqueue ("),
     ("API: response body (job_json)", "job_json ("),
     ("worker: JobProcessor.process (all)", "JobProcessor.process ("),
     ("worker:   claim transaction", "JobProcessor._claim ("),
