@@ -57,13 +57,24 @@ def serve(settings: Settings, *, host: str, port: int, access_log: bool = False)
     server.run()
 
 
+# Full collections only after this many younger ones (CPython's default is 10).
+FULL_COLLECTION_EVERY = 100
+
+
 def freeze_startup_objects() -> None:
-    """Move everything built at start-up (modules, the app, the container) out of the garbage
-    collector's reach. A full collection otherwise walks those hundreds of thousands of objects
-    every time, a pause of tens of milliseconds that lands on whichever requests are in flight
-    (docs/performance.md)."""
+    """Keep full garbage collections off the requests and jobs in flight (docs/performance.md).
+
+    Everything built at start-up (modules, the app, the container: about 230,000 objects) moves
+    out of the collector's reach. What a full collection still walks is what the process built
+    since, mostly long-lived per-socket and per-job state (an API holding 1,000 sockets has about
+    190,000 such objects, largely the coroutines, contexts, lists and queues of its sockets'
+    tasks), and walking it took 60-146 ms, a pause for every push and request in flight. Full collections also run ten times
+    less often than by default; they find little (that state is alive), and the young
+    generations still collect short-lived cycles as usual. Memory was checked in the benches."""
     gc.collect()
     gc.freeze()
+    young, middle, _full = gc.get_threshold()
+    gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
 
 
 def uvicorn_config(
