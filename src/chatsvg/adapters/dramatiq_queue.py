@@ -118,14 +118,13 @@ class DramatiqJobQueue:
         self.broker.emit_after("enqueue", message, delay)
 
     async def ping(self) -> None:
-        await asyncio.to_thread(self.broker.client.ping)
+        """Readiness: the client that sends is the one checked."""
+        await self._redis.ping()
 
     async def depth(self) -> int:
-        def count() -> int:
-            client = self.broker.client
-            ns = self.broker.namespace
-            return int(client.llen(f"{ns}:{QUEUE_NAME}") or 0) + int(
-                client.zcard(f"{ns}:{QUEUE_NAME}.DQ") or 0
-            )
-
-        return await asyncio.to_thread(count)
+        ns = self.broker.namespace
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.llen(f"{ns}:{QUEUE_NAME}")
+            pipe.zcard(f"{ns}:{QUEUE_NAME}.DQ")
+            waiting, delayed = await pipe.execute()
+        return int(waiting or 0) + int(delayed or 0)
