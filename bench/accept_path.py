@@ -37,8 +37,8 @@ from common import (
     Stack,
     emit_result,
     fmt,
-    generate_request,
     machine_note,
+    open_loop_spec,
     percentile,
     print_profile,
     print_table,
@@ -53,21 +53,15 @@ WRK_CONNECTIONS = 64
 def open_loop(
     url: str, tokens: list[str | None], args: argparse.Namespace, work: Path, name: str, pid: int
 ) -> dict[str, Any]:
-    host = url.removeprefix("http://")
-    hostname, port = host.split(":")
-    requests = [
-        generate_request(host, token, f"a lighthouse at dusk, variant {i}")
-        for i, token in enumerate(tokens)
-    ]
-    spec = {
-        "host": hostname,
-        "port": int(port),
-        "requests": requests,
-        "rate": args.rate,
-        "duration": args.duration,
-        "warmup": args.warmup,
-        "max_connections": 256,
-    }
+    spec = open_loop_spec(
+        url,
+        tokens,
+        "a lighthouse at dusk, variant {i}",
+        rate=args.rate,
+        duration=args.duration,
+        warmup=args.warmup,
+        max_connections=256,
+    )
     meter, machine = ProcessMeter(pid), MachineMeter()
     meter.start()
     machine.start()

@@ -543,6 +543,33 @@ async def register_users(api_url: str, count: int, *, prefix: str = "bench") -> 
 # --- raw HTTP requests for the load generators ------------------------------------------------
 
 
+def open_loop_spec(
+    url: str,
+    tokens: list[str] | list[str | None],
+    prompt: str,
+    *,
+    rate: float,
+    duration: float,
+    warmup: float,
+    max_connections: int = 128,
+) -> dict[str, Any]:
+    """What bench/loadgen.py needs to POST generate-svg at `url`: one request per token, in turn
+    (`prompt` may contain `{i}`, the token's index)."""
+    host = url.removeprefix("http://")
+    hostname, port = host.split(":")
+    return {
+        "host": hostname,
+        "port": int(port),
+        "requests": [
+            generate_request(host, token, prompt.format(i=i)) for i, token in enumerate(tokens)
+        ],
+        "rate": rate,
+        "duration": duration,
+        "warmup": warmup,
+        "max_connections": max_connections,
+    }
+
+
 def generate_request(
     host: str, token: str | None, prompt: str, path: str = "/api/svg/generate-svg"
 ) -> str:

@@ -35,8 +35,8 @@ from common import (
     db_fetch,
     emit_result,
     fmt,
-    generate_request,
     machine_note,
+    open_loop_spec,
     percentile,
     print_profile,
     print_table,
@@ -96,18 +96,14 @@ def main() -> None:
         worker = workers[0]
         tokens = asyncio.run(register_users(api.url, args.users))
         since = datetime.now(UTC)
-        host = api.url.removeprefix("http://")
-        spec = {
-            "host": "127.0.0.1",
-            "port": int(host.split(":")[1]),
-            "requests": [
-                generate_request(host, t, f"pipeline picture {i}") for i, t in enumerate(tokens)
-            ],
-            "rate": args.rate,
-            "duration": args.duration,
-            "warmup": args.warmup,
-            "max_connections": 128,
-        }
+        spec = open_loop_spec(
+            api.url,
+            tokens,
+            "pipeline picture {i}",
+            rate=args.rate,
+            duration=args.duration,
+            warmup=args.warmup,
+        )
         api_meter = ProcessMeter(api.pid)
         worker_meters = [ProcessMeter(w.process.pid) for w in workers]
         machine = MachineMeter()

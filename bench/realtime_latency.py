@@ -48,8 +48,8 @@ from common import (
     db_fetch,
     emit_result,
     fmt,
-    generate_request,
     machine_note,
+    open_loop_spec,
     percentile,
     print_table,
     register_users,
@@ -160,18 +160,14 @@ def main() -> None:
             )
             time.sleep(1.0)
             since = datetime.now(UTC)
-            host = api.url.removeprefix("http://")
-            spec = {
-                "host": "127.0.0.1",
-                "port": int(host.split(":")[1]),
-                "requests": [
-                    generate_request(host, t, f"realtime picture {i}") for i, t in enumerate(tokens)
-                ],
-                "rate": args.rate,
-                "duration": args.duration,
-                "warmup": 1.0,
-                "max_connections": 128,
-            }
+            spec = open_loop_spec(
+                api.url,
+                tokens,
+                "realtime picture {i}",
+                rate=args.rate,
+                duration=args.duration,
+                warmup=1.0,
+            )
             api_meter, machine = ProcessMeter(api.pid), MachineMeter()
             api_meter.start()
             machine.start()
