@@ -9,12 +9,16 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
+from tests.faults.test_fault_injection import drop_postgres_connections
 from tests.support.live import ApiClient, LiveServer, free_port
+from tests.support.real_stack import RealServices
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -231,3 +235,28 @@ def test_the_sanitize_command_filters_stdin_to_stdout(tmp_path: Path) -> None:
         check=False,
     )
     assert refused.returncode == 2 and "rejected" in refused.stderr
+
+
+@pytest.mark.real
+async def test_a_dropped_database_connection_is_a_503_then_the_api_recovers(
+    real_services: RealServices, server_factory: Callable[..., LiveServer], stack_kind: str
+) -> None:
+    if stack_kind != "real":
+        pytest.skip("the embedded stack has no database server to drop")
+    server = server_factory(worker=False, db_ping_idle_seconds=3600)
+    client = ApiClient(server.url)
+    try:
+        await client.register("dropped@example.com")
+        assert (await client.get("/api/user/generations")).status_code == 200
+        dropped = await drop_postgres_connections(real_services.postgres_url)
+        assert dropped >= 1
+        answers = [(await client.get("/api/user/generations")) for _ in range(3)]
+        # The API's connections were in use a moment ago, so none is pinged: the first request
+        # meets a dead one. It is a retryable 503, never a 500, and the pool replaces the rest.
+        assert [r.status_code for r in answers] == [503, 200, 200]
+        failed = answers[0]
+        assert failed.headers["content-type"].startswith("application/problem+json")
+        assert failed.json()["errorCode"] == "SERVICE_UNAVAILABLE"
+        assert failed.headers["retry-after"] == "1"
+    finally:
+        await client.aclose()

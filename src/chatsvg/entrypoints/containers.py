@@ -178,6 +178,7 @@ class Container(containers.DeclarativeContainer):
         url=settings.provided.effective_database_url,
         pool_size=settings.provided.db_pool_size,
         pool_timeout=settings.provided.db_pool_timeout_seconds,
+        ping_after_idle=settings.provided.db_ping_idle_seconds,
     )
     uow = database.provided.uow
     hasher = providers.Singleton(

@@ -58,6 +58,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     db_pool_size: int = 20
     db_pool_timeout_seconds: float = 60.0
     db_warm_connections: int = 4  # opened at start-up; the rest of the pool opens on demand
+    # A pooled connection idle for longer than this is pinged before use (dropped ones are
+    # replaced); connections in steady use are not (no extra round trip per transaction).
+    db_ping_idle_seconds: float = 10.0
     worker_concurrency: int = 64  # embedded (in-process) queue: jobs run at once
     worker_threads: int = 8  # `chatsvg worker`: Dramatiq threads that hand jobs to the event loop
     worker_max_in_flight: int = 2000  # `chatsvg worker`: job attempts running at once per process

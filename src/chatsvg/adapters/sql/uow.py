@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
@@ -21,7 +22,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -40,7 +41,12 @@ from chatsvg.domain.users import User
 
 
 def make_engine(
-    url: str, *, pool_size: int = 10, pool_timeout: float = 30.0, echo: bool = False
+    url: str,
+    *,
+    pool_size: int = 10,
+    pool_timeout: float = 30.0,
+    ping_after_idle: float = 10.0,
+    echo: bool = False,
 ) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
@@ -62,15 +68,40 @@ def make_engine(
 
         return engine
     # No overflow: Postgres connections are a shared, bounded resource; waiting for one is cheaper
-    # than opening more. pre_ping replaces connections Postgres dropped (restarts, failovers).
-    return create_async_engine(
-        url,
-        echo=echo,
-        pool_size=pool_size,
-        max_overflow=0,
-        pool_timeout=pool_timeout,
-        pool_pre_ping=True,
+    # than opening more.
+    engine = create_async_engine(
+        url, echo=echo, pool_size=pool_size, max_overflow=0, pool_timeout=pool_timeout
     )
+    _ping_idle_connections(engine, ping_after_idle)
+    return engine
+
+
+def _ping_idle_connections(engine: AsyncEngine, idle_seconds: float) -> None:
+    """Replace connections Postgres dropped (a restart, a failover, an idle timeout) before they
+    are used, like `pool_pre_ping`, but only for connections that sat in the pool for more than
+    `idle_seconds`. pool_pre_ping pays a round trip on every checkout: one of the five a prompt
+    submission makes, two of a job's twelve. A connection in steady use is known to be alive;
+    one that breaks between two uses (the server goes away mid-load) fails its statement, and
+    SQLAlchemy then discards every connection of the pool opened before the failure, so only
+    work already in flight sees the error. This is SQLAlchemy's documented pessimistic recipe
+    (a `checkout` listener raising DisconnectionError: the pool reconnects and checks out again).
+    """
+    sync_engine = engine.sync_engine
+    dialect = sync_engine.dialect
+
+    @event.listens_for(sync_engine, "checkin")
+    def _stamp(_dbapi_conn: Any, record: Any) -> None:
+        record.info["checked_in_at"] = time.monotonic()
+
+    @event.listens_for(sync_engine, "checkout")
+    def _ping(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        checked_in_at = record.info.get("checked_in_at")
+        if checked_in_at is None or time.monotonic() - checked_in_at < idle_seconds:
+            return  # just opened, or in use a moment ago
+        try:
+            dialect.do_ping(dbapi_conn)
+        except Exception as exc:
+            raise DisconnectionError("connection dropped while idle in the pool") from exc
 
 
 def _before(columns: tuple[Any, Any], before: Position | None) -> Any:
@@ -661,9 +692,18 @@ class SqlUnitOfWork:
 class SqlDatabase:
     """The engine and the unit-of-work factory. SQLite serialises writers; so do we, to avoid lock errors."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, pool_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        pool_timeout: float = 30.0,
+        ping_after_idle: float = 10.0,
+    ) -> None:
         self.url = url
-        self.engine = make_engine(url, pool_size=pool_size, pool_timeout=pool_timeout)
+        self.engine = make_engine(
+            url, pool_size=pool_size, pool_timeout=pool_timeout, ping_after_idle=ping_after_idle
+        )
         self._lock: asyncio.Lock | None = asyncio.Lock() if url.startswith("sqlite") else None
 
     def uow(self) -> SqlUnitOfWork:

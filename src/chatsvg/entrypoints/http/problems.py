@@ -8,6 +8,7 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from sqlalchemy import exc as sa_exc
 
 from chatsvg.domain.errors import DomainError, RateLimited
 
@@ -127,5 +128,24 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
             413: "The request body is too large.",
         }.get(status, str(exc.detail) if exc.detail else HTTPStatus(status).phrase)
         return problem(status, code, detail, headers=dict(exc.headers or {}))
+    if _backend_unreachable(exc):
+        # A dropped or refused database connection, or no free one: the request may succeed if
+        # retried (the pool replaces broken connections), so not a 500.
+        log.warning("backend unavailable on %s %s", request.method, request.url.path, exc_info=exc)
+        return problem(
+            503,
+            "SERVICE_UNAVAILABLE",
+            "The service is temporarily unavailable. Please try again.",
+            headers={"Retry-After": "1"},
+        )
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(500, "INTERNAL_ERROR", "Something went wrong on our side. Please try again.")
+
+
+def _backend_unreachable(exc: Exception) -> bool:
+    if isinstance(exc, sa_exc.TimeoutError | ConnectionError):
+        return True  # the pool had no free connection in time; a refused or reset connection
+    return isinstance(exc, sa_exc.DBAPIError) and (
+        exc.connection_invalidated
+        or isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError)
+    )
