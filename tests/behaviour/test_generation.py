@@ -680,3 +680,71 @@ async def test_claims_are_bounded_so_finishing_attempts_are_not_queued_behind_a_
     assert await asyncio.gather(*attempts) == [None] * 6
     for job_id in job_ids:
         assert (await stack.generation.details(user, job_id)).job.status is JobStatus.SUCCEEDED
+
+
+class FlakyCommits:
+    """Units of work whose commit fails, chosen by the order they are opened in: what a database
+    connection dropped mid-transaction does. The transaction then rolls back, as it would."""
+
+    def __init__(self, inner: object, failing: set[int]) -> None:
+        self.inner = inner
+        self.failing = failing
+        self.opened = 0
+
+    def __call__(self) -> object:
+        self.opened += 1
+        uow = self.inner()  # type: ignore[operator]
+        if self.opened in self.failing:
+
+            async def dropped() -> None:
+                raise ConnectionResetError("the database went away")
+
+            uow.commit = dropped
+        return uow
+
+
+async def test_a_dropped_connection_in_the_claim_or_the_finish_is_retried_not_redone(
+    stack: Stack,
+) -> None:
+    user = await stack.user()
+    job = (await stack.generation.submit(command(user))).job
+    stack.queue.take()
+    stack.processor.policy = RetryPolicy(transaction_retry_pauses=(0, 0))
+    # Units of work of one attempt: 1 the claim (fails), 2 its retry, 3 the finish (fails),
+    # 4 its retry.
+    flaky = FlakyCommits(stack.processor._uow, failing={1, 3})
+    stack.processor._uow = flaky  # type: ignore[assignment]
+    assert await stack.processor.process(job.id) is None
+    assert flaky.opened == 4
+    details = await stack.generation.details(user, job.id)
+    assert (details.job.status, details.job.attempts, details.credits) == (
+        JobStatus.SUCCEEDED,
+        1,
+        9,
+    )
+    assert len(stack.generator.requests) == 1  # the SVG was made once, not again by a new attempt
+    assert await stack.storage.keys() == [artifact_key(user, job.id)]
+    page = await stack.library.list_for_user(
+        user, limit=10, cursor=None, style=None, model=None, privacy=None
+    )
+    assert len(page.items) == 1
+    assert stack.queue.take() == []  # nothing was left for the reaper
+
+
+async def test_a_finish_that_keeps_failing_leaves_the_job_to_its_lease(stack: Stack) -> None:
+    user = await stack.user()
+    job = (await stack.generation.submit(command(user))).job
+    stack.queue.take()
+    stack.processor.policy = RetryPolicy(transaction_retry_pauses=(0, 0))
+    flaky = FlakyCommits(stack.processor._uow, failing={2, 3, 4})
+    stack.processor._uow = flaky  # type: ignore[assignment]
+    with pytest.raises(ConnectionResetError):
+        await stack.processor.process(job.id)
+    stack.processor._uow = flaky.inner  # type: ignore[assignment]
+    held = (await stack.generation.details(user, job.id)).job
+    assert (held.status, held.attempts, held.charged) == (JobStatus.RUNNING, 1, True)
+    stack.clock.advance(seconds=stack.processor.policy.lease_seconds + 1)
+    assert await stack.reaper.sweep() == 1
+    await stack.drain()
+    done = await stack.generation.details(user, job.id)
+    assert (done.job.status, done.job.attempts, done.credits) == (JobStatus.SUCCEEDED, 2, 9)

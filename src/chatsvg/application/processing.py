@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import logging
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from chatsvg.application.events import job_update, notification_payload
 from chatsvg.application.ids import new_id
@@ -42,6 +44,8 @@ from chatsvg.domain.notifications import Notification, NotificationType
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -53,6 +57,10 @@ class RetryPolicy:
     )
     lease_seconds: float = 120.0
     stale_queued_seconds: float = 90.0
+    # Pauses before running a claim or a finish transaction again after it failed (a dropped
+    # database connection, a failover): the job's progress is kept instead of waiting for the
+    # reaper, and a finished SVG is not made a second time.
+    transaction_retry_pauses: tuple[float, ...] = (0.2, 1.0, 3.0)
 
     def delay(self, attempt: int, hint: float | None = None) -> float:
         """Exponential backoff with full jitter, never shorter than the provider's own hint."""
@@ -162,11 +170,7 @@ class JobProcessor:
         hold = self.circuit.wait_seconds()
         if hold:
             return hold + random.uniform(0, hold / 2)  # spread the wake-ups of held jobs
-        if self._claim_gate is None:
-            job = await self._claim(job_id)
-        else:
-            async with self._claim_gate:
-                job = await self._claim(job_id)
+        job = await self._retrying("claim", job_id, lambda: self._gated_claim(job_id))
         if job is None:
             self.circuit.release_probe()  # nothing was asked of the provider
             return None
@@ -187,6 +191,29 @@ class JobProcessor:
             )
         await self._finish(job, svg)
         return None
+
+    async def _retrying(self, step: str, job_id: str, run: Callable[[], Awaitable[T]]) -> T:
+        """Run a transaction again after it failed. Both steps that use this are safe to repeat:
+        the claim starts from a fresh read of the job and its save is a compare-and-set, so a
+        claim that did commit (only its answer was lost) finds the job held and stands down; the
+        finish is a compare-and-set on the claimed attempt, and its inserts are once per job."""
+        for pause in self.policy.transaction_retry_pauses:
+            try:
+                return await run()
+            except Exception:
+                log.warning(
+                    "job transaction failed; trying again",
+                    extra={"job_id": job_id, "step": step, "retry_in": pause},
+                    exc_info=True,
+                )
+                await asyncio.sleep(pause)
+        return await run()
+
+    async def _gated_claim(self, job_id: str) -> GenerationJob | None:
+        if self._claim_gate is None:
+            return await self._claim(job_id)
+        async with self._claim_gate:
+            return await self._claim(job_id)
 
     async def _claim(self, job_id: str) -> GenerationJob | None:
         now = self._clock.now()
@@ -284,8 +311,8 @@ class JobProcessor:
             size_bytes=len(svg.encode("utf-8")),
             created_at=now,
         )
-        attempt = job.attempts
-        job.succeed(generation.id, now)
+        done = copy.copy(job)
+        done.succeed(generation.id, now)
         notification = Notification(
             id=new_id(),
             user_id=job.user_id,
@@ -296,16 +323,11 @@ class JobProcessor:
             job_id=job.id,
             data={"jobId": job.id, "generationId": generation.id},
         )
-        async with self._uow() as uow:
-            held = await uow.jobs.save(
-                job, expected_status=JobStatus.RUNNING, expected_attempts=attempt
-            )
-            if held:
-                await uow.generations.add(generation)
-                added = await uow.notifications.add(notification)
-                await uow.commit()
-            else:
-                current = await uow.jobs.get(job.id)
+        held, added, current = await self._retrying(
+            "finish",
+            job.id,
+            lambda: self._record_success(done, job.attempts, generation, notification),
+        )
         if not held:
             # Another attempt owns the job now, or it has ended. Every attempt writes the same key,
             # so the file is removed only once the job has failed for good (or is gone); a live
@@ -313,10 +335,28 @@ class JobProcessor:
             if current is None or current.status is JobStatus.FAILED:
                 await self._discard_artifact(job)
             return
-        log.info("job succeeded", extra={"job_id": job.id, "attempts": job.attempts})
+        log.info("job succeeded", extra={"job_id": done.id, "attempts": done.attempts})
         if generation.public and self._gallery:
             await self._gallery.invalidate()
-        await self._announce(job, [notification] if added else [])
+        await self._announce(done, [notification] if added else [])
+
+    async def _record_success(
+        self,
+        done: GenerationJob,
+        attempt: int,
+        generation: SvgGeneration,
+        notification: Notification,
+    ) -> tuple[bool, bool, GenerationJob | None]:
+        """(held, notification added, the stored job when not held)."""
+        async with self._uow() as uow:
+            if not await uow.jobs.save(
+                done, expected_status=JobStatus.RUNNING, expected_attempts=attempt
+            ):
+                return False, False, await uow.jobs.get(done.id)
+            await uow.generations.add(generation)
+            added = await uow.notifications.add(notification)
+            await uow.commit()
+        return True, added, None
 
     async def _fault(self, job: GenerationJob, fault: GenerationFault) -> float | None:
         now = self._clock.now()
