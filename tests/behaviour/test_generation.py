@@ -686,17 +686,21 @@ class FlakyCommits:
     """Units of work whose commit fails, chosen by the order they are opened in: what a database
     connection dropped mid-transaction does. The transaction then rolls back, as it would."""
 
-    def __init__(self, inner: object, failing: set[int]) -> None:
+    def __init__(self, inner: object, failing: set[int], *, after_commit: bool = False) -> None:
         self.inner = inner
         self.failing = failing
+        self.after_commit = after_commit  # the commit happens, only its answer is lost
         self.opened = 0
 
     def __call__(self) -> object:
         self.opened += 1
         uow = self.inner()  # type: ignore[operator]
         if self.opened in self.failing:
+            commit = uow.commit
 
             async def dropped() -> None:
+                if self.after_commit:
+                    await commit()
                 raise ConnectionResetError("the database went away")
 
             uow.commit = dropped
@@ -748,3 +752,21 @@ async def test_a_finish_that_keeps_failing_leaves_the_job_to_its_lease(stack: St
     await stack.drain()
     done = await stack.generation.details(user, job.id)
     assert (done.job.status, done.job.attempts, done.credits) == (JobStatus.SUCCEEDED, 2, 9)
+
+
+async def test_a_finish_whose_commit_answer_was_lost_is_recognised_and_announced(
+    stack: Stack,
+) -> None:
+    user = await stack.user()
+    job = (await stack.generation.submit(command(user))).job
+    stack.queue.take()
+    stack.processor.policy = RetryPolicy(transaction_retry_pauses=(0,))
+    flaky = FlakyCommits(stack.processor._uow, failing={2}, after_commit=True)
+    stack.processor._uow = flaky  # type: ignore[assignment]
+    assert await stack.processor.process(job.id) is None
+    assert flaky.opened == 3  # claim, finish (committed, answer lost), the retry that reads it
+    details = await stack.generation.details(user, job.id)
+    assert (details.job.status, details.credits) == (JobStatus.SUCCEEDED, 9)
+    pushed = [e[2] for e in stack.realtime.events if e[0] == "generation-job:update"]
+    assert pushed[-1]["status"] == "SUCCEEDED"
+    assert any(e[0] == "notification:new" for e in stack.realtime.events)

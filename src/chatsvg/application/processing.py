@@ -328,6 +328,8 @@ class JobProcessor:
             job.id,
             lambda: self._record_success(done, job.attempts, generation, notification),
         )
+        if not held and current is not None and current.generation_id == generation.id:
+            held = added = True  # a retry after our own commit, whose answer was lost
         if not held:
             # Another attempt owns the job now, or it has ended. Every attempt writes the same key,
             # so the file is removed only once the job has failed for good (or is gone); a live
