@@ -72,6 +72,36 @@ def wait_for_quiet(max_wait: float, threshold: float = 25.0) -> float:
         print(f"  (machine {busy:.0f}% busy; waiting for it to quiet down)", flush=True)
 
 
+# A fixed, pure-Python CPU workload (integer loop, dicts, strings, JSON), best of five, in a
+# fresh interpreter: how fast this machine is at the moment of a run. Machines of one kind differ
+# (a later machine of ours ran everything 2.5-3 times slower) and one machine drifts from minute
+# to minute, so figures from different runs compare only next to this.
+MACHINE_PROBE = """
+import json, timeit
+def work():
+    total = sum(range(200_000))
+    rows = [{"id": str(i), "n": i, "tags": ["a", "b"]} for i in range(2_000)]
+    text = json.dumps(rows)
+    back = json.loads(text)
+    return total + len(back) + len("".join(r["id"] for r in back))
+print(min(timeit.repeat(work, number=5, repeat=5)) / 5 * 1000)
+"""
+
+
+def machine_probe_ms() -> float | None:
+    try:
+        out = subprocess.run(
+            [sys.executable, "-c", MACHINE_PROBE],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        return float(out.stdout.strip())
+    except (subprocess.SubprocessError, ValueError):
+        return None
+
+
 def run_one(name: str, extra: list[str]) -> dict[str, Any] | None:
     command = [sys.executable, str(BENCH / f"{name}.py"), *extra]
     print(f"\n=== {name}: {' '.join(command[1:])}", flush=True)
@@ -127,8 +157,12 @@ def main() -> None:
                 if args.profile and attempt == 0 and name in ("accept_path", "worker_concurrency")
                 else []
             )
+            probe = machine_probe_ms()
+            if probe is not None:
+                print(f"  machine probe: {probe:.1f} ms (lower is faster)", flush=True)
             result = run_one(name, extra)
             if result is not None:
+                result["machine_probe_ms"] = probe
                 runs[name].append(result)
 
     rows = []
@@ -147,6 +181,22 @@ def main() -> None:
             goal = f">= {100 * target:g}%" if unit == "x" else f">= {target:g} {unit}"
             met = "yes" if values and mid >= target else "NO"
         rows.append([label, f"{shown} {unit if unit != 'x' else ''}".strip(), every, goal, met])
+    probes = [
+        float(r["machine_probe_ms"])
+        for rs in runs.values()
+        for r in rs
+        if r.get("machine_probe_ms") is not None
+    ]
+    if probes:
+        rows.append(
+            [
+                "machine probe before each run (lower is faster)",
+                f"{median(probes):.1f} ms",
+                ", ".join(f"{p:.1f}" for p in probes),
+                "",
+                "",
+            ]
+        )
     others = [
         float(r["others_percent"])
         for rs in runs.values()
