@@ -300,13 +300,19 @@ async def test_a_crash_after_the_claim_is_recovered_by_the_reaper_without_a_seco
     stack.generator.script.append(boom)
     with pytest.raises(Crash):
         await stack.processor.process(job.id)
-    stuck = (await stack.generation.details(user, job.id)).job
-    assert (stuck.status, stuck.charged) == (JobStatus.RUNNING, True)
+    await held_until_its_lease_then_finished_once(stack, user, job.id)
+
+
+async def held_until_its_lease_then_finished_once(stack: Stack, user: str, job_id: str) -> None:
+    """The job stays RUNNING (charged, first attempt) until its lease runs out; the reaper then
+    hands it back and a second attempt finishes it, charged once in all."""
+    stuck = (await stack.generation.details(user, job_id)).job
+    assert (stuck.status, stuck.attempts, stuck.charged) == (JobStatus.RUNNING, 1, True)
     assert await stack.reaper.sweep() == 0  # the lease has not run out yet
     stack.clock.advance(seconds=stack.processor.policy.lease_seconds + 1)
     assert await stack.reaper.sweep() == 1
     await stack.drain()
-    done = await stack.generation.details(user, job.id)
+    done = await stack.generation.details(user, job_id)
     assert (done.job.status, done.job.attempts, done.credits) == (JobStatus.SUCCEEDED, 2, 9)
 
 
@@ -745,13 +751,7 @@ async def test_a_finish_that_keeps_failing_leaves_the_job_to_its_lease(stack: St
     with pytest.raises(ConnectionResetError):
         await stack.processor.process(job.id)
     stack.processor._uow = flaky.inner  # type: ignore[assignment]
-    held = (await stack.generation.details(user, job.id)).job
-    assert (held.status, held.attempts, held.charged) == (JobStatus.RUNNING, 1, True)
-    stack.clock.advance(seconds=stack.processor.policy.lease_seconds + 1)
-    assert await stack.reaper.sweep() == 1
-    await stack.drain()
-    done = await stack.generation.details(user, job.id)
-    assert (done.job.status, done.job.attempts, done.credits) == (JobStatus.SUCCEEDED, 2, 9)
+    await held_until_its_lease_then_finished_once(stack, user, job.id)
 
 
 async def test_a_finish_whose_commit_answer_was_lost_is_recognised_and_announced(
