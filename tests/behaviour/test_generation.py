@@ -770,3 +770,26 @@ async def test_a_finish_whose_commit_answer_was_lost_is_recognised_and_announced
     pushed = [e[2] for e in stack.realtime.events if e[0] == "generation-job:update"]
     assert pushed[-1]["status"] == "SUCCEEDED"
     assert any(e[0] == "notification:new" for e in stack.realtime.events)
+
+
+async def test_a_dropped_connection_while_recording_a_fault_is_retried(stack: Stack) -> None:
+    user = await stack.user()
+    job = (await stack.generation.submit(command(user))).job
+    stack.queue.take()
+    stack.generator.script.append(transient())
+    stack.processor.policy = RetryPolicy(transaction_retry_pauses=(0,))
+    flaky = FlakyCommits(stack.processor._uow, failing={2})  # 1 claim, 2 the fault, 3 its retry
+    stack.processor._uow = flaky  # type: ignore[assignment]
+    delay = await stack.processor.process(job.id)
+    assert flaky.opened == 3
+    assert delay is not None and delay > 0  # handed back for a later attempt, not left RUNNING
+    requeued = (await stack.generation.details(user, job.id)).job
+    assert (requeued.status, requeued.error_code, requeued.charged) == (
+        JobStatus.QUEUED,
+        "PROVIDER_UNAVAILABLE",
+        True,
+    )
+    stack.processor._uow = flaky.inner  # type: ignore[assignment]
+    assert await stack.processor.process(job.id) is None
+    done = await stack.generation.details(user, job.id)
+    assert (done.job.status, done.job.attempts, done.credits) == (JobStatus.SUCCEEDED, 2, 9)

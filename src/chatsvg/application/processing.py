@@ -193,10 +193,11 @@ class JobProcessor:
         return None
 
     async def _retrying(self, step: str, job_id: str, run: Callable[[], Awaitable[T]]) -> T:
-        """Run a transaction again after it failed. Both steps that use this are safe to repeat:
-        the claim starts from a fresh read of the job and its save is a compare-and-set, so a
-        claim that did commit (only its answer was lost) finds the job held and stands down; the
-        finish is a compare-and-set on the claimed attempt, and its inserts are once per job."""
+        """Run a transaction again after it failed. The steps that use this are safe to repeat:
+        the claim and the fault start from a fresh read of the job and save with a
+        compare-and-set, so one that did commit (only its answer was lost) finds the job changed
+        and stands down; the finish is a compare-and-set on the claimed attempt; charges,
+        refunds and notifications are once per job."""
         for pause in self.policy.transaction_retry_pauses:
             try:
                 return await run()
@@ -362,6 +363,30 @@ class JobProcessor:
 
     async def _fault(self, job: GenerationJob, fault: GenerationFault) -> float | None:
         now = self._clock.now()
+        recorded = await self._retrying(
+            "fault", job.id, lambda: self._record_fault(job, fault, now)
+        )
+        if recorded is None:
+            return None  # another attempt or the reaper has taken over
+        current, delay, notifications = recorded
+        log.info(
+            "job attempt failed" if delay is not None else "job failed",
+            extra={
+                "job_id": job.id,
+                "code": fault.code,
+                "transient": fault.transient,
+                "retry_in": delay,
+            },
+        )
+        await self._announce(current, notifications)
+        return delay
+
+    async def _record_fault(
+        self, job: GenerationJob, fault: GenerationFault, now: datetime
+    ) -> tuple[GenerationJob, float | None, list[Notification]] | None:
+        """Requeue (transient, attempts left) or fail and refund, in one transaction; None when
+        this attempt no longer holds the job. Safe to run again: it starts from a fresh read,
+        saves with a compare-and-set, and a refund is once per job in the ledger."""
         notifications: list[Notification] = []
         delay: float | None = None
         async with self._uow() as uow:
@@ -387,17 +412,7 @@ class JobProcessor:
             ):
                 return None
             await uow.commit()
-        log.info(
-            "job attempt failed" if delay is not None else "job failed",
-            extra={
-                "job_id": job.id,
-                "code": fault.code,
-                "transient": fault.transient,
-                "retry_in": delay,
-            },
-        )
-        await self._announce(current, notifications)
-        return delay
+        return current, delay, notifications
 
     async def _fail_in(
         self, uow: UnitOfWork, job: GenerationJob, code: str, now: datetime
