@@ -528,3 +528,18 @@ def test_content_disposition(filename: str, expected: str) -> None:
 
 def test_content_disposition_inline() -> None:
     assert content_disposition("a.svg", attachment=False) == 'inline; filename="a.svg"'
+
+
+async def test_uploads_are_sent_whole_without_waiting_for_100_continue(
+    storage: S3ObjectStorage,
+) -> None:
+    sent: list[dict[str, str]] = []
+
+    def record(request: object, **_: object) -> None:
+        sent.append(dict(request.headers))  # type: ignore[attr-defined]
+
+    storage._client.meta.events.register("before-send.s3.PutObject", record)
+    await storage.put("users/u1/jobs/j1.svg", b"<svg/>", "image/svg+xml")
+    assert len(sent) == 1
+    assert "Expect" not in sent[0]
+    assert await storage.get("users/u1/jobs/j1.svg") == b"<svg/>"

@@ -34,6 +34,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 import boto3
+from botocore import handlers
 from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import ClientError
@@ -162,6 +163,10 @@ class S3ObjectStorage:
             )
 
         self._client = client(endpoint_url, max_pool_connections)
+        # botocore sends every PutObject with `Expect: 100-continue` and holds the body back until
+        # the server answers "100 Continue": one more round trip per upload, worth it for large
+        # bodies that a refusal would waste, not for an SVG of a few kilobytes.
+        self._client.meta.events.unregister("before-call.s3", handlers.add_expect_header)
         # Signatures cover the Host header, so a URL meant for browsers must be signed for the
         # host the browsers will call, which may differ from the one the API reaches (a
         # container hostname, a private endpoint).
