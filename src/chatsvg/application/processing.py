@@ -57,9 +57,9 @@ class RetryPolicy:
     )
     lease_seconds: float = 120.0
     stale_queued_seconds: float = 90.0
-    # Pauses before running a claim or a finish transaction again after it failed (a dropped
-    # database connection, a failover): the job's progress is kept instead of waiting for the
-    # reaper, and a finished SVG is not made a second time.
+    # Pauses before running a claim, finish or fault transaction again after it failed (a
+    # dropped database connection, a failover): the job's progress is kept instead of waiting
+    # for the lease and the reaper, and a finished SVG is not made a second time.
     transaction_retry_pauses: tuple[float, ...] = (0.2, 1.0, 3.0)
 
     def delay(self, attempt: int, hint: float | None = None) -> float:
@@ -367,7 +367,9 @@ class JobProcessor:
             "fault", job.id, lambda: self._record_fault(job, fault, now)
         )
         if recorded is None:
-            return None  # another attempt or the reaper has taken over
+            # Another attempt or the reaper has taken over (or an earlier try of ours committed
+            # and only its answer was lost: the job is QUEUED, and the reaper re-enqueues it).
+            return None
         current, delay, notifications = recorded
         log.info(
             "job attempt failed" if delay is not None else "job failed",
