@@ -148,8 +148,14 @@ class ProcessMeter:
         self.threads_max = 0
 
     def _cpu(self) -> float:
-        times = self.process.cpu_times()
-        return float(times.user + times.system)
+        """The process and its live children: `CHATSVG_API_WORKERS` > 1 serves from children."""
+        total = 0.0
+        with contextlib.suppress(psutil.Error):
+            for proc in [self.process, *self.process.children(recursive=True)]:
+                with contextlib.suppress(psutil.Error):
+                    times = proc.cpu_times()
+                    total += times.user + times.system
+        return total
 
     def start(self) -> None:
         self._cpu0, self._t0 = self._cpu(), time.monotonic()
