@@ -793,3 +793,24 @@ async def test_a_dropped_connection_while_recording_a_fault_is_retried(stack: St
     assert await stack.processor.process(job.id) is None
     done = await stack.generation.details(user, job.id)
     assert (done.job.status, done.job.attempts, done.credits) == (JobStatus.SUCCEEDED, 2, 9)
+
+
+async def test_a_fault_whose_commit_answer_was_lost_still_hands_the_job_back(
+    stack: Stack,
+) -> None:
+    user = await stack.user()
+    job = (await stack.generation.submit(command(user))).job
+    stack.queue.take()
+    stack.generator.script.append(transient())
+    stack.processor.policy = RetryPolicy(transaction_retry_pauses=(0,))
+    flaky = FlakyCommits(stack.processor._uow, failing={2}, after_commit=True)
+    stack.processor._uow = flaky  # type: ignore[assignment]
+    delay = await stack.processor.process(job.id)
+    assert flaky.opened == 3  # claim, fault (committed, answer lost), the retry that reads it
+    assert delay is not None and delay > 0  # re-enqueued now, not after the reaper's 90 s
+    pushed = [e[2] for e in stack.realtime.events if e[0] == "generation-job:update"]
+    assert pushed[-1]["status"] == "QUEUED"
+    stack.processor._uow = flaky.inner  # type: ignore[assignment]
+    assert await stack.processor.process(job.id) is None
+    done = await stack.generation.details(user, job.id)
+    assert (done.job.status, done.job.attempts, done.credits) == (JobStatus.SUCCEEDED, 2, 9)

@@ -367,9 +367,7 @@ class JobProcessor:
             "fault", job.id, lambda: self._record_fault(job, fault, now)
         )
         if recorded is None:
-            # Another attempt or the reaper has taken over (or an earlier try of ours committed
-            # and only its answer was lost: the job is QUEUED, and the reaper re-enqueues it).
-            return None
+            return None  # another attempt or the reaper has taken over
         current, delay, notifications = recorded
         log.info(
             "job attempt failed" if delay is not None else "job failed",
@@ -388,12 +386,26 @@ class JobProcessor:
     ) -> tuple[GenerationJob, float | None, list[Notification]] | None:
         """Requeue (transient, attempts left) or fail and refund, in one transaction; None when
         this attempt no longer holds the job. Safe to run again: it starts from a fresh read,
-        saves with a compare-and-set, and a refund is once per job in the ledger."""
+        saves with a compare-and-set, and a refund is once per job in the ledger; a rerun after
+        its own commit recognises it (same attempt, same fault, stamped `now`)."""
         notifications: list[Notification] = []
         delay: float | None = None
         async with self._uow() as uow:
-            current = await self._still_ours(uow, job)
+            current = await uow.jobs.get(job.id)
             if current is None:
+                return None
+            if not current.holds(job.attempts):
+                if (
+                    current.attempts == job.attempts
+                    and current.updated_at == now
+                    and current.error_code == fault.code
+                    and current.status in (JobStatus.QUEUED, JobStatus.FAILED)
+                ):
+                    # An earlier try of this very transaction committed; only its answer was
+                    # lost. Finish the hand-back it started (its notification is stored).
+                    if current.status is JobStatus.QUEUED:
+                        delay = self.policy.delay(current.attempts, fault.retry_after)
+                    return current, delay, []
                 return None
             # An unusable answer (from the model or the sanitizer) is worth only a few more model calls.
             give_up_on_svg = (
