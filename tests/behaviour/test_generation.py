@@ -772,13 +772,19 @@ async def test_a_finish_whose_commit_answer_was_lost_is_recognised_and_announced
     assert any(e[0] == "notification:new" for e in stack.realtime.events)
 
 
-async def test_a_dropped_connection_while_recording_a_fault_is_retried(stack: Stack) -> None:
+@pytest.mark.parametrize("answer_lost", [False, True], ids=["commit-failed", "answer-lost"])
+async def test_recording_a_fault_survives_a_dropped_connection(
+    stack: Stack, answer_lost: bool
+) -> None:
+    """The fault's commit fails (rolled back), or happens and only its answer is lost: either way
+    the rerun hands the job back at once, not after the reaper's stale-queued sweep."""
     user = await stack.user()
     job = (await stack.generation.submit(command(user))).job
     stack.queue.take()
     stack.generator.script.append(transient())
     stack.processor.policy = RetryPolicy(transaction_retry_pauses=(0,))
-    flaky = FlakyCommits(stack.processor._uow, failing={2})  # 1 claim, 2 the fault, 3 its retry
+    # Units of work: 1 the claim, 2 the fault (fails), 3 its rerun.
+    flaky = FlakyCommits(stack.processor._uow, failing={2}, after_commit=answer_lost)
     stack.processor._uow = flaky  # type: ignore[assignment]
     delay = await stack.processor.process(job.id)
     assert flaky.opened == 3
@@ -789,25 +795,6 @@ async def test_a_dropped_connection_while_recording_a_fault_is_retried(stack: St
         "PROVIDER_UNAVAILABLE",
         True,
     )
-    stack.processor._uow = flaky.inner  # type: ignore[assignment]
-    assert await stack.processor.process(job.id) is None
-    done = await stack.generation.details(user, job.id)
-    assert (done.job.status, done.job.attempts, done.credits) == (JobStatus.SUCCEEDED, 2, 9)
-
-
-async def test_a_fault_whose_commit_answer_was_lost_still_hands_the_job_back(
-    stack: Stack,
-) -> None:
-    user = await stack.user()
-    job = (await stack.generation.submit(command(user))).job
-    stack.queue.take()
-    stack.generator.script.append(transient())
-    stack.processor.policy = RetryPolicy(transaction_retry_pauses=(0,))
-    flaky = FlakyCommits(stack.processor._uow, failing={2}, after_commit=True)
-    stack.processor._uow = flaky  # type: ignore[assignment]
-    delay = await stack.processor.process(job.id)
-    assert flaky.opened == 3  # claim, fault (committed, answer lost), the retry that reads it
-    assert delay is not None and delay > 0  # re-enqueued now, not after the reaper's 90 s
     pushed = [e[2] for e in stack.realtime.events if e[0] == "generation-job:update"]
     assert pushed[-1]["status"] == "QUEUED"
     stack.processor._uow = flaky.inner  # type: ignore[assignment]
