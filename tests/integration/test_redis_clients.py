@@ -1,51 +1,69 @@
 """Bursts against the real Redis: pushes and counters must reuse a bounded set of connections.
 
-redis-py's asyncio pool fails the 101st concurrent command; python-socketio's Redis manager then
-reconnects from scratch, so before the bound a burst of pushes opened a connection per push and
-dropped some of them.
+redis-py's asyncio pool fails the 101st concurrent command; python-socketio's stock Redis manager
+then reconnects from scratch, so a burst of pushes opened a connection per push and dropped some
+of them. The pipelined manager sends a burst as a few pipelines over one connection.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 
 import redis.asyncio as aioredis
-import socketio
 
 from chatsvg.adapters.rate_limits import LimitsRateLimiter, RatePolicy
-from chatsvg.adapters.realtime import SocketIoRealtime
+from chatsvg.adapters.realtime import PipelinedRedisManager, SocketIoRealtime
 from tests.support.real_stack import REDIS_DB_URL
 
 CHANNEL = "chatsvg-test-burst"
 
 
-async def test_a_burst_of_pushes_arrives_whole_over_a_bounded_set_of_connections() -> None:
+async def test_a_burst_of_pushes_arrives_whole_in_order_over_one_connection() -> None:
     listener = aioredis.Redis.from_url(REDIS_DB_URL)
     pubsub = listener.pubsub(ignore_subscribe_messages=True)
     await pubsub.subscribe(CHANNEL)
-    manager = socketio.AsyncRedisManager(REDIS_DB_URL, channel=CHANNEL, write_only=True)
-    realtime = SocketIoRealtime(manager=manager, emit_concurrency=16)
-    received = 0
+    manager = PipelinedRedisManager(REDIS_DB_URL, channel=CHANNEL, write_only=True)
+    realtime = SocketIoRealtime(manager=manager)
+    received: list[int] = []
 
-    async def count(expected: int) -> None:
-        nonlocal received
+    async def collect(expected: int) -> None:
         async for message in pubsub.listen():
             if message.get("type") == "message":
-                received += 1
-                if received == expected:
+                received.append(json.loads(message["data"])["data"][0]["n"])
+                if len(received) == expected:
                     return
 
     try:
-        counting = asyncio.create_task(count(600))
+        collecting = asyncio.create_task(collect(1200))
         await asyncio.sleep(0.05)
-        await asyncio.gather(*(realtime.job_updated(f"user-{i}", {"n": i}) for i in range(600)))
-        await asyncio.wait_for(counting, 10)
-        assert received == 600
+        # Two bursts: the second gathers while the first is being sent.
+        first = asyncio.gather(*(realtime.job_updated(f"user-{i}", {"n": i}) for i in range(600)))
+        await asyncio.sleep(0)
+        second = asyncio.gather(
+            *(realtime.job_updated(f"user-{i}", {"n": i}) for i in range(600, 1200))
+        )
+        await asyncio.gather(first, second)
+        await asyncio.wait_for(collecting, 10)
+
+        assert received == list(range(1200))
         pool = manager.redis.connection_pool
-        assert len(pool._available_connections) + len(pool._in_use_connections) <= 16
+        assert len(pool._available_connections) + len(pool._in_use_connections) == 1
     finally:
         await pubsub.aclose()
         await listener.aclose()
+        await manager.redis.aclose()
+
+
+async def test_pushes_without_redis_are_dropped_not_raised_or_hung() -> None:
+    manager = PipelinedRedisManager("redis://127.0.0.1:1/0", channel=CHANNEL, write_only=True)
+    realtime = SocketIoRealtime(manager=manager)
+    try:
+        await asyncio.wait_for(
+            asyncio.gather(*(realtime.job_updated("user-1", {"n": i}) for i in range(50))), 5
+        )
+        assert manager.connected is False  # the next push connects afresh
+    finally:
         await manager.redis.aclose()
 
 

@@ -71,6 +71,81 @@ def make_origin_check(
 
 
 REVOCATIONS_CHANNEL = "chatsvg:sessions-revoked"
+CHANNEL = "chatsvg-socketio"  # python-socketio's events between processes
+
+
+class _Batch:
+    __slots__ = ("messages", "sent")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.messages: list[str] = []
+        self.sent: asyncio.Future[None] = loop.create_future()
+
+
+class PipelinedRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
+    """python-socketio's Redis manager, publishing in pipelines instead of one call per event.
+
+    The stock manager sends each event with its own PUBLISH and waits for the answer: a worker
+    with hundreds of jobs finishing at once makes four pushes per job, each one a round trip
+    through an event loop that is busy with those jobs, so pushes queued for up to a second
+    (and, unbounded, they exhausted redis-py's pool of 100 connections). Here every event is
+    encoded at once, in the order emitted, and one task sends whatever has accumulated as one
+    pipeline (one round trip, one connection) while the next events gather behind it. An idle
+    process sends at once; a busy one sends batches. Each emit returns when its batch has been
+    written, so a caller still knows its push left. Messages are the manager's own, so every
+    API process decodes them unchanged.
+    """
+
+    max_batch = 500
+    connected: bool  # the stock manager's: False once a send failed, to reconnect
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._batch: _Batch | None = None
+        self._sender: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def _publish(self, data: Any) -> None:
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:  # a new event loop (tests): start afresh
+            self._loop, self._batch, self._sender = loop, None, None
+        if self._batch is None:
+            self._batch = _Batch(loop)
+        batch = self._batch
+        batch.messages.append(self.json.dumps(data))
+        if self._sender is None or self._sender.done():
+            self._sender = loop.create_task(self._send_batches())
+        await asyncio.shield(batch.sent)
+
+    async def _send_batches(self) -> None:
+        while self._batch is not None:
+            batch, self._batch = self._batch, None
+            try:
+                for start in range(0, len(batch.messages), self.max_batch):
+                    await self._send(batch.messages[start : start + self.max_batch])
+            finally:
+                if not batch.sent.done():
+                    batch.sent.set_result(None)
+
+    async def _send(self, messages: list[str]) -> None:
+        for retries_left in (1, 0):  # like the stock manager: reconnect once, then give up
+            try:
+                if not self.connected:
+                    self._redis_connect()
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    for message in messages:
+                        pipe.publish(self.channel, message)
+                    await pipe.execute()
+                return
+            except Exception:
+                self.connected = False
+                if not retries_left:
+                    # A lost push is recoverable: clients read the job again on reconnect.
+                    log.warning(
+                        "realtime pushes lost: Redis unreachable",
+                        exc_info=True,
+                        extra={"count": len(messages)},
+                    )
 
 
 class SocketIoRealtime:
@@ -85,19 +160,12 @@ class SocketIoRealtime:
         server: socketio.AsyncServer | None = None,
         manager: Any | None = None,
         redis_url: str | None = None,
-        emit_concurrency: int = 32,
     ) -> None:
-        """`emit_concurrency`: pushes published at once. python-socketio's Redis manager builds
-        a plain redis-py pool (at most 100 connections, failing beyond); on a failure it drops
-        its client and connects afresh, so a burst of pushes from hundreds of jobs made a new
-        connection for almost every push (1.2 ms of CPU each instead of 0.07) and lost some.
-        Bounded here, the manager's pool keeps this many connections and reuses them."""
+        """`manager`: a write-only `PipelinedRedisManager` (workers); API processes pass the
+        `server` whose client manager publishes to the other processes."""
         self._server = server
         self._manager = manager
         self._redis = redis_client(redis_url, max_connections=8) if redis_url else None
-        self._emit_concurrency = emit_concurrency
-        self._emit_slots: asyncio.Semaphore | None = None
-        self._emit_slots_loop: asyncio.AbstractEventLoop | None = None
         self._revocation_hooks: list[Callable[[list[str]], None]] = []
         self._gap_hooks: list[Callable[[], None]] = []
 
@@ -118,18 +186,7 @@ class SocketIoRealtime:
             except Exception:
                 log.exception("session revocation hook failed")
 
-    def _slots(self) -> asyncio.Semaphore:
-        loop = asyncio.get_running_loop()
-        if self._emit_slots is None or self._emit_slots_loop is not loop:
-            self._emit_slots = asyncio.Semaphore(self._emit_concurrency)
-            self._emit_slots_loop = loop
-        return self._emit_slots
-
     async def _emit(self, event: str, data: Any, room: str) -> None:
-        async with self._slots():
-            await self._emit_now(event, data, room)
-
-    async def _emit_now(self, event: str, data: Any, room: str) -> None:
         try:
             if self._server is not None:
                 await self._server.emit(event, data, room=room)
@@ -218,9 +275,7 @@ def create_socket_server(
     own_origins: list[str],
     redis_url: str | None = None,
 ) -> socketio.AsyncServer:
-    manager = (
-        socketio.AsyncRedisManager(redis_url, channel="chatsvg-socketio") if redis_url else None
-    )
+    manager = PipelinedRedisManager(redis_url, channel=CHANNEL) if redis_url else None
     server = socketio.AsyncServer(
         async_mode="asgi",
         client_manager=manager,

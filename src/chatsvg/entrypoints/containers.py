@@ -15,7 +15,13 @@ from chatsvg.adapters.local_storage import LocalDiskStorage
 from chatsvg.adapters.offline_generator import OfflineSvgGenerator
 from chatsvg.adapters.passwords import Argon2PasswordHasher
 from chatsvg.adapters.rate_limits import LimitsRateLimiter, RatePolicy
-from chatsvg.adapters.realtime import NullRealtime, SocketIoRealtime, create_socket_server
+from chatsvg.adapters.realtime import (
+    CHANNEL,
+    NullRealtime,
+    PipelinedRedisManager,
+    SocketIoRealtime,
+    create_socket_server,
+)
 from chatsvg.adapters.signed_urls import ApiServedStorage
 from chatsvg.adapters.sql.uow import SqlDatabase
 from chatsvg.adapters.svg_sanitizer import SvgSanitizer
@@ -158,12 +164,8 @@ def _own_origins(settings: Settings) -> list[str]:
 
 def _make_worker_realtime(settings: Settings) -> Any:
     if settings.redis_url:
-        import socketio
-
         return SocketIoRealtime(
-            manager=socketio.AsyncRedisManager(
-                settings.redis_url, channel="chatsvg-socketio", write_only=True
-            ),
+            manager=PipelinedRedisManager(settings.redis_url, channel=CHANNEL, write_only=True),
             redis_url=settings.redis_url,
         )
     return NullRealtime()
