@@ -293,6 +293,23 @@ async def test_two_hundred_requests_run_side_by_side(
     assert seen["max_in_flight"] > 100  # really in flight together, not queued behind a small pool
 
 
+async def test_requests_in_flight_follow_the_connection_limit(
+    fake: FakeOpenAI, backend: str
+) -> None:
+    # The worker passes its cap on attempts in flight; the client's own default is 1,000.
+    fake.configure(latency=0.2)
+    gen = OpenAiSvgGenerator(
+        "sk-test", base_url=fake.base_url, timeout=5.0, http_backend=backend, max_connections=5
+    )
+    try:
+        results = await asyncio.gather(*(gen.generate(job(f"p{i}")) for i in range(20)))
+    finally:
+        await gen.aclose()
+
+    assert results == [drawing(f"p{i}") for i in range(20)]
+    assert fake.requests()["max_in_flight"] == 5
+
+
 # --- the fake server itself --------------------------------------------------------------------
 
 

@@ -102,6 +102,7 @@ class OpenAiSvgGenerator:
         max_output_tokens: int = 4000,
         output_limit_param: str = "max_completion_tokens",
         http_backend: str = "httpx",
+        max_connections: int = 1000,
     ) -> None:
         """`output_limit_param`: OpenAI's current models want `max_completion_tokens`; some
         OpenAI-compatible servers still only know the older `max_tokens`.
@@ -117,6 +118,14 @@ class OpenAiSvgGenerator:
         self._timeout = timeout
         self._max_output_tokens = max_output_tokens
         self._output_limit_param = output_limit_param
+        limits = type(openai.DEFAULT_CONNECTION_LIMITS)(
+            max_connections=max_connections, max_keepalive_connections=max_connections
+        )
+        client_type = (
+            openai.DefaultAioHttpClient
+            if http_backend == "aiohttp"
+            else openai.DefaultAsyncHttpxClient
+        )
         # The worker owns retries and backoff (with the job's attempt count and the Retry-After
         # hint), so the client must not retry on its own and multiply the attempts.
         self._client = AsyncOpenAI(
@@ -124,9 +133,7 @@ class OpenAiSvgGenerator:
             base_url=base_url,
             timeout=timeout,
             max_retries=0,
-            http_client=openai.DefaultAioHttpClient(timeout=timeout)
-            if http_backend == "aiohttp"
-            else None,
+            http_client=client_type(timeout=timeout, limits=limits),
         )
 
     async def aclose(self) -> None:

@@ -121,6 +121,7 @@ def _make_generator(settings: Settings) -> Any:
                 base_url=settings.openai_base_url,
                 timeout=settings.openai_timeout_seconds,
                 http_backend=settings.openai_http_backend,
+                max_connections=max(settings.worker_max_in_flight, settings.worker_concurrency),
             )
         )
     return InstrumentedGenerator(OfflineSvgGenerator(delay_seconds=settings.offline_delay_seconds))
