@@ -123,7 +123,8 @@ def build_worker(
     broker.actors.pop("process_generation_job", None)
     declare_actor(broker, handle)
     dramatiq.set_broker(broker)
-    # A short poll timeout: an idle worker picks a new message up within 100 ms, not 1 s.
+    # The consumers wake on a new message (WakingRedisBroker); the timeout bounds each wait, so
+    # stopping and delayed retries that come due are noticed within 100 ms.
     return dramatiq.Worker(broker, worker_threads=threads, worker_timeout=100), container, runner
 
 
