@@ -623,9 +623,11 @@ class CountingUnitOfWork:
         self.inner = inner
         self.open = 0
         self.peak = 0
+        self.opened = 0
 
     def __call__(self) -> object:
         outer = self
+        self.opened += 1
 
         class Counted:
             async def __aenter__(self) -> object:
@@ -644,7 +646,7 @@ class CountingUnitOfWork:
         return Counted()
 
 
-async def test_claims_are_bounded_so_finishing_attempts_are_not_queued_behind_a_burst(
+async def test_claims_are_batched_and_bounded_so_finishing_attempts_are_not_queued_behind_a_burst(
     stack: Stack,
 ) -> None:
     from chatsvg.application.processing import JobProcessor
@@ -674,6 +676,7 @@ async def test_claims_are_bounded_so_finishing_attempts_are_not_queued_behind_a_
         clock=stack.clock,
         catalogue=stack.generation.catalogue,
         claim_concurrency=2,
+        claim_batch=2,
     )
     attempts = [asyncio.create_task(processor.process(job_id)) for job_id in job_ids]
     for _ in range(200):  # every attempt has claimed and now waits for the model
@@ -681,7 +684,8 @@ async def test_claims_are_bounded_so_finishing_attempts_are_not_queued_behind_a_
         statuses = [(await stack.generation.details(user, j)).job.status for j in job_ids]
         if counting.open == 0 and set(statuses) == {JobStatus.RUNNING}:
             break
-    assert counting.peak == 2  # six claims, never more than two at once
+    # Six claims in three transactions of two jobs, never more than two transactions at once.
+    assert (counting.opened, counting.peak) == (3, 2)
     model_answers.set()
     assert await asyncio.gather(*attempts) == [None] * 6
     for job_id in job_ids:
@@ -801,3 +805,94 @@ async def test_recording_a_fault_survives_a_dropped_connection(
     assert await stack.processor.process(job.id) is None
     done = await stack.generation.details(user, job.id)
     assert (done.job.status, done.job.attempts, done.credits) == (JobStatus.SUCCEEDED, 2, 9)
+
+
+def second_processor(stack: Stack, uow: object | None = None) -> object:
+    """Another worker process's use case over the same stores and edges."""
+    from chatsvg.application.processing import JobProcessor
+
+    return JobProcessor(
+        uow=uow or stack.processor._uow,  # type: ignore[arg-type]
+        generator=stack.generator,
+        sanitizer=stack.processor._sanitizer,
+        storage=stack.storage,
+        realtime=stack.realtime,
+        clock=stack.clock,
+        catalogue=stack.generation.catalogue,
+    )
+
+
+async def add_job_directly(stack: Stack, user: str, prompt: str) -> str:
+    """A job that skipped the submit's credit check (what a credit spent elsewhere between
+    submit and claim amounts to)."""
+    from chatsvg.application.ids import new_id
+    from chatsvg.domain.jobs import GenerationJob
+
+    job = GenerationJob.submit(
+        job_id=new_id(),
+        user_id=user,
+        prompt=prompt,
+        style="minimal",
+        model=stack.generation.catalogue.model(None),
+        privacy=True,
+        now=stack.clock.now(),
+    )
+    async with stack.uow() as uow:
+        await uow.jobs.add(job)
+        await uow.commit()
+    return job.id
+
+
+async def test_one_batch_of_claims_charges_what_the_balance_covers_and_fails_the_rest(
+    make_stack: object,
+) -> None:
+    stack = make_stack(start_credits=3)  # type: ignore[operator]
+    user = await stack.user()
+    job_ids = [(await stack.generation.submit(command(user, f"p{i}"))).job.id for i in range(3)]
+    job_ids += [await add_job_directly(stack, user, f"extra {i}") for i in range(3)]
+    stack.queue.take()
+    counting = CountingUnitOfWork(stack.processor._uow)
+    processor = second_processor(stack, counting)
+
+    await asyncio.gather(*(processor.process(job_id) for job_id in job_ids))  # type: ignore[attr-defined]
+
+    jobs = [(await stack.generation.details(user, j)).job for j in job_ids]
+    succeeded = [j for j in jobs if j.status is JobStatus.SUCCEEDED]
+    failed = [j for j in jobs if j.status is JobStatus.FAILED]
+    assert len(succeeded) == 3 and all(j.charged for j in succeeded)
+    assert [(j.error_code, j.charged, j.refunded) for j in failed] == [
+        ("INSUFFICIENT_CREDITS", False, False)
+    ] * 3
+    assert await stack.library.balance(user) == 0
+    entries = [e for e in await ledger_of(stack, user) if e[1].startswith("GENERATION_")]
+    assert sorted((delta, reason, job) for delta, reason, job in entries) == sorted(
+        (-1, "GENERATION_CHARGE", j.id) for j in succeeded
+    )
+    assert len(stack.generator.requests) == 3
+    # The six claims were one transaction; each success was recorded in its own.
+    assert counting.opened == 1 + 3
+    for job in failed:
+        assert updates(stack, job.id)[-1] == "FAILED"
+
+
+async def test_two_workers_claiming_overlapping_batches_charge_and_run_each_job_once(
+    stack: Stack,
+) -> None:
+    user = await stack.user()
+    job_ids = [(await stack.generation.submit(command(user, f"p{i}"))).job.id for i in range(8)]
+    stack.queue.take()
+    one, other = second_processor(stack), second_processor(stack)
+
+    # Every message delivered to both workers, in opposite orders.
+    await asyncio.gather(
+        *(one.process(job_id) for job_id in job_ids),  # type: ignore[attr-defined]
+        *(other.process(job_id) for job_id in reversed(job_ids)),  # type: ignore[attr-defined]
+    )
+
+    for job_id in job_ids:
+        details = await stack.generation.details(user, job_id)
+        assert (details.job.status, details.job.attempts) == (JobStatus.SUCCEEDED, 1)
+    assert len(stack.generator.requests) == 8
+    entries = [e for e in await ledger_of(stack, user) if e[1].startswith("GENERATION_")]
+    assert sorted(entries) == sorted((-1, "GENERATION_CHARGE", job_id) for job_id in job_ids)
+    assert await stack.library.balance(user) == 10 - 8

@@ -42,6 +42,14 @@ def _newest_first(rows: list[Any], before: Position | None, limit: int) -> list[
     return [copy.copy(r) for r in rows[:limit]]
 
 
+def _claimable(job: GenerationJob, now: datetime) -> bool:
+    if job.status is JobStatus.QUEUED:
+        return True
+    return job.status is JobStatus.RUNNING and (
+        job.lease_expires_at is None or job.lease_expires_at <= now
+    )
+
+
 class MemoryStore:
     def __init__(self) -> None:
         self.tables: dict[str, dict[str, Any]] = {name: {} for name in _TABLES}
@@ -172,6 +180,16 @@ class MemoryJobs(_Repo):
     async def get(self, job_id: str) -> GenerationJob | None:
         job: GenerationJob | None = self._t("jobs").get(job_id)
         return copy.copy(job) if job else None
+
+    async def lock_claimable(self, job_ids: list[str], now: datetime) -> list[GenerationJob]:
+        # The store runs one unit of work at a time: reading is locking.
+        jobs = self._t("jobs")
+        found = (jobs[i] for i in sorted(set(job_ids)) if i in jobs)
+        return [copy.copy(job) for job in found if _claimable(job, now)]
+
+    async def save_locked(self, jobs: list[GenerationJob]) -> None:
+        for job in jobs:
+            self._t("jobs")[job.id] = copy.copy(job)
 
     async def by_idempotency_key(self, user_id: str, key: str) -> GenerationJob | None:
         jobs: list[GenerationJob] = list(self._t("jobs").values())
@@ -315,6 +333,21 @@ class MemoryLedger(_Repo):
         self._t("ledger")[entry.id] = entry
         return True
 
+    async def lock_balances(self, user_ids: set[str]) -> dict[str, int]:
+        return {user_id: await self.balance(user_id) for user_id in user_ids}
+
+    async def append_many(self, entries: list[LedgerEntry]) -> set[str]:
+        before = dict(self._t("ledger"))
+        written: set[str] = set()
+        try:
+            for entry in entries:
+                if await self.append(entry):
+                    written.add(entry.id)
+        except InsufficientCredits:
+            self._uow.tables["ledger"] = before
+            raise
+        return written
+
     async def entries(
         self, user_id: str, *, limit: int, before: Position | None
     ) -> list[LedgerEntry]:
@@ -335,6 +368,9 @@ class MemoryNotifications(_Repo):
             return False
         self._t("notifications")[notification.id] = notification
         return True
+
+    async def add_many(self, notifications: list[Notification]) -> set[str]:
+        return {n.id for n in notifications if await self.add(n)}
 
     async def latest(
         self, user_id: str, *, limit: int, before: Position | None

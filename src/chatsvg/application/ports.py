@@ -113,6 +113,18 @@ class JobRepository(Protocol):
 
     async def get(self, job_id: str) -> GenerationJob | None: ...
 
+    async def lock_claimable(self, job_ids: list[str], now: datetime) -> list[GenerationJob]:
+        """The jobs among these ids that a worker may claim now (QUEUED, or RUNNING with its lease
+        run out), held against other transactions' writes until this one ends. A job that another
+        transaction is writing is left out: that one moves it on (and re-enqueues it if needed).
+        An embedded store runs one transaction at a time."""
+        ...
+
+    async def save_locked(self, jobs: list[GenerationJob]) -> None:
+        """Write jobs read with `lock_claimable` in this transaction (the lock is their
+        compare-and-set)."""
+        ...
+
     async def by_idempotency_key(self, user_id: str, key: str) -> GenerationJob | None: ...
 
     async def save(
@@ -183,6 +195,16 @@ class CreditLedger(Protocol):
         Raises InsufficientCredits when the entry would make the balance negative."""
         ...
 
+    async def lock_balances(self, user_ids: set[str]) -> dict[str, int]:
+        """The users' balances, held against other transactions' changes until this one ends."""
+        ...
+
+    async def append_many(self, entries: list[LedgerEntry]) -> set[str]:
+        """Append entries, as `append` does each: the ids of those written. An entry whose job
+        already has one of its reason is skipped. Raises InsufficientCredits when they would take
+        a balance below zero; the unit of work must then be abandoned, not committed."""
+        ...
+
     async def entries(
         self, user_id: str, *, limit: int, before: Position | None
     ) -> list[LedgerEntry]: ...
@@ -193,6 +215,10 @@ class CreditLedger(Protocol):
 class NotificationRepository(Protocol):
     async def add(self, notification: Notification) -> bool:
         """False (nothing written) when this (job, type) already has a notification."""
+        ...
+
+    async def add_many(self, notifications: list[Notification]) -> set[str]:
+        """Add each as `add` does: the ids of those written."""
         ...
 
     async def latest(

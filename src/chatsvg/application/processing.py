@@ -13,8 +13,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import functools
 import logging
 import random
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,7 +38,7 @@ from chatsvg.application.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
-from chatsvg.domain.credits import charge_entry, refund_entry
+from chatsvg.domain.credits import LedgerEntry, charge_entry, refund_entry
 from chatsvg.domain.errors import InsufficientCredits
 from chatsvg.domain.generations import SvgGeneration, artifact_key
 from chatsvg.domain.jobs import Catalogue, GenerationJob, JobErrorCode, JobStatus
@@ -144,8 +146,13 @@ class JobProcessor:
         circuit: ProviderCircuit | None = None,
         gallery: GalleryCache | None = None,
         claim_concurrency: int = 0,
+        claim_batch: int = 64,
     ) -> None:
-        """`claim_concurrency` bounds how many attempts claim their job at once (0: no bound).
+        """Claims are made in batches: the attempts that ask to claim while a claim transaction
+        is being prepared or is running are claimed together in the next one, up to
+        `claim_batch` jobs per transaction, with set-based statements (a batch costs about as many
+        round trips as one job did). `claim_concurrency` bounds how many claim transactions run at
+        once (0: no bound).
 
         A worker keeps thousands of attempts in flight, but they share a small database pool whose
         waiters are served first come, first served. Unbounded, a burst of new attempts queues its
@@ -164,13 +171,17 @@ class JobProcessor:
         self._low_credit_threshold = low_credit_threshold
         self.circuit = circuit or ProviderCircuit(clock)
         self._gallery = gallery
-        self._claim_gate = asyncio.Semaphore(claim_concurrency) if claim_concurrency > 0 else None
+        self._claim_limit = claim_concurrency if claim_concurrency > 0 else sys.maxsize
+        self._claim_batch = max(1, claim_batch)
+        self._claims_waiting: list[tuple[str, asyncio.Future[GenerationJob | None]]] = []
+        self._claimers = 0
+        self._claimer_tasks: set[asyncio.Task[None]] = set()
 
     async def process(self, job_id: str) -> float | None:
         hold = self.circuit.wait_seconds()
         if hold:
             return hold + random.uniform(0, hold / 2)  # spread the wake-ups of held jobs
-        job = await self._retrying("claim", job_id, lambda: self._gated_claim(job_id))
+        job = await self._claim(job_id)
         if job is None:
             self.circuit.release_probe()  # nothing was asked of the provider
             return None
@@ -210,60 +221,117 @@ class JobProcessor:
                 await asyncio.sleep(pause)
         return await run()
 
-    async def _gated_claim(self, job_id: str) -> GenerationJob | None:
-        if self._claim_gate is None:
-            return await self._claim(job_id)
-        async with self._claim_gate:
-            return await self._claim(job_id)
-
     async def _claim(self, job_id: str) -> GenerationJob | None:
-        now = self._clock.now()
-        notifications: list[Notification] = []
-        async with self._uow() as uow:
-            job = await uow.jobs.get(job_id)
-            if job is None or job.status.terminal:
-                return None
-            if (
-                job.status is JobStatus.RUNNING
-                and job.lease_expires_at
-                and job.lease_expires_at > now
-            ):
-                return None  # another worker holds it; this message is a duplicate
-            before = (job.status, job.attempts)
-            if job.attempts >= self.policy.max_attempts:
-                code = job.error_code or JobErrorCode.GENERATION_FAILED
-                notifications = await self._fail_in(uow, job, code, now)
-                if await uow.jobs.save(job, expected_status=before[0], expected_attempts=before[1]):
-                    await uow.commit()
-                    await self._announce(job, notifications)
-                return None
-            job.claim(now, now + timedelta(seconds=self.policy.lease_seconds))
-            balance_after: int | None = None
-            if job.needs_charge():
+        """Take the job for this attempt: RUNNING, leased and charged, or None when there is
+        nothing for it to do. Joins the next batch of claims."""
+        future: asyncio.Future[GenerationJob | None] = asyncio.get_running_loop().create_future()
+        self._claims_waiting.append((job_id, future))
+        if self._claimers < self._claim_limit:
+            self._claimers += 1
+            task = asyncio.create_task(self._run_claims())
+            self._claimer_tasks.add(task)
+            task.add_done_callback(self._claimer_tasks.discard)
+        return await future
+
+    async def _run_claims(self) -> None:
+        try:
+            await asyncio.sleep(0)  # the claims asked for in this pass of the loop come along
+            while self._claims_waiting:
+                batch = self._claims_waiting[: self._claim_batch]
+                del self._claims_waiting[: self._claim_batch]
+                job_ids = [job_id for job_id, _ in batch]
                 try:
-                    balance = await uow.ledger.balance(job.user_id)
-                    entry = charge_entry(
-                        entry_id=new_id(),
-                        user_id=job.user_id,
-                        job_id=job.id,
-                        cost=job.cost,
-                        balance=balance,
-                        now=now,
+                    claimed, announcements = await self._retrying(
+                        "claim", job_ids[0], functools.partial(self._claim_batch_of, job_ids)
                     )
-                    if await uow.ledger.append(entry):
-                        balance_after = balance - job.cost
+                except Exception as exc:
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                # The owners hear of each change before the attempts go on to the model.
+                results = await asyncio.gather(
+                    *(self._announce(job, notes) for job, notes in announcements),
+                    return_exceptions=True,
+                )
+                for result in results:
+                    if isinstance(result, Exception):
+                        log.warning("could not announce a claim", exc_info=result)
+                for job_id, future in batch:
+                    # A job asked for twice in one batch (a duplicate message) goes to one attempt.
+                    job = claimed.pop(job_id, None)
+                    if not future.done():
+                        future.set_result(job)
+        finally:
+            self._claimers -= 1
+
+    async def _claim_batch_of(
+        self, job_ids: list[str]
+    ) -> tuple[dict[str, GenerationJob], list[tuple[GenerationJob, list[Notification]]]]:
+        """One transaction for a batch: lock the claimable jobs and their owners' balances,
+        decide each job as the domain says (claim and charge, or fail and refund), then write
+        the ledger entries, the jobs and the notifications with one statement each.
+
+        Locked rows cannot change under it, so no compare-and-set is needed and every decision
+        holds at commit. A job that another transaction is writing is skipped, not waited for:
+        that one (another worker's claim, an attempt's finish or fault, the reaper, a cancel)
+        moves it on and enqueues it again if it needs another attempt; the reaper covers the
+        rest. Safe to run again: it starts from a fresh read, and a job claimed by an earlier try
+        that committed is RUNNING under a live lease, which this one leaves alone."""
+        now = self._clock.now()
+        lease_until = now + timedelta(seconds=self.policy.lease_seconds)
+        changed: list[GenerationJob] = []
+        entries: list[LedgerEntry] = []
+        notes: dict[str, list[Notification]] = {}
+        async with self._uow() as uow:
+            jobs = [
+                job
+                for job in await uow.jobs.lock_claimable(job_ids, now)
+                if not job.status.terminal
+                and not (
+                    job.status is JobStatus.RUNNING
+                    and job.lease_expires_at
+                    and job.lease_expires_at > now
+                )  # another worker holds it; this message is a duplicate
+            ]
+            if not jobs:
+                return {}, []
+            balances = await uow.ledger.lock_balances({job.user_id for job in jobs})
+            for job in jobs:
+                changed.append(job)
+                if job.attempts >= self.policy.max_attempts:
+                    code = job.error_code or JobErrorCode.GENERATION_FAILED
+                    notes[job.id] = [self._failure(job, code, now, entries, balances)]
+                    continue
+                job.claim(now, lease_until)
+                if job.needs_charge():
+                    try:
+                        entry = charge_entry(
+                            entry_id=new_id(),
+                            user_id=job.user_id,
+                            job_id=job.id,
+                            cost=job.cost,
+                            balance=balances.get(job.user_id, 0),
+                            now=now,
+                        )
+                    except InsufficientCredits:
+                        code = JobErrorCode.INSUFFICIENT_CREDITS
+                        notes[job.id] = [self._failure(job, code, now, entries, balances)]
+                        continue
+                    entries.append(entry)
+                    balances[job.user_id] = balances.get(job.user_id, 0) - job.cost
                     job.mark_charged()
-                except InsufficientCredits:
-                    notifications = await self._fail_in(
-                        uow, job, JobErrorCode.INSUFFICIENT_CREDITS, now
-                    )
-            if not await uow.jobs.save(job, expected_status=before[0], expected_attempts=before[1]):
-                return None
-            if job.status is JobStatus.RUNNING:
-                notifications += await self._low_credit_notice(uow, job, now, balance_after)
+                balance = balances.get(job.user_id, 0)
+                if balance <= self._low_credit_threshold:
+                    notes[job.id] = [self._low_credit_notice(job, now, balance)]
+            await uow.ledger.append_many(entries)
+            await uow.jobs.save_locked(changed)
+            added = await uow.notifications.add_many([n for ns in notes.values() for n in ns])
             await uow.commit()
-        await self._announce(job, notifications)
-        return job if job.status is JobStatus.RUNNING else None
+        announcements = [
+            (job, [n for n in notes.get(job.id, []) if n.id in added]) for job in changed
+        ]
+        return {j.id: j for j in changed if j.status is JobStatus.RUNNING}, announcements
 
     async def _produce(self, job: GenerationJob) -> str:
         spec = self._catalogue.model(job.model)
@@ -432,15 +500,32 @@ class JobProcessor:
         self, uow: UnitOfWork, job: GenerationJob, code: str, now: datetime
     ) -> list[Notification]:
         """Fail the job inside the caller's transaction, refunding once if it was charged."""
-        if job.fail(code, now):
+        entries: list[LedgerEntry] = []
+        notification = self._failure(job, code, now, entries)
+        for entry in entries:
             # The ledger's unique (job, reason) key makes a second refund impossible even if this runs twice.
-            await uow.ledger.append(
+            await uow.ledger.append(entry)
+        return [notification] if await uow.notifications.add(notification) else []
+
+    def _failure(
+        self,
+        job: GenerationJob,
+        code: str,
+        now: datetime,
+        entries: list[LedgerEntry],
+        balances: dict[str, int] | None = None,
+    ) -> Notification:
+        """Fail the job; a refund owed goes into `entries` (and `balances`). The owner's notice."""
+        if job.fail(code, now):
+            entries.append(
                 refund_entry(
                     entry_id=new_id(), user_id=job.user_id, job_id=job.id, cost=job.cost, now=now
                 )
             )
             job.mark_refunded()
-        notification = Notification(
+            if balances is not None:
+                balances[job.user_id] = balances.get(job.user_id, 0) + job.cost
+        return Notification(
             id=new_id(),
             user_id=job.user_id,
             type=NotificationType.JOB_FAILED,
@@ -450,7 +535,6 @@ class JobProcessor:
             job_id=job.id,
             data={"jobId": job.id, "errorCode": code},
         )
-        return [notification] if await uow.notifications.add(notification) else []
 
     async def _still_ours(self, uow: UnitOfWork, job: GenerationJob) -> GenerationJob | None:
         """The job as stored, if this worker's attempt still holds it (else another worker or the
@@ -458,15 +542,8 @@ class JobProcessor:
         current = await uow.jobs.get(job.id)
         return current if current is not None and current.holds(job.attempts) else None
 
-    async def _low_credit_notice(
-        self, uow: UnitOfWork, job: GenerationJob, now: datetime, balance: int | None = None
-    ) -> list[Notification]:
-        """`balance`: the balance after this claim's charge, when the claim just charged it."""
-        if balance is None:
-            balance = await uow.ledger.balance(job.user_id)
-        if balance > self._low_credit_threshold:
-            return []
-        notification = Notification(
+    def _low_credit_notice(self, job: GenerationJob, now: datetime, balance: int) -> Notification:
+        return Notification(
             id=new_id(),
             user_id=job.user_id,
             type=NotificationType.LOW_CREDITS,
@@ -476,7 +553,6 @@ class JobProcessor:
             job_id=job.id,
             data={"balance": balance},
         )
-        return [notification] if await uow.notifications.add(notification) else []
 
     async def _progress(self, job: GenerationJob, progress: int) -> None:
         """Tell the owner how far the attempt has got. Progress is pushed, not stored: the stored job

@@ -262,6 +262,7 @@ class Container(containers.DeclarativeContainer):
         low_credit_threshold=settings.provided.low_credit_threshold,
         gallery=gallery,
         claim_concurrency=settings.provided.worker_claim_concurrency,
+        claim_batch=settings.provided.worker_claim_batch,
         circuit=providers.Singleton(
             ProviderCircuit,
             clock,

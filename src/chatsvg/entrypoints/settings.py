@@ -64,9 +64,11 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     worker_concurrency: int = 64  # embedded (in-process) queue: jobs run at once
     worker_threads: int = 8  # `chatsvg worker`: Dramatiq threads that hand jobs to the event loop
     worker_max_in_flight: int = 2000  # `chatsvg worker`: job attempts running at once per process
-    # Attempts claiming their job at once; keep it under db_pool_size so that attempts which only
-    # need to record the model's answer are not queued behind a burst of new claims.
+    # Claim transactions at once, each claiming up to worker_claim_batch jobs; keep it under
+    # db_pool_size so that attempts which only need to record the model's answer are not queued
+    # behind a burst of new claims.
     worker_claim_concurrency: int = 8
+    worker_claim_batch: int = 64
     shutdown_grace_seconds: float = 30.0
     max_attempts: int = 4
     backoff_base_seconds: float = 1.0

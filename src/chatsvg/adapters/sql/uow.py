@@ -9,9 +9,12 @@ from types import TracebackType
 from typing import Any, Self
 
 from sqlalchemy import (
+    Integer,
     Select,
+    String,
     and_,
     bindparam,
+    column,
     delete,
     event,
     func,
@@ -20,6 +23,7 @@ from sqlalchemy import (
     select,
     tuple_,
     update,
+    values,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DisconnectionError, IntegrityError
@@ -333,6 +337,26 @@ _JOB_SAVE = (
     )
     .values({name: bindparam(f"v_{name}") for name in _JOB_FIELDS if name != "id"})
 )
+_JOBS_CLAIMABLE = (
+    select(_J)
+    .where(
+        _J.c.id.in_(bindparam("job_ids", expanding=True)),
+        or_(
+            _J.c.status == JobStatus.QUEUED.value,
+            and_(
+                _J.c.status == JobStatus.RUNNING.value,
+                or_(_J.c.lease_expires_at.is_(None), _J.c.lease_expires_at <= bindparam("now")),
+            ),
+        ),
+    )
+    .order_by(_J.c.id)
+    .with_for_update(skip_locked=True)
+)
+_JOB_SAVE_LOCKED = (
+    update(_J)
+    .where(_J.c.id == bindparam("job_id"))
+    .values({name: bindparam(f"v_{name}") for name in _JOB_FIELDS if name != "id"})
+)
 
 
 def _job(row: Any) -> GenerationJob:
@@ -359,6 +383,22 @@ class SqlJobs(_Repo):
     async def get(self, job_id: str) -> GenerationJob | None:
         row = (await self._c.execute(_JOB_BY_ID, {"job_id": job_id})).first()
         return _job(row) if row else None
+
+    async def lock_claimable(self, job_ids: list[str], now: datetime) -> list[GenerationJob]:
+        if not job_ids:
+            return []
+        rows = await self._c.execute(_JOBS_CLAIMABLE, {"job_ids": sorted(set(job_ids)), "now": now})
+        return [_job(row) for row in rows]
+
+    async def save_locked(self, jobs: list[GenerationJob]) -> None:
+        if not jobs:
+            return
+        params = []
+        for job in jobs:
+            row = {f"v_{name}": value for name, value in _job_values(job).items() if name != "id"}
+            row["job_id"] = job.id
+            params.append(row)
+        await self._c.execute(_JOB_SAVE_LOCKED, params)
 
     async def by_idempotency_key(self, user_id: str, key: str) -> GenerationJob | None:
         j = t.generation_jobs
@@ -527,6 +567,12 @@ _DEBIT = (
     .where(_U.c.id == bindparam("user_id"), _U.c.credits + bindparam("delta") >= 0)
     .values(credits=_U.c.credits + bindparam("delta"))
 )
+_BALANCES_LOCKED = (
+    select(_U.c.id, _U.c.credits)
+    .where(_U.c.id.in_(bindparam("user_ids", expanding=True)))
+    .order_by(_U.c.id)
+    .with_for_update()
+)
 _FAMILY_BY_ID = select(t.refresh_families).where(t.refresh_families.c.id == bindparam("family_id"))
 _GENERATION_INSERT = insert(t.svg_generations)
 
@@ -559,6 +605,53 @@ class SqlLedger(_Repo):
             await self._c.execute(_CREDIT, {"user_id": entry.user_id, "delta": -entry.delta})
             return False
         return True
+
+    async def lock_balances(self, user_ids: set[str]) -> dict[str, int]:
+        if not user_ids:
+            return {}
+        rows = await self._c.execute(_BALANCES_LOCKED, {"user_ids": sorted(user_ids)})
+        return {row.id: int(row.credits or 0) for row in rows}
+
+    async def append_many(self, entries: list[LedgerEntry]) -> set[str]:
+        """Entries first (once per job and reason), then one balance move per user for what was
+        written, conditional on not going below zero: on Postgres one statement for all users."""
+        if not entries:
+            return set()
+        once = [e.__dict__ for e in entries if e.job_id]
+        written: set[str] = {e.id for e in entries if not e.job_id}
+        if once:
+            stmt = self._uow.insert_once(t.credit_ledger, ("job_id", "reason"), returning=True)
+            written.update((await self._c.execute(stmt, once)).scalars())
+        plain = [e.__dict__ for e in entries if not e.job_id]
+        if plain:
+            await self._c.execute(insert(t.credit_ledger), plain)
+        deltas: dict[str, int] = {}
+        for entry in entries:
+            if entry.id in written:
+                deltas[entry.user_id] = deltas.get(entry.user_id, 0) + entry.delta
+        moves = sorted((user, delta) for user, delta in deltas.items() if delta)
+        if not moves:
+            return written
+        if self._uow.dialect == "postgresql":
+            v = values(column("user_id", String), column("delta", Integer), name="moves").data(
+                moves
+            )
+            moved = await self._c.execute(
+                update(_U)
+                .where(_U.c.id == v.c.user_id, _U.c.credits + v.c.delta >= 0)
+                .values(credits=_U.c.credits + v.c.delta)
+                .returning(_U.c.id)
+            )
+            if len(moved.all()) != len(moves):
+                raise InsufficientCredits()
+        else:
+            for user_id, delta in moves:
+                moved = await self._c.execute(
+                    _DEBIT if delta < 0 else _CREDIT, {"user_id": user_id, "delta": delta}
+                )
+                if moved.rowcount != 1:
+                    raise InsufficientCredits()
+        return written
 
     async def entries(
         self, user_id: str, *, limit: int, before: Position | None
@@ -599,6 +692,18 @@ class SqlNotifications(_Repo):
         result = await self._c.execute(stmt, notification.__dict__)
         return bool(result.rowcount == 1)
 
+    async def add_many(self, notifications: list[Notification]) -> set[str]:
+        once = [n.__dict__ for n in notifications if n.job_id is not None]
+        plain = [n.__dict__ for n in notifications if n.job_id is None]
+        added: set[str] = set()
+        if once:
+            stmt = self._uow.insert_once(t.notifications, ("job_id", "type"), returning=True)
+            added.update((await self._c.execute(stmt, once)).scalars())
+        if plain:
+            await self._c.execute(insert(t.notifications), plain)
+            added.update(n["id"] for n in plain)
+        return added
+
     async def latest(
         self, user_id: str, *, limit: int, before: Position | None
     ) -> list[Notification]:
@@ -618,7 +723,7 @@ class SqlNotifications(_Repo):
         return int(await self._c.scalar(stmt) or 0)
 
 
-_INSERT_ONCE: dict[tuple[str, str, tuple[str, ...]], Any] = {}
+_INSERT_ONCE: dict[tuple[str, str, tuple[str, ...], bool], Any] = {}
 
 
 class SqlUnitOfWork:
@@ -635,15 +740,17 @@ class SqlUnitOfWork:
         self.ledger = SqlLedger(self)
         self.notifications = SqlNotifications(self)
 
-    def insert_once(self, table: Any, unique: tuple[str, ...]) -> Any:
-        """INSERT ... ON CONFLICT (unique) DO NOTHING for this dialect, built once per table."""
-        key = (self.dialect, table.name, unique)
+    def insert_once(self, table: Any, unique: tuple[str, ...], *, returning: bool = False) -> Any:
+        """INSERT ... ON CONFLICT (unique) DO NOTHING for this dialect, built once per table;
+        with `returning`, the statement answers the ids of the rows it wrote."""
+        key = (self.dialect, table.name, unique, returning)
         stmt = _INSERT_ONCE.get(key)
         if stmt is None:
             dialect = postgresql if self.dialect == "postgresql" else sqlite
-            stmt = _INSERT_ONCE[key] = dialect.insert(table).on_conflict_do_nothing(
-                index_elements=list(unique)
-            )
+            stmt = dialect.insert(table).on_conflict_do_nothing(index_elements=list(unique))
+            if returning:
+                stmt = stmt.returning(table.c.id)
+            _INSERT_ONCE[key] = stmt
         return stmt
 
     @property
