@@ -869,8 +869,8 @@ async def test_one_batch_of_claims_charges_what_the_balance_covers_and_fails_the
         (-1, "GENERATION_CHARGE", j.id) for j in succeeded
     )
     assert len(stack.generator.requests) == 3
-    # The six claims were one transaction; each success was recorded in its own.
-    assert counting.opened == 1 + 3
+    # The six claims were one transaction, the three successes another.
+    assert counting.opened == 2
     for job in failed:
         assert updates(stack, job.id)[-1] == "FAILED"
 
@@ -896,3 +896,87 @@ async def test_two_workers_claiming_overlapping_batches_charge_and_run_each_job_
     entries = [e for e in await ledger_of(stack, user) if e[1].startswith("GENERATION_")]
     assert sorted(entries) == sorted((-1, "GENERATION_CHARGE", job_id) for job_id in job_ids)
     assert await stack.library.balance(user) == 10 - 8
+
+
+async def test_a_batch_of_successes_records_the_attempts_that_hold_their_jobs_only(
+    stack: Stack,
+) -> None:
+    user = await stack.user()
+    job_ids = [(await stack.generation.submit(command(user, f"p{i}"))).job.id for i in range(3)]
+    stack.queue.take()
+    answer = asyncio.Event()
+    inner = stack.generator
+
+    class WaitingGenerator:
+        async def generate(self, request: object) -> str:
+            await answer.wait()
+            return await inner.generate(request)  # type: ignore[arg-type]
+
+    counting = CountingUnitOfWork(stack.processor._uow)
+    processor = second_processor(stack, counting)
+    processor._generator = WaitingGenerator()  # type: ignore[attr-defined]
+    attempts = [asyncio.create_task(processor.process(j)) for j in job_ids]  # type: ignore[attr-defined]
+    for _ in range(200):
+        await asyncio.sleep(0.01)
+        jobs = [(await stack.generation.details(user, j)).job for j in job_ids]
+        if {j.status for j in jobs} == {JobStatus.RUNNING}:
+            break
+    # The middle job's attempt loses it meanwhile (its lease ran out and it was handed back).
+    async with stack.uow() as uow:
+        lost = await uow.jobs.get(job_ids[1])
+        assert lost is not None
+        lost.requeue("TIMED_OUT", stack.clock.now())
+        assert await uow.jobs.save(
+            lost, expected_status=JobStatus.RUNNING, expected_attempts=lost.attempts
+        )
+        await uow.commit()
+    answer.set()
+    await asyncio.gather(*attempts)
+
+    statuses = [(await stack.generation.details(user, j)).job.status for j in job_ids]
+    assert statuses == [JobStatus.SUCCEEDED, JobStatus.QUEUED, JobStatus.SUCCEEDED]
+    page = await stack.library.list_for_user(
+        user, limit=10, cursor=None, style=None, model=None, privacy=None
+    )
+    assert sorted(g.generation.job_id for g in page.items) == sorted([job_ids[0], job_ids[2]])
+    # The handed-back job keeps its file for the next attempt to overwrite.
+    assert len(await stack.storage.keys()) == 3
+    assert counting.opened == 2  # one claim transaction, one for the three results
+
+
+async def test_claims_and_finishes_of_many_jobs_at_once_never_wait_on_each_other(
+    stack: Stack, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Claim and finish batches of two workers running together over the same users: the row
+    locks they take (jobs, balances) and those that inserts take for their foreign keys must not
+    deadlock (a deadlock shows as a transaction tried again)."""
+    users = [await stack.user(f"user{n}@example.com") for n in range(4)]
+    owners = {
+        (await stack.generation.submit(command(user, f"p{i}"))).job.id: user
+        for i in range(9)
+        for user in users
+    }
+    job_ids = list(owners)
+    stack.queue.take()
+    stack.processor.policy = RetryPolicy(transaction_retry_pauses=(0, 0, 0))
+    workers = [second_processor(stack) for _ in range(3)]
+    caplog.set_level("WARNING", logger="chatsvg.application.processing")
+
+    async def run(worker: object, job_id: str, pause: float) -> None:
+        await asyncio.sleep(pause)
+        await worker.process(job_id)  # type: ignore[attr-defined]
+
+    await asyncio.gather(
+        *(
+            run(workers[n % 3], job_id, (n % 7) * 0.002)
+            for n, job_id in enumerate(job_ids + job_ids[::-1] + job_ids[::2])
+        )
+    )
+
+    for job_id, user in owners.items():
+        details = await stack.generation.details(user, job_id)
+        assert (details.job.status, details.job.attempts) == (JobStatus.SUCCEEDED, 1)
+    for user in users:
+        assert await stack.library.balance(user) == 10 - 9
+    assert len(stack.generator.requests) == len(job_ids)
+    assert [r.message for r in caplog.records if "trying again" in r.message] == []

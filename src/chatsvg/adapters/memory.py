@@ -187,6 +187,10 @@ class MemoryJobs(_Repo):
         found = (jobs[i] for i in sorted(set(job_ids)) if i in jobs)
         return [copy.copy(job) for job in found if _claimable(job, now)]
 
+    async def lock_many(self, job_ids: list[str]) -> list[GenerationJob]:
+        jobs = self._t("jobs")
+        return [copy.copy(jobs[i]) for i in sorted(set(job_ids)) if i in jobs]
+
     async def save_locked(self, jobs: list[GenerationJob]) -> None:
         for job in jobs:
             self._t("jobs")[job.id] = copy.copy(job)
@@ -246,6 +250,10 @@ class MemoryJobs(_Repo):
 class MemoryGenerations(_Repo):
     async def add(self, generation: SvgGeneration) -> None:
         self._t("generations")[generation.id] = copy.copy(generation)
+
+    async def add_many(self, generations: list[SvgGeneration]) -> None:
+        for generation in generations:
+            await self.add(generation)
 
     async def get(self, generation_id: str) -> SvgGeneration | None:
         generation = self._t("generations").get(generation_id)

@@ -3,9 +3,10 @@ guarantees no job is left behind.
 
 Every step is written so that a crash between any two of them leaves a state that a later attempt
 completes: the claim and the charge commit together; the artifact key is derived from the job, so
-a retry overwrites instead of orphaning; the finish is a compare-and-set on (status, attempt), so a
-worker that lost its lease cannot finish a job another worker owns; charges and refunds are unique
-per job in the ledger.
+a retry overwrites instead of orphaning; the finish writes only a job whose (status, attempt) it
+still holds, so a worker that lost its lease cannot finish a job another worker owns; charges and
+refunds are unique per job in the ledger. Claims and finishes are made in batches, one
+transaction for the attempts that ask at the same moment.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from chatsvg.application.events import job_update, notification_payload
 from chatsvg.application.ids import new_id
@@ -128,6 +129,69 @@ class ProviderCircuit:
         return self._open_until is not None and self._open_until > self._clock.now()
 
 
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+
+class Batches(Generic[Item, Result]):
+    """Gathers requests into batches for one transaction each.
+
+    A request made while a batch is being prepared or run waits for the next one: under load
+    batches fill up, idle a request runs at once on its own. At most `limit` batches run at once,
+    each of at most `size` requests. `run` answers one result per request, in order; if it
+    raises, every request of its batch gets the error.
+    """
+
+    def __init__(
+        self, run: Callable[[list[Item]], Awaitable[list[Result]]], *, limit: int, size: int
+    ) -> None:
+        self._run = run
+        self._limit = limit if limit > 0 else sys.maxsize
+        self._size = max(1, size)
+        self._waiting: list[tuple[Item, asyncio.Future[Result]]] = []
+        self._running = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def submit(self, item: Item) -> Result:
+        future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+        self._waiting.append((item, future))
+        if self._running < self._limit:
+            self._running += 1
+            task = asyncio.create_task(self._drain())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return await future
+
+    async def _drain(self) -> None:
+        try:
+            await asyncio.sleep(0)  # the requests made in this pass of the loop come along
+            while self._waiting:
+                batch = self._waiting[: self._size]
+                del self._waiting[: self._size]
+                try:
+                    results = await self._run([item for item, _ in batch])
+                except Exception as exc:
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                for (_, future), result in zip(batch, results, strict=True):
+                    if not future.done():  # its attempt may have been cancelled meanwhile
+                        future.set_result(result)
+        finally:
+            self._running -= 1
+
+
+@dataclass
+class _Success:
+    """An attempt's result, to be recorded: the job as it ends, and what goes with it."""
+
+    done: GenerationJob
+    attempt: int
+    generation: SvgGeneration
+    notification: Notification
+
+
 class JobProcessor:
     """Runs one job attempt. Returns the delay before the next attempt, or None when nothing is left to do."""
 
@@ -147,12 +211,15 @@ class JobProcessor:
         gallery: GalleryCache | None = None,
         claim_concurrency: int = 0,
         claim_batch: int = 64,
+        finish_concurrency: int = 0,
+        finish_batch: int = 64,
     ) -> None:
         """Claims are made in batches: the attempts that ask to claim while a claim transaction
         is being prepared or is running are claimed together in the next one, up to
         `claim_batch` jobs per transaction, with set-based statements (a batch costs about as many
         round trips as one job did). `claim_concurrency` bounds how many claim transactions run at
-        once (0: no bound).
+        once (0: no bound). Successes are recorded in batches the same way (`finish_batch`,
+        `finish_concurrency`).
 
         A worker keeps thousands of attempts in flight, but they share a small database pool whose
         waiters are served first come, first served. Unbounded, a burst of new attempts queues its
@@ -171,11 +238,12 @@ class JobProcessor:
         self._low_credit_threshold = low_credit_threshold
         self.circuit = circuit or ProviderCircuit(clock)
         self._gallery = gallery
-        self._claim_limit = claim_concurrency if claim_concurrency > 0 else sys.maxsize
-        self._claim_batch = max(1, claim_batch)
-        self._claims_waiting: list[tuple[str, asyncio.Future[GenerationJob | None]]] = []
-        self._claimers = 0
-        self._claimer_tasks: set[asyncio.Task[None]] = set()
+        self._claims: Batches[str, GenerationJob | None] = Batches(
+            self._claim_and_announce, limit=claim_concurrency, size=claim_batch
+        )
+        self._successes: Batches[_Success, tuple[bool, bool, GenerationJob | None]] = Batches(
+            self._record_successes, limit=finish_concurrency, size=finish_batch
+        )
 
     async def process(self, job_id: str) -> float | None:
         hold = self.circuit.wait_seconds()
@@ -207,7 +275,7 @@ class JobProcessor:
         """Run a transaction again after it failed. The steps that use this are safe to repeat:
         the claim and the fault start from a fresh read of the job and save with a
         compare-and-set, so one that did commit (only its answer was lost) finds the job changed
-        and stands down; the finish is a compare-and-set on the claimed attempt; charges,
+        and stands down; the finish writes a job only if the attempt still holds it; charges,
         refunds and notifications are once per job."""
         for pause in self.policy.transaction_retry_pauses:
             try:
@@ -224,46 +292,22 @@ class JobProcessor:
     async def _claim(self, job_id: str) -> GenerationJob | None:
         """Take the job for this attempt: RUNNING, leased and charged, or None when there is
         nothing for it to do. Joins the next batch of claims."""
-        future: asyncio.Future[GenerationJob | None] = asyncio.get_running_loop().create_future()
-        self._claims_waiting.append((job_id, future))
-        if self._claimers < self._claim_limit:
-            self._claimers += 1
-            task = asyncio.create_task(self._run_claims())
-            self._claimer_tasks.add(task)
-            task.add_done_callback(self._claimer_tasks.discard)
-        return await future
+        return await self._claims.submit(job_id)
 
-    async def _run_claims(self) -> None:
-        try:
-            await asyncio.sleep(0)  # the claims asked for in this pass of the loop come along
-            while self._claims_waiting:
-                batch = self._claims_waiting[: self._claim_batch]
-                del self._claims_waiting[: self._claim_batch]
-                job_ids = [job_id for job_id, _ in batch]
-                try:
-                    claimed, announcements = await self._retrying(
-                        "claim", job_ids[0], functools.partial(self._claim_batch_of, job_ids)
-                    )
-                except Exception as exc:
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(exc)
-                    continue
-                # The owners hear of each change before the attempts go on to the model.
-                results = await asyncio.gather(
-                    *(self._announce(job, notes) for job, notes in announcements),
-                    return_exceptions=True,
-                )
-                for result in results:
-                    if isinstance(result, Exception):
-                        log.warning("could not announce a claim", exc_info=result)
-                for job_id, future in batch:
-                    # A job asked for twice in one batch (a duplicate message) goes to one attempt.
-                    job = claimed.pop(job_id, None)
-                    if not future.done():
-                        future.set_result(job)
-        finally:
-            self._claimers -= 1
+    async def _claim_and_announce(self, job_ids: list[str]) -> list[GenerationJob | None]:
+        claimed, announcements = await self._retrying(
+            "claim", job_ids[0], functools.partial(self._claim_batch_of, job_ids)
+        )
+        # The owners hear of each change before the attempts go on to the model.
+        results = await asyncio.gather(
+            *(self._announce(job, notes) for job, notes in announcements),
+            return_exceptions=True,
+        )
+        for result in results:
+            if isinstance(result, Exception):
+                log.warning("could not announce a claim", exc_info=result)
+        # A job asked for twice in one batch (a duplicate message) goes to one attempt.
+        return [claimed.pop(job_id, None) for job_id in job_ids]
 
     async def _claim_batch_of(
         self, job_ids: list[str]
@@ -361,11 +405,11 @@ class JobProcessor:
     async def _finish(self, job: GenerationJob, svg: str) -> None:
         """Record the generation and mark the job SUCCEEDED, if this attempt still holds it.
 
-        No read first: the save is a compare-and-set on (RUNNING, this attempt), and everything
+        Recorded with the other successes of the moment in one transaction (`_record_batch`),
+        which locks the jobs and writes only those whose attempt still holds them: everything
         that can change a held job (a cancel, the reaper, an admin requeue) changes its status or
-        attempts. So the save is the check, and what it writes (this attempt's copy of the job)
-        is what the stored row holds apart from the lease, which succeeding clears anyway. One
-        round trip less in the transaction every job ends with."""
+        attempts. What it writes (this attempt's copy of the job) is what the stored row holds
+        apart from the lease, which succeeding clears anyway."""
         now = self._clock.now()
         key = artifact_key(job.user_id, job.id)
         generation = SvgGeneration(
@@ -392,10 +436,8 @@ class JobProcessor:
             job_id=job.id,
             data={"jobId": job.id, "generationId": generation.id},
         )
-        held, added, current = await self._retrying(
-            "finish",
-            job.id,
-            lambda: self._record_success(done, job.attempts, generation, notification),
+        held, added, current = await self._successes.submit(
+            _Success(done, job.attempts, generation, notification)
         )
         if not held and current is not None and current.generation_id == generation.id:
             held = added = True  # a retry after our own commit, whose answer was lost
@@ -411,23 +453,45 @@ class JobProcessor:
             await self._gallery.invalidate()
         await self._announce(done, [notification] if added else [])
 
-    async def _record_success(
-        self,
-        done: GenerationJob,
-        attempt: int,
-        generation: SvgGeneration,
-        notification: Notification,
-    ) -> tuple[bool, bool, GenerationJob | None]:
-        """(held, notification added, the stored job when not held)."""
+    async def _record_successes(
+        self, successes: list[_Success]
+    ) -> list[tuple[bool, bool, GenerationJob | None]]:
+        return await self._retrying(
+            "finish", successes[0].done.id, functools.partial(self._record_batch, successes)
+        )
+
+    async def _record_batch(
+        self, successes: list[_Success]
+    ) -> list[tuple[bool, bool, GenerationJob | None]]:
+        """Per success: (held, notification added, the stored job when not held).
+
+        One transaction for the batch: the jobs are locked, so whether each attempt still holds
+        its job (RUNNING, same attempt) is decided on rows nobody else can change before the
+        commit; then the held jobs, their generations and notifications are written with one
+        statement each."""
         async with self._uow() as uow:
-            if not await uow.jobs.save(
-                done, expected_status=JobStatus.RUNNING, expected_attempts=attempt
-            ):
-                return False, False, await uow.jobs.get(done.id)
-            await uow.generations.add(generation)
-            added = await uow.notifications.add(notification)
-            await uow.commit()
-        return True, added, None
+            stored = {
+                job.id: job for job in await uow.jobs.lock_many([s.done.id for s in successes])
+            }
+            held: list[_Success] = []
+            for success in successes:
+                current = stored.get(success.done.id)
+                if current is not None and current.holds(success.attempt):
+                    held.append(success)
+            if held:
+                await uow.jobs.save_locked([s.done for s in held])
+                await uow.generations.add_many([s.generation for s in held])
+                added = await uow.notifications.add_many([s.notification for s in held])
+                await uow.commit()
+            else:
+                added = set()
+        held_ids = {id(s) for s in held}
+        return [
+            (True, s.notification.id in added, None)
+            if id(s) in held_ids
+            else (False, False, stored.get(s.done.id))
+            for s in successes
+        ]
 
     async def _fault(self, job: GenerationJob, fault: GenerationFault) -> float | None:
         now = self._clock.now()

@@ -263,6 +263,8 @@ class Container(containers.DeclarativeContainer):
         gallery=gallery,
         claim_concurrency=settings.provided.worker_claim_concurrency,
         claim_batch=settings.provided.worker_claim_batch,
+        finish_concurrency=settings.provided.worker_finish_concurrency,
+        finish_batch=settings.provided.worker_finish_batch,
         circuit=providers.Singleton(
             ProviderCircuit,
             clock,

@@ -69,6 +69,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     # behind a burst of new claims.
     worker_claim_concurrency: int = 8
     worker_claim_batch: int = 64
+    # Transactions recording finished jobs at once, each recording up to worker_finish_batch.
+    worker_finish_concurrency: int = 8
+    worker_finish_batch: int = 64
     shutdown_grace_seconds: float = 30.0
     max_attempts: int = 4
     backoff_base_seconds: float = 1.0

@@ -318,6 +318,11 @@ _JOB_FIELDS = [
 ]
 
 
+# Row locks are FOR NO KEY UPDATE (`key_share=True`), what an UPDATE of non-key columns takes
+# anyway: a FOR UPDATE lock on a user or a job would also block the KEY SHARE locks that inserts
+# referencing it take for their foreign keys (a submitted job, a recorded generation or
+# notification), and a claim holding one user while waiting for another could deadlock with a
+# finish holding the second's key share while inserting for the first.
 # Hot statements are built once: constructing a SQLAlchemy statement (and its cache key) per call
 # cost more CPU than executing it. Values travel as parameters.
 _J = t.generation_jobs
@@ -350,7 +355,13 @@ _JOBS_CLAIMABLE = (
         ),
     )
     .order_by(_J.c.id)
-    .with_for_update(skip_locked=True)
+    .with_for_update(skip_locked=True, key_share=True)
+)
+_JOBS_LOCKED = (
+    select(_J)
+    .where(_J.c.id.in_(bindparam("job_ids", expanding=True)))
+    .order_by(_J.c.id)
+    .with_for_update(key_share=True)
 )
 _JOB_SAVE_LOCKED = (
     update(_J)
@@ -388,6 +399,12 @@ class SqlJobs(_Repo):
         if not job_ids:
             return []
         rows = await self._c.execute(_JOBS_CLAIMABLE, {"job_ids": sorted(set(job_ids)), "now": now})
+        return [_job(row) for row in rows]
+
+    async def lock_many(self, job_ids: list[str]) -> list[GenerationJob]:
+        if not job_ids:
+            return []
+        rows = await self._c.execute(_JOBS_LOCKED, {"job_ids": sorted(set(job_ids))})
         return [_job(row) for row in rows]
 
     async def save_locked(self, jobs: list[GenerationJob]) -> None:
@@ -474,6 +491,13 @@ def _generation(row: Any) -> SvgGeneration:
 class SqlGenerations(_Repo):
     async def add(self, generation: SvgGeneration) -> None:
         await self._c.execute(_GENERATION_INSERT, {n: getattr(generation, n) for n in _GEN_FIELDS})
+
+    async def add_many(self, generations: list[SvgGeneration]) -> None:
+        if generations:
+            await self._c.execute(
+                _GENERATION_INSERT,
+                [{n: getattr(generation, n) for n in _GEN_FIELDS} for generation in generations],
+            )
 
     async def get(self, generation_id: str) -> SvgGeneration | None:
         g = t.svg_generations
@@ -571,7 +595,7 @@ _BALANCES_LOCKED = (
     select(_U.c.id, _U.c.credits)
     .where(_U.c.id.in_(bindparam("user_ids", expanding=True)))
     .order_by(_U.c.id)
-    .with_for_update()
+    .with_for_update(key_share=True)
 )
 _FAMILY_BY_ID = select(t.refresh_families).where(t.refresh_families.c.id == bindparam("family_id"))
 _GENERATION_INSERT = insert(t.svg_generations)
