@@ -62,8 +62,42 @@ async def test_pushes_without_redis_are_dropped_not_raised_or_hung() -> None:
         await asyncio.wait_for(
             asyncio.gather(*(realtime.job_updated("user-1", {"n": i}) for i in range(50))), 5
         )
+        await asyncio.wait_for(manager.flush(), 5)
         assert manager.connected is False  # the next push connects afresh
     finally:
+        await manager.redis.aclose()
+
+
+async def test_a_push_does_not_wait_for_redis_until_the_backlog_is_full() -> None:
+    """A job attempt goes on to the model while its push is sent; a Redis that does not answer
+    holds emits back only once `max_backlog` events wait, so memory stays bounded."""
+    connections: list[asyncio.StreamWriter] = []
+
+    async def silent(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(writer)  # accepts, reads nothing, answers nothing
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    manager = PipelinedRedisManager(f"redis://127.0.0.1:{port}/0", channel=CHANNEL, write_only=True)
+    manager.max_backlog = 20
+    realtime = SocketIoRealtime(manager=manager)
+    try:
+        # The first push goes out (and hangs); the next twenty wait in line without waiting.
+        await asyncio.wait_for(realtime.job_updated("user-1", {"n": 0}), 1)
+        await asyncio.sleep(0.1)
+        await asyncio.wait_for(
+            asyncio.gather(*(realtime.job_updated("user-1", {"n": i}) for i in range(1, 21))), 1
+        )
+        blocked = asyncio.create_task(realtime.job_updated("user-1", {"n": 21}))
+        await asyncio.sleep(0.3)
+        assert not blocked.done()  # the twenty-first waiting event: back-pressure
+        blocked.cancel()
+    finally:
+        if manager._sender is not None:
+            manager._sender.cancel()
+        for writer in connections:
+            writer.close()
+        server.close()
         await manager.redis.aclose()
 
 
