@@ -196,23 +196,9 @@ async def test_insufficient_credits_at_claim_time_fails_without_a_charge(
     stack.queue.take()
     # A credit spent elsewhere between submit and claim (e.g. an admin revoke): simulate with a second job claimed first.
     await stack.processor.process(first.id)
-    from chatsvg.application.ids import new_id
-    from chatsvg.domain.jobs import GenerationJob
-
-    extra = GenerationJob.submit(
-        job_id=new_id(),
-        user_id=user,
-        prompt="x",
-        style="minimal",
-        model=stack.generation.catalogue.model(None),
-        privacy=True,
-        now=stack.clock.now(),
-    )
-    async with stack.uow() as uow:
-        await uow.jobs.add(extra)
-        await uow.commit()
-    await stack.processor.process(extra.id)
-    failed = await stack.generation.details(user, extra.id)
+    extra = await add_job_directly(stack, user, "x")
+    await stack.processor.process(extra)
+    failed = await stack.generation.details(user, extra)
     assert (failed.job.status, failed.job.error_code, failed.job.charged) == (
         JobStatus.FAILED,
         "INSUFFICIENT_CREDITS",

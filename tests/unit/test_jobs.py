@@ -91,11 +91,16 @@ def test_terminal_states_refuse_every_transition() -> None:
 
 def test_a_running_job_is_reclaimable_only_after_its_lease() -> None:
     j = job()
+    assert j.claimable(NOW)
     j.claim(NOW, NOW + timedelta(seconds=60))
+    assert not j.claimable(NOW + timedelta(seconds=30))
     with pytest.raises(IllegalTransition):
         j.claim(NOW + timedelta(seconds=30), NOW + timedelta(seconds=90))
+    assert j.claimable(NOW + timedelta(seconds=60))
     j.claim(NOW + timedelta(seconds=61), NOW + timedelta(seconds=120))
     assert j.attempts == 2
+    j.succeed("generation-1", NOW + timedelta(seconds=62))
+    assert not j.claimable(NOW + timedelta(days=1))
 
 
 def test_only_a_queued_job_can_be_cancelled() -> None:

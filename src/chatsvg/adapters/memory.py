@@ -42,14 +42,6 @@ def _newest_first(rows: list[Any], before: Position | None, limit: int) -> list[
     return [copy.copy(r) for r in rows[:limit]]
 
 
-def _claimable(job: GenerationJob, now: datetime) -> bool:
-    if job.status is JobStatus.QUEUED:
-        return True
-    return job.status is JobStatus.RUNNING and (
-        job.lease_expires_at is None or job.lease_expires_at <= now
-    )
-
-
 class MemoryStore:
     def __init__(self) -> None:
         self.tables: dict[str, dict[str, Any]] = {name: {} for name in _TABLES}
@@ -185,7 +177,7 @@ class MemoryJobs(_Repo):
         # The store runs one unit of work at a time: reading is locking.
         jobs = self._t("jobs")
         found = (jobs[i] for i in sorted(set(job_ids)) if i in jobs)
-        return [copy.copy(job) for job in found if _claimable(job, now)]
+        return [copy.copy(job) for job in found if job.claimable(now)]
 
     async def lock_many(self, job_ids: list[str]) -> list[GenerationJob]:
         jobs = self._t("jobs")

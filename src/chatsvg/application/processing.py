@@ -328,43 +328,40 @@ class JobProcessor:
         entries: list[LedgerEntry] = []
         notes: dict[str, list[Notification]] = {}
         async with self._uow() as uow:
-            jobs = [
-                job
-                for job in await uow.jobs.lock_claimable(job_ids, now)
-                if not job.status.terminal
-                and not (
-                    job.status is JobStatus.RUNNING
-                    and job.lease_expires_at
-                    and job.lease_expires_at > now
-                )  # another worker holds it; this message is a duplicate
-            ]
+            jobs = await uow.jobs.lock_claimable(job_ids, now)
             if not jobs:
                 return {}, []
             balances = await uow.ledger.lock_balances({job.user_id for job in jobs})
             for job in jobs:
                 changed.append(job)
+                failure: str | None = None
                 if job.attempts >= self.policy.max_attempts:
-                    code = job.error_code or JobErrorCode.GENERATION_FAILED
-                    notes[job.id] = [self._failure(job, code, now, entries, balances)]
+                    failure = job.error_code or JobErrorCode.GENERATION_FAILED
+                else:
+                    job.claim(now, lease_until)
+                    if job.needs_charge():
+                        try:
+                            entry = charge_entry(
+                                entry_id=new_id(),
+                                user_id=job.user_id,
+                                job_id=job.id,
+                                cost=job.cost,
+                                balance=balances.get(job.user_id, 0),
+                                now=now,
+                            )
+                        except InsufficientCredits:
+                            failure = JobErrorCode.INSUFFICIENT_CREDITS
+                        else:
+                            entries.append(entry)
+                            balances[job.user_id] = balances.get(job.user_id, 0) + entry.delta
+                            job.mark_charged()
+                if failure is not None:
+                    refund, notice = self._failure(job, failure, now)
+                    if refund is not None:
+                        entries.append(refund)
+                        balances[job.user_id] = balances.get(job.user_id, 0) + refund.delta
+                    notes[job.id] = [notice]
                     continue
-                job.claim(now, lease_until)
-                if job.needs_charge():
-                    try:
-                        entry = charge_entry(
-                            entry_id=new_id(),
-                            user_id=job.user_id,
-                            job_id=job.id,
-                            cost=job.cost,
-                            balance=balances.get(job.user_id, 0),
-                            now=now,
-                        )
-                    except InsufficientCredits:
-                        code = JobErrorCode.INSUFFICIENT_CREDITS
-                        notes[job.id] = [self._failure(job, code, now, entries, balances)]
-                        continue
-                    entries.append(entry)
-                    balances[job.user_id] = balances.get(job.user_id, 0) - job.cost
-                    job.mark_charged()
                 balance = balances.get(job.user_id, 0)
                 if balance <= self._low_credit_threshold:
                     notes[job.id] = [self._low_credit_notice(job, now, balance)]
@@ -473,24 +470,22 @@ class JobProcessor:
             stored = {
                 job.id: job for job in await uow.jobs.lock_many([s.done.id for s in successes])
             }
-            held: list[_Success] = []
-            for success in successes:
-                current = stored.get(success.done.id)
-                if current is not None and current.holds(success.attempt):
-                    held.append(success)
+            holds = [
+                (current := stored.get(s.done.id)) is not None and current.holds(s.attempt)
+                for s in successes
+            ]
+            held = [s for s, holding in zip(successes, holds, strict=True) if holding]
+            added: set[str] = set()
             if held:
                 await uow.jobs.save_locked([s.done for s in held])
                 await uow.generations.add_many([s.generation for s in held])
                 added = await uow.notifications.add_many([s.notification for s in held])
                 await uow.commit()
-            else:
-                added = set()
-        held_ids = {id(s) for s in held}
         return [
             (True, s.notification.id in added, None)
-            if id(s) in held_ids
+            if holding
             else (False, False, stored.get(s.done.id))
-            for s in successes
+            for s, holding in zip(successes, holds, strict=True)
         ]
 
     async def _fault(self, job: GenerationJob, fault: GenerationFault) -> float | None:
@@ -564,32 +559,23 @@ class JobProcessor:
         self, uow: UnitOfWork, job: GenerationJob, code: str, now: datetime
     ) -> list[Notification]:
         """Fail the job inside the caller's transaction, refunding once if it was charged."""
-        entries: list[LedgerEntry] = []
-        notification = self._failure(job, code, now, entries)
-        for entry in entries:
+        refund, notification = self._failure(job, code, now)
+        if refund is not None:
             # The ledger's unique (job, reason) key makes a second refund impossible even if this runs twice.
-            await uow.ledger.append(entry)
+            await uow.ledger.append(refund)
         return [notification] if await uow.notifications.add(notification) else []
 
     def _failure(
-        self,
-        job: GenerationJob,
-        code: str,
-        now: datetime,
-        entries: list[LedgerEntry],
-        balances: dict[str, int] | None = None,
-    ) -> Notification:
-        """Fail the job; a refund owed goes into `entries` (and `balances`). The owner's notice."""
+        self, job: GenerationJob, code: str, now: datetime
+    ) -> tuple[LedgerEntry | None, Notification]:
+        """Fail the job: the refund it is owed (if it was charged), and the owner's notice."""
+        refund = None
         if job.fail(code, now):
-            entries.append(
-                refund_entry(
-                    entry_id=new_id(), user_id=job.user_id, job_id=job.id, cost=job.cost, now=now
-                )
+            refund = refund_entry(
+                entry_id=new_id(), user_id=job.user_id, job_id=job.id, cost=job.cost, now=now
             )
             job.mark_refunded()
-            if balances is not None:
-                balances[job.user_id] = balances.get(job.user_id, 0) + job.cost
-        return Notification(
+        return refund, Notification(
             id=new_id(),
             user_id=job.user_id,
             type=NotificationType.JOB_FAILED,

@@ -219,12 +219,17 @@ class GenerationJob:
         if self.status not in allowed:
             raise IllegalTransition(f"Cannot {action} a {self.status.value} job.")
 
+    def claimable(self, now: datetime) -> bool:
+        """QUEUED, or RUNNING with its lease run out (its worker is gone)."""
+        if self.status is JobStatus.RUNNING:
+            return self.lease_expires_at is None or self.lease_expires_at <= now
+        return self.status is JobStatus.QUEUED
+
     def claim(self, now: datetime, lease_until: datetime) -> None:
         """A worker takes the job. A RUNNING job may be re-claimed only once its lease has run out."""
-        if self.status is JobStatus.RUNNING:
-            if self.lease_expires_at is not None and self.lease_expires_at > now:
+        if not self.claimable(now):
+            if self.status is JobStatus.RUNNING:
                 raise IllegalTransition("This job is held by another worker.")
-        else:
             self._require(JobStatus.QUEUED, action="claim")
         self.status = JobStatus.RUNNING
         self.attempts += 1

@@ -318,6 +318,7 @@ _JOB_FIELDS = [
 ]
 
 
+# The claimable jobs are GenerationJob.claimable in SQL (QUEUED, or RUNNING with the lease run out).
 # Row locks are FOR NO KEY UPDATE (`key_share=True`), what an UPDATE of non-key columns takes
 # anyway: a FOR UPDATE lock on a user or a job would also block the KEY SHARE locks that inserts
 # referencing it take for their foreign keys (a submitted job, a recorded generation or
@@ -642,13 +643,14 @@ class SqlLedger(_Repo):
         if not entries:
             return set()
         once = [e.__dict__ for e in entries if e.job_id]
-        written: set[str] = {e.id for e in entries if not e.job_id}
+        plain = [e.__dict__ for e in entries if not e.job_id]
+        written: set[str] = set()
         if once:
             stmt = self._uow.insert_once(t.credit_ledger, ("job_id", "reason"), returning=True)
             written.update((await self._c.execute(stmt, once)).scalars())
-        plain = [e.__dict__ for e in entries if not e.job_id]
         if plain:
             await self._c.execute(insert(t.credit_ledger), plain)
+            written.update(e["id"] for e in plain)
         deltas: dict[str, int] = {}
         for entry in entries:
             if entry.id in written:
