@@ -129,6 +129,21 @@ class _Repo:
     def _c(self) -> AsyncConnection:
         return self._uow.connection
 
+    async def _insert_reporting(
+        self, table: Any, unique: tuple[str, ...], rows: list[dict[str, Any]]
+    ) -> set[str]:
+        """Insert rows, those tied to a job (`job_id` set) once per `unique` key: the ids written."""
+        once = [row for row in rows if row["job_id"] is not None]
+        plain = [row for row in rows if row["job_id"] is None]
+        written: set[str] = set()
+        if once:
+            stmt = self._uow.insert_once(table, unique, returning=True)
+            written.update((await self._c.execute(stmt, once)).scalars())
+        if plain:
+            await self._c.execute(insert(table), plain)
+            written.update(row["id"] for row in plain)
+        return written
+
 
 def _user(row: Any) -> User:
     return User(
@@ -642,15 +657,9 @@ class SqlLedger(_Repo):
         written, conditional on not going below zero: on Postgres one statement for all users."""
         if not entries:
             return set()
-        once = [e.__dict__ for e in entries if e.job_id]
-        plain = [e.__dict__ for e in entries if not e.job_id]
-        written: set[str] = set()
-        if once:
-            stmt = self._uow.insert_once(t.credit_ledger, ("job_id", "reason"), returning=True)
-            written.update((await self._c.execute(stmt, once)).scalars())
-        if plain:
-            await self._c.execute(insert(t.credit_ledger), plain)
-            written.update(e["id"] for e in plain)
+        written = await self._insert_reporting(
+            t.credit_ledger, ("job_id", "reason"), [e.__dict__ for e in entries]
+        )
         deltas: dict[str, int] = {}
         for entry in entries:
             if entry.id in written:
@@ -719,16 +728,9 @@ class SqlNotifications(_Repo):
         return bool(result.rowcount == 1)
 
     async def add_many(self, notifications: list[Notification]) -> set[str]:
-        once = [n.__dict__ for n in notifications if n.job_id is not None]
-        plain = [n.__dict__ for n in notifications if n.job_id is None]
-        added: set[str] = set()
-        if once:
-            stmt = self._uow.insert_once(t.notifications, ("job_id", "type"), returning=True)
-            added.update((await self._c.execute(stmt, once)).scalars())
-        if plain:
-            await self._c.execute(insert(t.notifications), plain)
-            added.update(n["id"] for n in plain)
-        return added
+        return await self._insert_reporting(
+            t.notifications, ("job_id", "type"), [n.__dict__ for n in notifications]
+        )
 
     async def latest(
         self, user_id: str, *, limit: int, before: Position | None
