@@ -459,7 +459,7 @@ async def test_stale_running_jobs_are_not_stolen_while_the_lease_is_fresh(stack:
 async def test_a_dead_provider_opens_the_circuit_instead_of_burning_every_jobs_attempts(
     stack: Stack,
 ) -> None:
-    from chatsvg.application.processing import ProviderCircuit
+    from chatsvg.application.circuit import ProviderCircuit
 
     stack.processor.circuit = ProviderCircuit(stack.clock, threshold=2, cooldown=30)
     user = await stack.user()
@@ -485,6 +485,86 @@ async def test_a_dead_provider_opens_the_circuit_instead_of_burning_every_jobs_a
     assert await stack.processor.process(jobs[3].id) is None  # the probe succeeds: closed
     assert not stack.processor.circuit.is_open
     assert (await stack.generation.details(user, jobs[3].id)).job.status is JobStatus.SUCCEEDED
+
+
+async def test_the_circuit_closes_after_a_good_probe_and_lets_every_later_job_through(
+    stack: Stack,
+) -> None:
+    """The defect: a probe's success never closed the circuit, so every job after it was held
+    back for the life of the process."""
+    from chatsvg.application.circuit import ProviderCircuit
+
+    stack.processor.circuit = ProviderCircuit(stack.clock, threshold=2, cooldown=30)
+    user = await stack.user()
+    stack.generator.script.extend([transient(), transient()])
+    jobs = [(await stack.generation.submit(command(user, f"p{i}"))).job for i in range(6)]
+    stack.queue.take()
+    for job in jobs[:2]:
+        assert await stack.processor.process(job.id) is not None
+    assert stack.processor.circuit.state == "open"
+    stack.clock.advance(seconds=31)
+    assert stack.processor.circuit.state == "half-open"
+    assert await stack.processor.process(jobs[2].id) is None  # the probe succeeds
+    assert stack.processor.circuit.state == "closed"
+    for job in jobs[3:]:  # every later job runs at once, none held back
+        assert await stack.processor.process(job.id) is None
+        assert (await stack.generation.details(user, job.id)).job.status is JobStatus.SUCCEEDED
+
+
+async def test_transient_faults_between_successes_never_open_the_circuit(stack: Stack) -> None:
+    """The breaker counts provider faults in a row, not over the life of the process."""
+    from chatsvg.application.circuit import ProviderCircuit
+
+    stack.processor.circuit = ProviderCircuit(stack.clock, threshold=3, cooldown=30)
+    user = await stack.user()
+    for i in range(8):  # fault, success, fault, success, ...: eight faults, never three in a row
+        stack.generator.script.extend(
+            [
+                transient(),
+                "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 10 10'><rect width='5' height='5'/></svg>",
+            ]
+        )
+        job = (await stack.generation.submit(command(user, f"t{i}"))).job
+        stack.queue.take()
+        assert await stack.processor.process(job.id) is not None  # the fault: retried later
+        assert await stack.processor.process(job.id) is None  # the retry succeeds
+        assert stack.processor.circuit.state == "closed"
+    assert len(stack.generator.requests) == 16
+
+
+async def test_a_probe_that_never_reaches_the_model_gives_its_place_back(stack: Stack) -> None:
+    """A probe whose attempt ends before the model call (the job was not claimable, or the
+    claim failed) must not leave the breaker waiting for a verdict forever."""
+    from chatsvg.application.circuit import ProviderCircuit
+
+    stack.processor.circuit = ProviderCircuit(stack.clock, threshold=1, cooldown=30)
+    stack.processor.policy = RetryPolicy(
+        max_attempts=3, backoff_base=0.01, backoff_cap=0.05, transaction_retry_pauses=()
+    )
+    user = await stack.user()
+    stack.generator.script.append(transient())
+    first = (await stack.generation.submit(command(user, "first"))).job
+    second = (await stack.generation.submit(command(user, "second"))).job
+    stack.queue.take()
+    assert await stack.processor.process(first.id) is not None
+    assert stack.processor.circuit.state == "open"
+    stack.clock.advance(seconds=31)
+    # The probe is spent on a job that is not there to claim: no verdict, place given back.
+    assert await stack.processor.process("no-such-job") is None
+    # The next probe's claim crashes (the database is away): no verdict either.
+    real_uow = stack.processor._uow
+
+    def broken() -> object:
+        raise ConnectionError("database away")
+
+    stack.processor._uow = broken  # type: ignore[assignment]
+    with pytest.raises(ConnectionError):
+        await stack.processor.process(second.id)
+    stack.processor._uow = real_uow
+    assert stack.processor.circuit.state == "half-open"
+    assert await stack.processor.process(second.id) is None  # this probe reaches the model
+    assert stack.processor.circuit.state == "closed"
+    assert (await stack.generation.details(user, second.id)).job.status is JobStatus.SUCCEEDED
 
 
 async def test_parallel_submits_draining_a_balance_never_take_it_below_zero(
@@ -966,3 +1046,42 @@ async def test_claims_and_finishes_of_many_jobs_at_once_never_wait_on_each_other
         assert await stack.library.balance(user) == 10 - 9
     assert len(stack.generator.requests) == len(job_ids)
     assert [r.message for r in caplog.records if "trying again" in r.message] == []
+
+
+async def test_a_connecting_socket_is_told_of_unfinished_and_recently_finished_jobs(
+    stack: Stack,
+) -> None:
+    user = await stack.user()
+    other = await stack.user("bob@example.com")
+    old = (await stack.generation.submit(command(user, "finished long ago"))).job
+    await stack.drain()
+    stack.clock.advance(seconds=121)
+    recent = (await stack.generation.submit(command(user, "finished just now"))).job
+    await stack.drain()
+    stack.clock.advance(seconds=60)
+    waiting = (await stack.generation.submit(command(user, "still waiting"))).job
+    await stack.generation.submit(command(other, "not yours"))
+    updates = await stack.generation.live_updates(user)
+    assert [(u["jobId"], u["status"]) for u in updates] == [
+        (recent.id, "SUCCEEDED"),
+        (waiting.id, "QUEUED"),
+    ]
+    assert old.id not in {u["jobId"] for u in updates}
+    assert all(isinstance(u["seq"], int) for u in updates)
+
+
+async def test_the_queued_update_is_on_its_way_before_the_job_is_enqueued(stack: Stack) -> None:
+    """Otherwise a worker's RUNNING, sent by another process, can reach a client first."""
+    user = await stack.user()
+    seen: list[tuple[int, int]] = []
+    enqueue = stack.queue.enqueue
+
+    async def watching(job_id: str, *, delay_seconds: float = 0.0) -> None:
+        seen.append((len(stack.realtime.events), len(stack.realtime.flushed_at)))
+        await enqueue(job_id, delay_seconds=delay_seconds)
+
+    stack.queue.enqueue = watching  # type: ignore[method-assign]
+    await stack.generation.submit(command(user))
+    ((pushed, flushes),) = seen
+    assert flushes == 1 and stack.realtime.flushed_at == [pushed]
+    assert stack.realtime.events[pushed - 1][2]["status"] == "QUEUED"

@@ -297,3 +297,90 @@ async def test_jobs_list_and_account_deletion(
     assert_problem(login, 401, "INVALID_CREDENTIALS")
     async with httpx.AsyncClient() as anonymous:
         assert (await anonymous.get(url)).status_code == 404  # the artifact is deleted too
+
+
+async def test_a_job_that_finished_before_the_socket_connected_is_shown_on_connect(
+    server: LiveServer, client_factory: Callable[..., ApiClient]
+) -> None:
+    """The web client connects its socket after the submit answers; a quick job may be done by
+    then. Every connection is told the latest state of the user's recent jobs, once."""
+    ada, bob = client_factory(), client_factory()
+    await ada.register("early@example.com")
+    await bob.register("other-early@example.com")
+    submit = await ada.post("/api/svg/generate-svg", {"prompt": "a quick paper plane"})
+    assert submit.status_code == 202, submit.text
+    job_id = submit.json()["job"]["id"]
+    done = (await ada.wait_job(job_id))["job"]
+    assert done["status"] == "SUCCEEDED"
+    late, other = SocketWatcher(), SocketWatcher()
+    await late.connect(server.url, ada.http.cookies.get("token"))
+    await other.connect(server.url, bob.http.cookies.get("token"))
+    try:
+        await late.wait_for_status(job_id, "SUCCEEDED", timeout=5)
+        await asyncio.sleep(0.3)
+        updates = [d for e, d in late.events if e == "generation-job:update"]
+        assert [(u["jobId"], u["status"]) for u in updates] == [(job_id, "SUCCEEDED")]
+        assert updates[0]["generationId"] == done["generationId"]
+        assert updates[0]["progress"] == 100
+        assert other.statuses(job_id) == []  # only the owner's jobs
+    finally:
+        await late.close()
+        await other.close()
+        await ada.aclose()
+        await bob.aclose()
+
+
+async def test_a_socket_never_sees_a_job_go_back_whatever_order_updates_arrive_in(
+    server: LiveServer, client_factory: Callable[..., ApiClient]
+) -> None:
+    """Updates of one job come from several processes and may cross on the way; each socket
+    gets each job's updates in order and once (by the update's `seq`), even when they arrive
+    late, twice or out of order."""
+    ada = client_factory()
+    user = await ada.register("order@example.com")
+    watcher = SocketWatcher()
+    await watcher.connect(server.url, ada.http.cookies.get("token"))
+    realtime = server.container.realtime()
+    job_id = "ordering-probe-job"
+
+    def update(status: str, seq: int, progress: int) -> dict[str, Any]:
+        return {"jobId": job_id, "status": status, "progress": progress, "seq": seq}
+
+    try:
+        arrivals = [
+            update("RUNNING", 1010, 10),  # the worker's claim overtook the API's QUEUED
+            update("QUEUED", 100, 0),  # late: never shown
+            update("RUNNING", 1050, 50),
+            update("RUNNING", 1050, 50),  # a duplicate: once
+            update("QUEUED", 1100, 0),  # a retry after a fault
+            update("RUNNING", 1070, 70),  # a late push of the lost attempt
+            update("RUNNING", 2010, 10),
+            update("SUCCEEDED", 2200, 100),
+            update("RUNNING", 2070, 70),  # after the end
+        ]
+        for payload in arrivals:
+            server.call(realtime.job_updated(user["id"], payload))
+        await watcher.wait_for_status(job_id, "SUCCEEDED", timeout=5)
+        await asyncio.sleep(0.3)
+        seen = [(d["status"], d["seq"]) for e, d in watcher.events if e == "generation-job:update"]
+        assert seen == [
+            ("RUNNING", 1010),
+            ("RUNNING", 1050),
+            ("QUEUED", 1100),
+            ("RUNNING", 2010),
+            ("SUCCEEDED", 2200),
+        ]
+        # A socket that connects now is told the job's latest state only (nothing: the probe job
+        # is not stored) and real jobs carry `seq` in every update.
+        submit = await ada.post("/api/svg/generate-svg", {"prompt": "an ordered kite"})
+        real_id = submit.json()["job"]["id"]
+        await watcher.wait_for_status(real_id, "SUCCEEDED", timeout=20)
+        seqs = [
+            d["seq"]
+            for e, d in watcher.events
+            if e == "generation-job:update" and d["jobId"] == real_id
+        ]
+        assert seqs == sorted(set(seqs)) and seqs[0] == 100
+    finally:
+        await watcher.close()
+        await ada.aclose()

@@ -233,6 +233,21 @@ class MemoryJobs(_Repo):
         rows.sort(key=lambda j: j.updated_at)
         return [copy.copy(j) for j in rows[:limit]]
 
+    async def live_for_user(
+        self, user_id: str, *, finished_since: datetime, limit: int
+    ) -> list[GenerationJob]:
+        rows = [
+            j
+            for j in self._t("jobs").values()
+            if j.user_id == user_id
+            and (
+                not j.status.terminal
+                or (j.finished_at is not None and j.finished_at >= finished_since)
+            )
+        ]
+        rows.sort(key=lambda j: (j.created_at, j.id), reverse=True)
+        return [copy.copy(j) for j in rows[:limit]]
+
     async def delete_for_user(self, user_id: str) -> None:
         table = self._t("jobs")
         for key in [k for k, v in table.items() if v.user_id == user_id]:
@@ -456,6 +471,7 @@ class RecordingRealtime:
     def __init__(self) -> None:
         self.events: list[tuple[str, str, dict[str, Any]]] = []
         self.revoked: list[str] = []
+        self.flushed_at: list[int] = []
 
     async def job_updated(self, user_id: str, payload: dict[str, Any]) -> None:
         self.events.append(("generation-job:update", user_id, payload))
@@ -465,3 +481,6 @@ class RecordingRealtime:
 
     async def session_revoked(self, session_ids: list[str]) -> None:
         self.revoked.extend(session_ids)
+
+    async def flush(self) -> None:
+        self.flushed_at.append(len(self.events))  # how many events had been pushed by then

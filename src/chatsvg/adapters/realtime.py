@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from http.cookies import SimpleCookie
 from typing import Any
@@ -26,6 +27,8 @@ SERVER_READY = "server:ready"
 SESSION_REVOKED = "session:revoked"
 
 Authenticator = Callable[[str | None], Awaitable[AccessClaims]]
+# The latest update of each of a user's recent jobs, sent to a socket as it connects.
+Replay = Callable[[str], Awaitable[list[dict[str, Any]]]]
 
 
 def user_room(user_id: str) -> str:
@@ -70,6 +73,71 @@ def make_origin_check(
     return check
 
 
+class OrderedJobUpdates(socketio.AsyncManager):  # type: ignore[misc]
+    """Delivers each job's updates to each socket in order and once: an update whose `seq` (the
+    job's revision, application/events.py) is not above the last one this socket got for that
+    job is not sent to it.
+
+    The updates of one job come from several processes (the API that took the prompt, the
+    workers that ran its attempts, the reaper) over separate Redis connections, so they can
+    arrive out of order; the publishers also wait for their pushes before handing a job to the
+    queue, which keeps the order in the common case. This is the guarantee behind it: whatever
+    the transport does, a client never sees a job go back. It sits where every process delivers
+    to its own sockets (python-socketio's `AsyncManager.emit`, which the Redis manager calls for
+    every event it receives), so it holds for pushes from anywhere, and for the replay a socket
+    gets when it connects.
+    """
+
+    per_socket_jobs = 1024  # the most recent jobs remembered per socket
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._last_seq: dict[str, OrderedDict[str, int]] = {}
+
+    async def emit(
+        self,
+        event: str,
+        data: Any,
+        namespace: str,
+        room: str | None = None,
+        skip_sid: Any = None,
+        callback: Any = None,
+        to: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        room = to or room
+        if event == JOB_UPDATE and isinstance(data, dict) and isinstance(data.get("seq"), int):
+            skip = list(skip_sid) if isinstance(skip_sid, list) else [skip_sid]
+            skip.extend(self._stale_for(namespace or "/", room, data["jobId"], data["seq"]))
+            skip_sid = skip
+        return await super().emit(
+            event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, **kwargs
+        )
+
+    def _stale_for(self, namespace: str, room: str | None, job_id: Any, seq: int) -> list[str]:
+        """The sockets of `room` that have seen this job at `seq` or later; records the rest."""
+        stale: list[str] = []
+        try:
+            participants = list(self.get_participants(namespace, room))
+        except (KeyError, ValueError):
+            return stale
+        for sid, _eio_sid in participants:
+            seen = self._last_seq.setdefault(sid, OrderedDict())
+            last = seen.get(job_id)
+            if last is not None and last >= seq:
+                stale.append(sid)
+                continue
+            seen[job_id] = seq
+            seen.move_to_end(job_id)
+            if len(seen) > self.per_socket_jobs:
+                seen.popitem(last=False)
+        return stale
+
+    async def disconnect(self, sid: str, namespace: str, **kwargs: Any) -> Any:
+        self._last_seq.pop(sid, None)
+        return await super().disconnect(sid, namespace, **kwargs)
+
+
 REVOCATIONS_CHANNEL = "chatsvg:sessions-revoked"
 CHANNEL = "chatsvg-socketio"  # python-socketio's events between processes
 
@@ -82,7 +150,7 @@ class _Batch:
         self.sent: asyncio.Future[None] = loop.create_future()
 
 
-class PipelinedRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
+class PipelinedRedisManager(socketio.AsyncRedisManager, OrderedJobUpdates):  # type: ignore[misc]
     """python-socketio's Redis manager, publishing in pipelines instead of one call per event.
 
     The stock manager sends each event with its own PUBLISH and waits for the answer: a worker
@@ -214,6 +282,18 @@ class SocketIoRealtime:
     async def notification_created(self, user_id: str, payload: dict[str, Any]) -> None:
         await self._emit(NOTIFICATION_NEW, payload, user_room(user_id))
 
+    async def flush(self, timeout: float = 2.0) -> None:
+        """Wait (at most `timeout`) until the pushes emitted so far have been sent to Redis."""
+        manager = self._manager
+        if manager is None and self._server is not None:
+            manager = self._server.manager
+        if not isinstance(manager, PipelinedRedisManager):
+            return  # one process: delivered in order as emitted
+        try:
+            await asyncio.wait_for(manager.flush(), timeout)
+        except Exception:
+            log.warning("realtime pushes not confirmed sent", exc_info=True)
+
     async def session_revoked(self, session_ids: list[str]) -> None:
         if not session_ids:
             return
@@ -279,6 +359,9 @@ class NullRealtime:
     async def session_revoked(self, session_ids: list[str]) -> None:
         return None
 
+    async def flush(self) -> None:
+        return None
+
 
 def create_socket_server(
     *,
@@ -286,8 +369,11 @@ def create_socket_server(
     web_origins: list[str],
     own_origins: list[str],
     redis_url: str | None = None,
+    replay: Replay | None = None,
 ) -> socketio.AsyncServer:
-    manager = PipelinedRedisManager(redis_url, channel=CHANNEL) if redis_url else None
+    manager = (
+        PipelinedRedisManager(redis_url, channel=CHANNEL) if redis_url else OrderedJobUpdates()
+    )
     server = socketio.AsyncServer(
         async_mode="asgi",
         client_manager=manager,
@@ -308,5 +394,15 @@ def create_socket_server(
         await server.enter_room(sid, session_room(claims.session_id))
         await server.save_session(sid, {"user_id": claims.user_id, "session_id": claims.session_id})
         await server.emit(SERVER_READY, {"ok": True}, to=sid)
+        if replay is not None:
+            # After joining the room: an update that arrives meanwhile is newer or the same, and
+            # the manager's ordering drops whichever of the two comes second.
+            try:
+                updates = await replay(claims.user_id)
+            except Exception:
+                log.warning("could not replay recent job updates", exc_info=True)
+                return
+            for update in updates:
+                await server.manager.emit(JOB_UPDATE, update, "/", room=sid, ignore_queue=True)
 
     return server

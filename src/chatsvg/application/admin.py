@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from chatsvg.application.auth import AuthService
+from chatsvg.application.events import job_update
 from chatsvg.application.ids import new_id
 from chatsvg.application.ports import (
     Clock,
@@ -119,6 +120,9 @@ class AdminService:
             job.updated_at = now
             await uow.jobs.save(job, expected_status=before[0], expected_attempts=before[1])
             await uow.commit()
+        if before[0] is JobStatus.RUNNING:
+            await self._realtime.job_updated(job.user_id, job_update(job))
+            await self._realtime.flush()
         await self._queue.enqueue(job.id)
         return job
 

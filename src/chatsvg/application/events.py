@@ -13,6 +13,8 @@ def job_update(job: GenerationJob) -> dict[str, Any]:
         "jobId": job.id,
         "status": job.status.value,
         "progress": job.progress,
+        # Realtime delivery orders a job's updates by this (adapters/realtime.py); clients may too.
+        "seq": job.revision,
     }
     if job.generation_id:
         payload["generationId"] = job.generation_id

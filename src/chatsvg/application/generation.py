@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from chatsvg.application.events import job_update
@@ -38,6 +39,9 @@ from chatsvg.domain.jobs import (
 )
 
 log = logging.getLogger(__name__)
+
+REPLAY_WINDOW = timedelta(minutes=2)
+REPLAY_LIMIT = 100
 
 
 @dataclass(frozen=True)
@@ -151,6 +155,7 @@ class GenerationService:
 
         await self._realtime.job_updated(job.user_id, job_update(job))
         try:
+            await self._realtime.flush()  # QUEUED reaches clients before the worker's RUNNING
             await self._queue.enqueue(job.id)
         except Exception:
             # The job is recorded; the reaper re-enqueues QUEUED jobs that no worker picked up.
@@ -163,6 +168,16 @@ class GenerationService:
         if existing.request_fingerprint != fingerprint:
             raise IdempotencyKeyReused()
         return Submitted(existing, duplicate=True)
+
+    async def live_updates(self, user_id: str) -> list[dict[str, Any]]:
+        """What a socket that has just connected is told: the latest update of each of the
+        user's jobs that is unfinished or finished within `REPLAY_WINDOW`, oldest first. A job
+        that finished before the client's socket was up is shown this way instead of being missed.
+        """
+        since = self._clock.now() - REPLAY_WINDOW
+        async with self._uow() as uow:
+            jobs = await uow.jobs.live_for_user(user_id, finished_since=since, limit=REPLAY_LIMIT)
+        return [job_update(job) for job in reversed(jobs)]
 
     async def details(self, user_id: str, job_id: str) -> JobDetails:
         async with self._uow() as uow:

@@ -148,6 +148,13 @@ class JobRepository(Protocol):
         """RUNNING jobs whose lease has run out, and QUEUED jobs older than `queued_before`."""
         ...
 
+    async def live_for_user(
+        self, user_id: str, *, finished_since: datetime, limit: int
+    ) -> list[GenerationJob]:
+        """The user's unfinished jobs and those finished at or after `finished_since`, newest
+        first."""
+        ...
+
     async def delete_for_user(self, user_id: str) -> None: ...
 
 
@@ -342,6 +349,12 @@ class RealtimePublisher(Protocol):
 
     async def session_revoked(self, session_ids: list[str]) -> None:
         """Disconnect the sockets opened with these sessions."""
+        ...
+
+    async def flush(self) -> None:
+        """Wait until the updates published so far are on their way to every process. Called
+        before a job is handed to the queue, so that the worker's next update of that job cannot
+        reach a client before this one."""
         ...
 
 

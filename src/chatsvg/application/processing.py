@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
+from chatsvg.application.circuit import Permit, ProviderCircuit
 from chatsvg.application.events import job_update, notification_payload
 from chatsvg.application.ids import new_id
 from chatsvg.application.ports import (
@@ -70,63 +71,6 @@ class RetryPolicy:
         ceiling = min(self.backoff_cap, self.backoff_base * (2 ** max(0, attempt - 1)))
         delay = random.uniform(ceiling / 2, ceiling)
         return max(delay, hint or 0.0)
-
-
-class ProviderCircuit:
-    """A circuit breaker around the model provider, per worker process.
-
-    After `threshold` transient provider failures in a row it opens for `cooldown` seconds: jobs
-    arriving meanwhile wait in the queue without being claimed, so a dead provider does not burn
-    every job's attempts at once. After the cooldown one call is let through (half-open); its
-    success closes the circuit, its failure opens it again.
-    """
-
-    PROVIDER_CODES = frozenset(
-        {
-            JobErrorCode.PROVIDER_UNAVAILABLE,
-            JobErrorCode.PROVIDER_RATE_LIMITED,
-            JobErrorCode.TIMED_OUT,
-        }
-    )
-
-    def __init__(self, clock: Clock, *, threshold: int = 5, cooldown: float = 10.0) -> None:
-        self._clock = clock
-        self.threshold = threshold
-        self.cooldown = cooldown
-        self._failures = 0
-        self._open_until: datetime | None = None
-        self._probing = False
-
-    def wait_seconds(self) -> float:
-        """0 when a call may go ahead; otherwise how long to hold the job back."""
-        if self._open_until is None:
-            return 0.0
-        remaining = (self._open_until - self._clock.now()).total_seconds()
-        if remaining > 0:
-            return remaining
-        if self._probing:
-            return self.cooldown / 4  # one probe at a time
-        self._probing = True
-        return 0.0
-
-    def record(self, fault: GenerationFault | None) -> None:
-        if fault is None or fault.code not in self.PROVIDER_CODES:
-            if fault is None:
-                self._failures = 0
-                self._open_until = None
-            self._probing = False
-            return
-        self._failures += 1
-        self._probing = False
-        if self._failures >= self.threshold:
-            self._open_until = self._clock.now() + timedelta(seconds=self.cooldown)
-
-    def release_probe(self) -> None:
-        self._probing = False
-
-    @property
-    def is_open(self) -> bool:
-        return self._open_until is not None and self._open_until > self._clock.now()
 
 
 Item = TypeVar("Item")
@@ -180,6 +124,12 @@ class Batches(Generic[Item, Result]):
                         future.set_result(result)
         finally:
             self._running -= 1
+
+
+# Faults that speak of the provider's health, and count towards opening the circuit.
+PROVIDER_FAULTS = frozenset(
+    {JobErrorCode.PROVIDER_UNAVAILABLE, JobErrorCode.PROVIDER_RATE_LIMITED, JobErrorCode.TIMED_OUT}
+)
 
 
 @dataclass
@@ -246,19 +196,25 @@ class JobProcessor:
         )
 
     async def process(self, job_id: str) -> float | None:
-        hold = self.circuit.wait_seconds()
-        if hold:
-            return hold + random.uniform(0, hold / 2)  # spread the wake-ups of held jobs
+        admitted = self.circuit.admit()
+        if not isinstance(admitted, Permit):
+            return admitted + random.uniform(0, admitted / 2)  # spread the held jobs' wake-ups
+        try:
+            return await self._attempt(job_id, admitted)
+        finally:
+            # Whatever happened (not claimable, a database fault, a crash), the permit ends here;
+            # a probe that gave no verdict gives its place to the next attempt.
+            self.circuit.release(admitted)
+
+    async def _attempt(self, job_id: str, permit: Permit) -> float | None:
         job = await self._claim(job_id)
         if job is None:
-            self.circuit.release_probe()  # nothing was asked of the provider
             return None
         try:
             async with self._heartbeat(job):
-                svg = await self._produce(job)
+                svg = await self._produce(job, permit)
                 await self._storage_put(job, svg)
         except GenerationFault as fault:
-            self.circuit.record(fault)
             return await self._fault(job, fault)
         except (
             Exception
@@ -374,13 +330,21 @@ class JobProcessor:
         ]
         return {j.id: j for j in changed if j.status is JobStatus.RUNNING}, announcements
 
-    async def _produce(self, job: GenerationJob) -> str:
+    async def _produce(self, job: GenerationJob, permit: Permit) -> str:
         spec = self._catalogue.model(job.model)
-        raw = await self._generator.generate(
-            GenerationRequest(
-                job.id, job.prompt, job.style, job.model, spec.provider_model, job.attempts
+        try:
+            raw = await self._generator.generate(
+                GenerationRequest(
+                    job.id, job.prompt, job.style, job.model, spec.provider_model, job.attempts
+                )
             )
-        )
+        except GenerationFault as fault:
+            if fault.code in PROVIDER_FAULTS:
+                self.circuit.failed(permit)
+            else:
+                self.circuit.succeeded(permit)  # it answered: a refusal, an unusable answer
+            raise
+        self.circuit.succeeded(permit)
         await self._progress(job, 70)
         try:
             return self._sanitizer.sanitize(raw)
@@ -506,6 +470,8 @@ class JobProcessor:
             },
         )
         await self._announce(current, notifications)
+        if delay is not None:
+            await self._realtime.flush()  # the caller enqueues the job again next
         return delay
 
     async def _record_fault(
@@ -708,6 +674,7 @@ class JobReaper:
                 await uow.commit()
             if before[0] is JobStatus.RUNNING:
                 await self._realtime.job_updated(current.user_id, job_update(current))
+                await self._realtime.flush()
             try:
                 await self._queue.enqueue(current.id)
                 handed_back += 1

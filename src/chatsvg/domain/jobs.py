@@ -238,6 +238,24 @@ class GenerationJob:
         self.lease_expires_at = lease_until
         self.updated_at = now
 
+    @property
+    def revision(self) -> int:
+        """Orders the job's observable states: every change a client can see has a higher
+        revision than the ones before it, whichever process made it.
+
+        Within attempt n the job is RUNNING (rising progress), then back in the queue or
+        finished; the next claim starts attempt n + 1. A state a client has seen must never be
+        followed by a lower one (a late push from a worker that lost its lease, or pushes of two
+        processes crossing on their way), so the revision is what realtime delivery orders by.
+        """
+        if self.status is JobStatus.RUNNING:
+            phase = self.progress  # 0-99 while running
+        elif self.status is JobStatus.QUEUED:
+            phase = 100
+        else:
+            phase = 200
+        return self.attempts * 1000 + phase
+
     def holds(self, attempt: int) -> bool:
         """Whether the given attempt still owns this job (the fencing check before any write)."""
         return self.status is JobStatus.RUNNING and self.attempts == attempt

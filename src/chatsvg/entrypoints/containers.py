@@ -27,11 +27,12 @@ from chatsvg.adapters.sql.uow import SqlDatabase
 from chatsvg.adapters.svg_sanitizer import SvgSanitizer
 from chatsvg.adapters.tokens import JwtAccessTokens
 from chatsvg.application.auth import AuthService
+from chatsvg.application.circuit import ProviderCircuit
 from chatsvg.application.generation import GenerationService
 from chatsvg.application.library import GenerationLibrary
 from chatsvg.application.notifications import NotificationService
 from chatsvg.application.ports import AccessClaims
-from chatsvg.application.processing import JobProcessor, JobReaper, ProviderCircuit, RetryPolicy
+from chatsvg.application.processing import JobProcessor, JobReaper, RetryPolicy
 from chatsvg.application.sessions import LiveSessionCache
 from chatsvg.domain.jobs import Catalogue, ModelSpec
 from chatsvg.entrypoints.settings import REAL_MODELS, Settings, parse_rate
@@ -151,6 +152,17 @@ def _lazy_authenticate(
         return await auth().authenticate(token)
 
     return authenticate
+
+
+def _lazy_replay(
+    generation: Callable[[], GenerationService],
+) -> Callable[[str], Awaitable[list[dict[str, Any]]]]:
+    # The same cycle as authentication: the generation service publishes through the socket
+    # server, which replays the generation service's recent updates to a socket as it connects.
+    async def replay(user_id: str) -> list[dict[str, Any]]:
+        return await generation().live_updates(user_id)
+
+    return replay
 
 
 def _make_session_cache(settings: Settings) -> LiveSessionCache | None:
@@ -280,6 +292,9 @@ class Container(containers.DeclarativeContainer):
 def create_container(settings: Settings, *, worker_process: bool = False) -> Container:
     container = Container(settings=settings)
     container.auth_service.add_kwargs(realtime=container.realtime)
+    container.socket_server.add_kwargs(
+        replay=providers.Callable(_lazy_replay, container.generation_service.provider)
+    )
     if worker_process:
         # A worker has no sockets of its own: it publishes through Redis to the API processes' sockets.
         container.realtime.override(providers.Singleton(_make_worker_realtime, settings))

@@ -480,6 +480,24 @@ class SqlJobs(_Repo):
         )
         return [_job(r) for r in await self._c.execute(stmt)]
 
+    async def live_for_user(
+        self, user_id: str, *, finished_since: datetime, limit: int
+    ) -> list[GenerationJob]:
+        j = t.generation_jobs
+        stmt = (
+            select(j)
+            .where(
+                j.c.user_id == user_id,
+                or_(
+                    j.c.status.in_((JobStatus.QUEUED.value, JobStatus.RUNNING.value)),
+                    j.c.finished_at >= finished_since,
+                ),
+            )
+            .order_by(j.c.created_at.desc(), j.c.id.desc())
+            .limit(limit)
+        )
+        return [_job(r) for r in await self._c.execute(stmt)]
+
     async def delete_for_user(self, user_id: str) -> None:
         await self._c.execute(
             delete(t.generation_jobs).where(t.generation_jobs.c.user_id == user_id)
