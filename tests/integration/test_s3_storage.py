@@ -12,6 +12,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -22,7 +23,10 @@ from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import ClientError, ReadTimeoutError
 
-from chatsvg.adapters.s3_storage import S3ObjectStorage, content_disposition
+from chatsvg.adapters.content_disposition import content_disposition
+from chatsvg.adapters.s3_storage import S3ObjectStorage
+from chatsvg.application.library import download_filename
+from chatsvg.domain.generations import SvgGeneration
 from tests.support.moto_server import (
     FaultyProxy,
     PresignedUrlVerifier,
@@ -242,6 +246,40 @@ async def test_download_url_keeps_a_non_ascii_filename(
     assert response.headers["content-disposition"] == (
         "attachment; filename=\"cafe-.svg\"; filename*=UTF-8''caf%C3%A9-%E2%98%95.svg"
     )
+
+
+async def test_a_prompt_in_any_script_names_the_download(
+    storage: S3ObjectStorage, browser: httpx.AsyncClient
+) -> None:
+    generation = SvgGeneration(
+        id="1a2b3c4d-0000",
+        user_id="u1",
+        job_id="j1",
+        prompt="Café ☕ au lait",
+        style="flat",
+        model="offline",
+        privacy=True,
+        storage_key="k.svg",
+        size_bytes=len(SVG),
+        created_at=datetime.now(UTC),
+    )
+    await storage.put("k.svg", SVG, "image/svg+xml")
+
+    filename = download_filename(generation)
+    download = await browser.get(
+        await storage.signed_url("k.svg", expires_in=60, filename=filename)
+    )
+    image = await browser.get(
+        await storage.signed_url("k.svg", expires_in=60, filename=filename, attachment=False)
+    )
+
+    assert filename == "café-au-lait-1a2b3c4d.svg"
+    fallback_and_utf8 = (
+        "filename=\"cafe-au-lait-1a2b3c4d.svg\"; filename*=UTF-8''caf%C3%A9-au-lait-1a2b3c4d.svg"
+    )
+    assert download.status_code == 200, download.text
+    assert download.headers["content-disposition"] == f"attachment; {fallback_and_utf8}"
+    assert image.headers["content-disposition"] == f"inline; {fallback_and_utf8}"
 
 
 async def test_inline_url_is_for_img_tags(
@@ -519,6 +557,12 @@ def test_moto_as_a_separate_process() -> None:
         ("x\r\nSet-Cookie: a=b.svg", 'attachment; filename="xSet-Cookie: a=b.svg"'),
         ("../../etc/passwd.svg", 'attachment; filename="_.._etc_passwd.svg"'),
         ("\u202egvs.exe", 'attachment; filename="gvs.exe"'),
+        (
+            "日本-1a2b3c4d.svg",
+            'attachment; filename="1a2b3c4d.svg"; '
+            "filename*=UTF-8''%E6%97%A5%E6%9C%AC-1a2b3c4d.svg",
+        ),
+        ("cafe\u0301.svg", "attachment; filename=\"cafe.svg\"; filename*=UTF-8''caf%C3%A9.svg"),
         ("", 'attachment; filename="chatsvg.svg"'),
     ],
 )

@@ -25,13 +25,10 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
-import re
 import threading
-import unicodedata
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
-from urllib.parse import quote
 
 import boto3
 from botocore import handlers
@@ -39,32 +36,14 @@ from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from chatsvg.adapters.content_disposition import content_disposition
+
 SVG_CONTENT_TYPE = "image/svg+xml"
 # The stored fallback, seen only by a request without overrides: browsers get their caching
 # rules from the presigned URL, which knows how long the link is valid.
 STORED_CACHE_CONTROL = "private, no-cache"
-DEFAULT_FILENAME = "chatsvg.svg"
 
 T = TypeVar("T")
-
-
-def content_disposition(filename: str, *, attachment: bool = True) -> str:
-    """An RFC 6266 Content-Disposition value: a plain ASCII `filename` every client understands,
-    plus an RFC 8187 `filename*` carrying the exact UTF-8 name when it is not plain ASCII."""
-    disposition = "attachment" if attachment else "inline"
-    # Control characters would allow header injection; path separators would let a client
-    # save outside the download folder.
-    name = "".join(ch for ch in filename if unicodedata.category(ch)[0] != "C")
-    name = name.replace("/", "_").replace("\\", "_").strip().strip(".") or DEFAULT_FILENAME
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-    ascii_name = re.sub(r'["%;]', "_", ascii_name).strip()
-    stem, dot, extension = ascii_name.rpartition(".")
-    if not re.search(r"[A-Za-z0-9]", stem if dot else extension):
-        ascii_name = DEFAULT_FILENAME  # nothing readable survived, e.g. an all-CJK name
-    value = f'{disposition}; filename="{ascii_name}"'
-    if ascii_name != name:
-        value += f"; filename*=UTF-8''{quote(name, safe='')}"
-    return value
 
 
 def _error_code(error: ClientError) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,7 +30,10 @@ class Download:
 
 
 def download_filename(generation: SvgGeneration) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", generation.prompt.lower()).strip("-")[:40] or "chatsvg"
+    """The prompt's words (letters and digits of any script; the storage headers carry them as
+    UTF-8 with an ASCII fallback) and the generation's id: "café-au-lait-1a2b3c4d.svg"."""
+    words = unicodedata.normalize("NFC", generation.prompt).lower()
+    slug = re.sub(r"[\W_]+", "-", words).strip("-")[:40].strip("-") or "chatsvg"
     return f"{slug}-{generation.id[:8]}.svg"
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Request, Response, get
 
+from chatsvg.adapters.content_disposition import content_disposition
 from chatsvg.adapters.signed_urls import ApiServedStorage, SignatureInvalid
 from chatsvg.entrypoints.http.deps import services
 from chatsvg.entrypoints.http.problems import problem
@@ -17,11 +18,6 @@ SVG_HEADERS = {
     "Cross-Origin-Resource-Policy": "cross-origin",
     "Referrer-Policy": "no-referrer",
 }
-
-
-def _content_disposition(filename: str, attachment: bool) -> str:
-    safe = "".join(ch for ch in filename if ch.isalnum() or ch in "-_.") or "chatsvg.svg"
-    return f'{"attachment" if attachment else "inline"}; filename="{safe}"'
 
 
 @get("/api/files/{key:path}", include_in_schema=False)
@@ -51,6 +47,6 @@ async def signed_file(request: Request[Any, Any, Any], key: str) -> Response[Any
         return problem(404, "NOT_FOUND", "Not found.")
     headers = {
         **SVG_HEADERS,
-        "Content-Disposition": _content_disposition(q.get("fn", ""), attachment),
+        "Content-Disposition": content_disposition(q.get("fn", ""), attachment=attachment),
     }
     return Response(data, media_type="image/svg+xml", headers=headers)
