@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 
-.PHONY: run test lint typecheck bench services clean
+.PHONY: run test lint typecheck bench chaos services clean
 
 $(RUNTIME): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,13 @@ services:
 
 test: $(DEV) services lint typecheck  ## every check and every test
 	$(BIN)/pytest -q
+
+# Production mode (2 API + 2 worker processes) under model 429s/500s and 3 s outages of Redis,
+# Postgres and S3, each scenario on its own, three times (tests/chaos/test_chaos.py). `make test`
+# runs the combined scenario once.
+chaos: $(DEV) services
+	CHAOS_SCENARIOS=model,redis,postgres,s3,all CHAOS_RUNS=$${CHAOS_RUNS:-3} \
+		$(BIN)/pytest -q tests/chaos/test_chaos.py -s -o log_cli=false
 
 bench: $(DEV) services
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) || echo "install wrk for the accept-path ceiling"

@@ -23,7 +23,9 @@ What each request gets is its *outcome*, chosen in this order:
    requests carrying this exact prompt, then the default) — deterministic under concurrency,
    for tests that run many jobs at once;
 2. the next entry of the script (consumed one per request);
-3. the mode.
+3. a draw from ``chance`` (outcome → probability, e.g. ``{"429": 0.1, "500": 0.05}``: each
+   request independently, from a seeded generator), the way a busy real provider misbehaves;
+4. the mode.
 
 Outcomes: ``ok``/``fence`` (SVG in a ```svg fence with prose around it), ``plain`` (the bare SVG),
 ``xml`` (```xml fence with an XML declaration), ``multi`` (two SVGs), ``prose`` (no SVG at all),
@@ -37,11 +39,12 @@ Control API (JSON):
 
 - ``GET /_control``: the current configuration.
 - ``POST /_control`` with any of ``latency``, ``mode``, ``script`` (replaces the script),
-  ``append`` (adds to it), ``retry_after`` (seconds or null for no header), ``slow_seconds``,
+  ``append`` (adds to it), ``chance`` (outcome → probability), ``seed``, ``retry_after`` (seconds or null for no header), ``slow_seconds``,
   ``api_key`` (require this bearer key; null accepts any), ``reset`` (true: defaults and no
   records first). Answers with the new configuration.
 - ``GET /_control/requests``: count, per-model and per-outcome counts, in_flight, max_in_flight,
-  the last request body and headers, and the last few bodies.
+  the last request body and headers, the last few bodies, and ``arrivals`` (``[seconds since the
+  server started, outcome]`` per request, the last 20,000).
 - ``DELETE /_control/requests``: forget the records (configuration stays).
 - ``GET /health``: ``{"ok": true}``.
 
@@ -58,6 +61,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import random
 import re
 import selectors
 import signal
@@ -95,7 +99,18 @@ _STATUS = re.compile(r"^[45]\d\d$")
 _DIRECTIVE = re.compile(r"\[fake:([a-z_0-9]+?)(?:x(\d+))?\]")
 _RECENT = 50
 _CONTROL_KEYS = frozenset(
-    {"latency", "mode", "script", "append", "retry_after", "slow_seconds", "api_key", "reset"}
+    {
+        "latency",
+        "mode",
+        "script",
+        "append",
+        "chance",
+        "seed",
+        "retry_after",
+        "slow_seconds",
+        "api_key",
+        "reset",
+    }
 )
 READY_PREFIX = "FAKE_OPENAI_READY"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -121,12 +136,14 @@ class FakeConfig:
     retry_after: float | None = 1.0
     slow_seconds: float = 30.0
     api_key: str | None = None
+    chance: dict[str, float] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {
             "latency": self.latency,
             "mode": self.mode,
             "script": list(self.script),
+            "chance": dict(self.chance),
             "retry_after": self.retry_after,
             "slow_seconds": self.slow_seconds,
             "api_key": self.api_key,
@@ -143,6 +160,7 @@ class RequestLog:
     last: dict[str, Any] | None = None
     last_headers: dict[str, str] = field(default_factory=dict)
     recent: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=_RECENT))
+    arrivals: deque[tuple[float, str]] = field(default_factory=lambda: deque(maxlen=20_000))
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -154,6 +172,7 @@ class RequestLog:
             "last": self.last,
             "last_headers": self.last_headers,
             "recent": list(self.recent),
+            "arrivals": [list(item) for item in self.arrivals],
         }
 
 
@@ -177,6 +196,8 @@ class FakeOpenAI:
         self.config = FakeConfig()
         self.log = RequestLog()
         self._directive_uses: Counter[str] = Counter()
+        self._rng = random.Random(0)
+        self._started = time.monotonic()
         self.configure(
             latency=latency,
             mode=mode,
@@ -253,6 +274,14 @@ class FakeOpenAI:
         if "append" in changes:
             script.extend(_check_outcomes(changes["append"]))
         retry_after = changes.get("retry_after", base.retry_after)
+        chance = dict(base.chance)
+        if "chance" in changes:
+            chance = {str(k): float(v) for k, v in dict(changes["chance"] or {}).items()}
+            _check_outcomes(chance)
+            if any(p < 0 for p in chance.values()) or sum(chance.values()) > 1:
+                raise ValueError("chance: probabilities must be >= 0 and add up to at most 1")
+        if "seed" in changes:
+            self._rng = random.Random(changes["seed"])
         updated = FakeConfig(
             latency=max(0.0, float(changes.get("latency", base.latency))),
             mode=_check_outcomes([changes.get("mode", base.mode)])[0],
@@ -260,6 +289,7 @@ class FakeOpenAI:
             retry_after=None if retry_after is None else float(retry_after),
             slow_seconds=max(0.0, float(changes.get("slow_seconds", base.slow_seconds))),
             api_key=changes.get("api_key", base.api_key) or None,
+            chance=chance,
         )
         if changes.get("reset"):
             self.log = RequestLog()
@@ -333,6 +363,7 @@ class FakeOpenAI:
         log.count += 1
         log.models[str(body["model"])] += 1
         log.outcomes[outcome] += 1
+        log.arrivals.append((round(time.monotonic() - self._started, 3), outcome))
         log.last = body
         log.last_headers = {
             name.lower(): value
@@ -365,6 +396,12 @@ class FakeOpenAI:
                 return directive.group(1)
         if self.config.script:
             return self.config.script.popleft()
+        if self.config.chance:
+            draw = self._rng.random()
+            for outcome, probability in self.config.chance.items():
+                if draw < probability:
+                    return outcome
+                draw -= probability
         return self.config.mode
 
     async def _answer(
@@ -650,6 +687,8 @@ def start_process(
     script: Iterable[str] = (),
     retry_after: float | None = 1.0,
     api_key: str | None = None,
+    chance: dict[str, float] | None = None,
+    seed: int = 0,
     startup_timeout: float = 15.0,
 ) -> FakeOpenAIProcess:
     """Start `python -m tests.support.fake_openai` and wait until it listens."""
@@ -666,6 +705,9 @@ def start_process(
     command += ["--retry-after", "none" if retry_after is None else str(retry_after)]
     if api_key:
         command += ["--api-key", api_key]
+    if chance:
+        command += ["--chance", ",".join(f"{k}={v}" for k, v in chance.items())]
+    command += ["--seed", str(seed)]
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
     process = subprocess.Popen(
@@ -719,6 +761,12 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--slow-seconds", type=float, default=30.0)
     parser.add_argument("--api-key", default=env("FAKE_OPENAI_API_KEY") or None)
+    parser.add_argument(
+        "--chance",
+        default=env("FAKE_OPENAI_CHANCE", ""),
+        help="outcome=probability pairs drawn per request, e.g. 429=0.1,500=0.05",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the chance draws")
     return parser.parse_args(argv)
 
 
@@ -734,6 +782,8 @@ async def _serve(args: argparse.Namespace) -> None:
         slow_seconds=args.slow_seconds,
         api_key=args.api_key,
     )
+    chance = dict(item.split("=", 1) for item in args.chance.split(",") if item)
+    fake.configure(chance={k: float(v) for k, v in chance.items()}, seed=args.seed)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

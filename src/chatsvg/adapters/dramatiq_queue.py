@@ -12,6 +12,7 @@ messages that exhaust those land in Dramatiq's dead-letter queue (kept 7 days).
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -25,6 +26,8 @@ from dramatiq.errors import ConnectionClosed
 from dramatiq.middleware import AgeLimit, Retries, ShutdownNotifications, TimeLimit
 
 from chatsvg.adapters.redis_clients import redis_client
+
+log = logging.getLogger(__name__)
 
 QUEUE_NAME = "chatsvg-generations"
 ACTOR_NAME = "process_generation_job"
@@ -136,8 +139,45 @@ class DramatiqJobQueue:
         self._redis = redis_client(redis_url, max_connections=32)
         self._dispatch = self._redis.register_script(self.broker.scripts["dispatch"].script)
         self._unpack_size: int | None = None
+        self._redelivering: set[asyncio.Task[None]] = set()
+
+    # Pauses between sends of a message that Redis did not take (about 30 s in all), and how many
+    # such messages a process keeps trying at once before it lets enqueue fail instead.
+    redelivery_pauses: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0)
+    max_redeliveries = 10_000
 
     async def enqueue(self, job_id: str, *, delay_seconds: float = 0.0) -> None:
+        """Send the job's message. If Redis is away, the message is sent again in the background
+        (as soon as Redis is back, within about 30 s) and this returns: the job is recorded, and
+        what is left to do is a wake-up call that must not wait for the reaper's sweep of stale
+        jobs. Raises only when even that cannot be arranged (too many messages already pending);
+        the reaper then sends it."""
+        due = time.monotonic() + delay_seconds
+        try:
+            await self._send(job_id, delay_seconds)
+        except (redis.RedisError, OSError) as exc:
+            if len(self._redelivering) >= self.max_redeliveries:
+                raise
+            log.warning(
+                "enqueue failed; sending again in the background",
+                extra={"job_id": job_id, "error": type(exc).__name__},
+            )
+            task = asyncio.get_running_loop().create_task(self._redeliver(job_id, due))
+            self._redelivering.add(task)
+            task.add_done_callback(self._redelivering.discard)
+
+    async def _redeliver(self, job_id: str, due: float) -> None:
+        for pause in self.redelivery_pauses:
+            await asyncio.sleep(pause)
+            try:
+                await self._send(job_id, max(0.0, due - time.monotonic()))
+            except (redis.RedisError, OSError):
+                continue
+            log.info("enqueued after a retry", extra={"job_id": job_id})
+            return
+        log.error("enqueue kept failing; the reaper will send it", extra={"job_id": job_id})
+
+    async def _send(self, job_id: str, delay_seconds: float) -> None:
         message: dramatiq.Message[Any] = dramatiq.Message(
             queue_name=QUEUE_NAME,
             actor_name=ACTOR_NAME,

@@ -23,7 +23,10 @@ def blocking_pool(
     timeout: float = 10.0,
     **options: Any,
 ) -> aioredis.BlockingConnectionPool:
-    """`timeout`: how long a command waits for a free connection before failing."""
+    """`timeout`: how long a command waits for a free connection before failing. A new
+    connection gives up after 5 s unless told otherwise: a Redis host that vanished without a
+    reset would otherwise hold every command for the kernel's connect timeout (minutes)."""
+    options.setdefault("socket_connect_timeout", 5.0)
     return aioredis.BlockingConnectionPool.from_url(
         url, max_connections=max_connections, timeout=timeout, **options
     )
