@@ -11,8 +11,6 @@ from typing import Any
 import socketio
 from litestar import Litestar, Request
 from litestar.config.response_cache import ResponseCacheConfig
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin
 
 from chatsvg import __version__
 from chatsvg.adapters.inprocess_queue import InProcessJobQueue
@@ -33,6 +31,7 @@ from chatsvg.entrypoints.http.controllers.svg import SvgController
 from chatsvg.entrypoints.http.controllers.user import UserController
 from chatsvg.entrypoints.http.cors import CorsMiddleware, EdgeRouter
 from chatsvg.entrypoints.http.deps import Services
+from chatsvg.entrypoints.http.openapi import openapi_config
 from chatsvg.entrypoints.http.problems import handle_exception
 from chatsvg.entrypoints.http.security import WebSecurity
 from chatsvg.entrypoints.observability import RequestContext
@@ -161,12 +160,7 @@ def create_app(settings: Settings, container: Container | None = None) -> Any:
         before_request=check_request,
         request_max_body_size=MAX_BODY,
         lifespan=[lifespan],
-        openapi_config=OpenAPIConfig(
-            title="ChatSVG API",
-            version=__version__,
-            path="/schema",
-            render_plugins=[ScalarRenderPlugin()],
-        ),
+        openapi_config=openapi_config(__version__),
         response_cache_config=ResponseCacheConfig(),
         debug=False,
         logging_config=None,  # logging is configured once by entrypoints.logs

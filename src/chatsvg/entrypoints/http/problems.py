@@ -6,6 +6,7 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from sqlalchemy import exc as sa_exc
@@ -51,6 +52,30 @@ CODE_BY_STATUS = {
 }
 
 
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class ProblemFieldError(msgspec.Struct, kw_only=True):
+    """One thing wrong with the request: which member (null when it is the body as a whole)."""
+
+    field: str | None
+    message: str | None
+
+
+class Problem(msgspec.Struct, rename="camel", kw_only=True):
+    """RFC 9457 problem details, with the two members the web client reads: `error` (the same
+    text as `detail`) and `errorCode` (stable, machine-readable); `errors` only on a 400 that
+    names the members at fault."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    error: str
+    error_code: str
+    errors: list[ProblemFieldError] | msgspec.UnsetType = msgspec.UNSET
+
+
 class ServiceUnavailable(DomainError):
     code = "SERVICE_UNAVAILABLE"
     default_message = "The service is temporarily unavailable."
@@ -64,19 +89,20 @@ def problem(
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response[Any]:
-    body: dict[str, Any] = {
-        "type": f"https://chatsvg.dev/problems/{code.lower().replace('_', '-')}",
-        "title": HTTPStatus(status).phrase,
-        "status": status,
-        "detail": detail,
-        "error": detail,
-        "errorCode": code,
-    }
-    if errors:
-        body["errors"] = errors
-    return Response(
-        body, status_code=status, media_type="application/problem+json", headers=headers or {}
+    body = Problem(
+        type=f"https://chatsvg.dev/problems/{code.lower().replace('_', '-')}",
+        title=HTTPStatus(status).phrase,
+        status=status,
+        detail=detail,
+        error=detail,
+        error_code=code,
+        errors=(
+            [ProblemFieldError(field=e.get("field"), message=e.get("message")) for e in errors]
+            if errors
+            else msgspec.UNSET
+        ),
     )
+    return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers or {})
 
 
 def _validation_errors(extra: Any) -> list[dict[str, Any]]:

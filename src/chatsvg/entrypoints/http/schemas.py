@@ -1,9 +1,13 @@
-"""Request bodies (msgspec Structs, camelCase, unknown members ignored) and the JSON shapes of API.md."""
+"""Request bodies (msgspec Structs, camelCase, unknown members ignored) and the JSON shapes of API.md.
+
+The response shapes are Structs too, so that the OpenAPI document describes every answer exactly
+as it is sent: camelCase members, every member present (`null` when it has no value), the only
+exception being `Generation.svg`, left out (UNSET) where API.md says the answer has no SVG."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
@@ -11,7 +15,7 @@ from chatsvg.application.auth import Account, SessionView
 from chatsvg.domain.credits import LedgerEntry
 from chatsvg.domain.generations import SvgGeneration
 from chatsvg.domain.jobs import GenerationJob
-from chatsvg.domain.notifications import Notification
+from chatsvg.domain.notifications import Notification as DomainNotification
 
 
 class Body(msgspec.Struct, rename="camel", kw_only=True):
@@ -79,29 +83,232 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def user_json(account: Account) -> dict[str, Any]:
+def timestamp(value: datetime) -> str:
+    return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+# Times are sent as RFC 3339 strings in UTC with milliseconds ("2025-01-31T12:00:00.000Z").
+Timestamp = Annotated[
+    str,
+    msgspec.Meta(
+        extra_json_schema={"description": "RFC 3339, UTC", "extra": {"format": "date-time"}}
+    ),
+]
+Cursor = Annotated[
+    str,
+    msgspec.Meta(
+        extra_json_schema={"description": "Pass as `cursor` for the next page; null at the end."}
+    ),
+]
+
+
+class Answer(msgspec.Struct, rename="camel", kw_only=True):
+    """A JSON answer. Fields have no defaults: every member is sent, `null` when empty."""
+
+
+class CsrfToken(Answer):
+    csrf_token: str
+
+
+class User(Answer):
+    id: str
+    email: str
+    name: str
+    avatar: str | None
+    credits: int
+    plan: str
+    created_at: Timestamp
+
+
+class UserEnvelope(Answer):
+    user: User
+
+
+class Session(Answer):
+    id: str
+    created_at: Timestamp
+    last_used_at: Timestamp
+    user_agent: str | None
+    ip_address: str | None
+    current: bool
+
+
+class SessionList(Answer):
+    sessions: list[Session]
+
+
+class AuthOptions(Answer):
+    email_auth_enabled: bool
+    oauth_providers: list[str]
+
+
+class Ok(Answer):
+    ok: bool
+
+
+class OkMessage(Answer):
+    ok: bool
+    message: str
+
+
+class Generation(Answer, kw_only=True):
+    id: str
+    prompt: str
+    style: str
+    model: str
+    privacy: bool
+    # Absent (not null) in job lists, submit and cancel answers; null when the file is missing.
+    svg: str | msgspec.UnsetType | None = msgspec.UNSET
+    created_at: Timestamp
+
+
+class Job(Answer):
+    id: str
+    status: str
+    progress: int
+    prompt: str
+    style: str
+    model: str
+    privacy: bool
+    error_code: str | None
+    error_message: str | None
+    generation_id: str | None
+    generation: Generation | None
+    attempts: int
+    created_at: Timestamp
+    started_at: Timestamp | None
+    finished_at: Timestamp | None
+
+
+class SubmittedJob(Answer):
+    job: Job
+    duplicate: bool
+
+
+class JobDetails(Answer):
+    job: Job
+    credits: int
+
+
+class JobEnvelope(Answer):
+    job: Job
+
+
+class JobPage(Answer):
+    jobs: list[Job]
+    next_cursor: Cursor | None
+
+
+class PublicGeneration(Answer):
+    id: str
+    prompt: str
+    style: str
+    model: str
+    created_at: Timestamp
+    svg_url: str
+
+
+class PublicGallery(Answer):
+    public_generations: list[PublicGeneration]
+    next_cursor: Cursor | None
+
+
+class DownloadLink(Answer):
+    download_url: str
+    expires_at: Timestamp
+
+
+class SvgSource(Answer):
+    id: str
+    svg: str
+
+
+class LibraryItem(Answer):
+    id: str
+    prompt: str
+    style: str
+    model: str
+    privacy: bool
+    size_bytes: int
+    created_at: Timestamp
+    svg_url: str
+
+
+class LibraryPage(Answer):
+    generations: list[LibraryItem]
+    next_cursor: Cursor | None
+
+
+class Balance(Answer):
+    balance: int
+
+
+class LedgerItem(Answer):
+    id: str
+    delta: int
+    reason: str
+    job_id: str | None
+    created_at: Timestamp
+
+
+class LedgerPage(Answer):
+    items: list[LedgerItem]
+    next_cursor: Cursor | None
+
+
+class Notification(Answer):
+    id: str
+    type: str
+    title: str
+    message: str
+    data: dict[str, Any]
+    created_at: Timestamp
+    read_at: Timestamp | None
+
+
+class NotificationPage(Answer):
+    notifications: list[Notification]
+    next_cursor: Cursor | None
+
+
+class Badge(Answer):
+    unread_count: int
+
+
+class Liveness(Answer):
+    status: str
+
+
+class Readiness(Answer):
+    status: str
+    checks: dict[str, str]
+
+
+def user_json(account: Account) -> User:
     user = account.user
-    return {
-        "id": user.id,
-        "email": user.email,
-        "name": user.name or "",
-        "avatar": user.avatar,
-        "credits": account.credits,
-        "plan": user.plan or "FREE",
-        "createdAt": iso(user.created_at),
-    }
+    return User(
+        id=user.id,
+        email=user.email,
+        name=user.name or "",
+        avatar=user.avatar,
+        credits=account.credits,
+        plan=user.plan or "FREE",
+        created_at=timestamp(user.created_at),
+    )
 
 
-def generation_json(generation: SvgGeneration, svg: str | None) -> dict[str, Any]:
-    return {
-        "id": generation.id,
-        "prompt": generation.prompt,
-        "style": generation.style,
-        "model": generation.model,
-        "privacy": generation.privacy,
-        "svg": svg,
-        "createdAt": iso(generation.created_at),
-    }
+def generation_json(
+    generation: SvgGeneration, svg: str | msgspec.UnsetType | None = None
+) -> Generation:
+    return Generation(
+        id=generation.id,
+        prompt=generation.prompt,
+        style=generation.style,
+        model=generation.model,
+        privacy=generation.privacy,
+        svg=svg,
+        created_at=timestamp(generation.created_at),
+    )
 
 
 def job_json(
@@ -110,86 +317,84 @@ def job_json(
     svg: str | None = None,
     *,
     include_svg: bool = True,
-) -> dict[str, Any]:
-    gen: dict[str, Any] | None = None
+) -> Job:
+    gen = None
     if generation is not None:
-        gen = generation_json(generation, svg if include_svg else None)
-        if not include_svg:
-            del gen["svg"]
-    return {
-        "id": job.id,
-        "status": job.status.value,
-        "progress": job.progress,
-        "prompt": job.prompt,
-        "style": job.style,
-        "model": job.model,
-        "privacy": job.privacy,
-        "errorCode": job.error_code,
-        "errorMessage": job.error_message,
-        "generationId": job.generation_id,
-        "generation": gen,
-        "attempts": job.attempts,
-        "createdAt": iso(job.created_at),
-        "startedAt": iso(job.started_at),
-        "finishedAt": iso(job.finished_at),
-    }
+        gen = generation_json(generation, svg if include_svg else msgspec.UNSET)
+    return Job(
+        id=job.id,
+        status=job.status.value,
+        progress=job.progress,
+        prompt=job.prompt,
+        style=job.style,
+        model=job.model,
+        privacy=job.privacy,
+        error_code=job.error_code,
+        error_message=job.error_message,
+        generation_id=job.generation_id,
+        generation=gen,
+        attempts=job.attempts,
+        created_at=timestamp(job.created_at),
+        started_at=iso(job.started_at),
+        finished_at=iso(job.finished_at),
+    )
 
 
-def library_item_json(generation: SvgGeneration, svg_url: str) -> dict[str, Any]:
-    return {
-        "id": generation.id,
-        "prompt": generation.prompt,
-        "style": generation.style,
-        "model": generation.model,
-        "privacy": generation.privacy,
-        "sizeBytes": generation.size_bytes,
-        "createdAt": iso(generation.created_at),
-        "svgUrl": svg_url,
-    }
+def library_item_json(generation: SvgGeneration, svg_url: str) -> LibraryItem:
+    return LibraryItem(
+        id=generation.id,
+        prompt=generation.prompt,
+        style=generation.style,
+        model=generation.model,
+        privacy=generation.privacy,
+        size_bytes=generation.size_bytes,
+        created_at=timestamp(generation.created_at),
+        svg_url=svg_url,
+    )
 
 
-def public_item_json(generation: SvgGeneration, svg_url: str) -> dict[str, Any]:
-    return {
-        "id": generation.id,
-        "prompt": generation.prompt,
-        "style": generation.style,
-        "model": generation.model,
-        "createdAt": iso(generation.created_at),
-        "svgUrl": svg_url,
-    }
+def public_item_json(generation: SvgGeneration, svg_url: str) -> PublicGeneration:
+    return PublicGeneration(
+        id=generation.id,
+        prompt=generation.prompt,
+        style=generation.style,
+        model=generation.model,
+        created_at=timestamp(generation.created_at),
+        svg_url=svg_url,
+    )
 
 
-def ledger_json(entry: LedgerEntry) -> dict[str, Any]:
-    return {
-        "id": entry.id,
-        "delta": entry.delta,
-        "reason": entry.reason,
-        "jobId": entry.job_id,
-        "createdAt": iso(entry.created_at),
-    }
+def ledger_json(entry: LedgerEntry) -> LedgerItem:
+    return LedgerItem(
+        id=entry.id,
+        delta=entry.delta,
+        reason=entry.reason,
+        job_id=entry.job_id,
+        created_at=timestamp(entry.created_at),
+    )
 
 
-def session_json(view: SessionView) -> dict[str, Any]:
-    return {
-        "id": view.id,
-        "createdAt": iso(view.created_at),
-        "lastUsedAt": iso(view.last_used_at),
-        "userAgent": view.user_agent,
-        "ipAddress": view.ip_address,
-        "current": view.current,
-    }
+def session_json(view: SessionView) -> Session:
+    return Session(
+        id=view.id,
+        created_at=timestamp(view.created_at),
+        last_used_at=timestamp(view.last_used_at),
+        user_agent=view.user_agent,
+        ip_address=view.ip_address,
+        current=view.current,
+    )
 
 
-def notification_json(notification: Notification, seen_at: datetime | None) -> dict[str, Any]:
+def notification_json(notification: DomainNotification, seen_at: datetime | None) -> Notification:
     read_at = notification.read_at or (
         seen_at if seen_at and notification.created_at <= seen_at else None
     )
-    return {
-        "id": notification.id,
-        "type": notification.type,
-        "title": notification.title,
-        "message": notification.message,
-        "data": notification.data,
-        "createdAt": iso(notification.created_at),
-        "readAt": iso(read_at),
-    }
+    return Notification(
+        id=notification.id,
+        type=notification.type,
+        title=notification.title,
+        message=notification.message,
+        data=notification.data,
+        created_at=timestamp(notification.created_at),
+        read_at=iso(read_at),
+    )

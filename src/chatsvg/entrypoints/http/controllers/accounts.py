@@ -29,7 +29,8 @@ from chatsvg.application.mail_outbox import MailOutbox
 from chatsvg.application.oauth import OAuthSignIn
 from chatsvg.application.recovery import PasswordRecovery
 from chatsvg.entrypoints.http.deps import services
-from chatsvg.entrypoints.http.schemas import ForgotPasswordBody, ResetPasswordBody
+from chatsvg.entrypoints.http.openapi import ANYONE, CSRF, CSRF_ONLY, JSON_BODY, no_body, problems
+from chatsvg.entrypoints.http.schemas import ForgotPasswordBody, OkMessage, ResetPasswordBody
 
 log = logging.getLogger("chatsvg.http.accounts")
 
@@ -127,7 +128,7 @@ def safe_redirect_path(value: str | None) -> str:
     return value
 
 
-def _redirect(location: str, cookies: list[Cookie]) -> Response[Any]:
+def _redirect(location: str, cookies: list[Cookie]) -> Response[None]:
     return Response(
         content=None,
         status_code=HTTP_302_FOUND,
@@ -147,23 +148,44 @@ class AccountsController(Controller):
     path = "/api/auth"
     tags = ["auth"]
 
-    @post("/forgot-password", status_code=HTTP_200_OK)
-    async def forgot_password(self, request: Req, data: ForgotPasswordBody) -> Response[Any]:
+    @post(
+        "/forgot-password",
+        status_code=HTTP_200_OK,
+        summary="Mail a password reset link (the same answer whether or not the address exists)",
+        security=CSRF_ONLY,
+        responses=problems(*JSON_BODY, *CSRF, "EMAIL_AUTH_DISABLED", "RATE_LIMITED"),
+    )
+    async def forgot_password(self, request: Req, data: ForgotPasswordBody) -> Response[OkMessage]:
         message = await feature(request).recovery.forgot_password(data.email)
-        return Response({"ok": True, "message": message}, headers=NO_STORE)
+        return Response(OkMessage(ok=True, message=message), headers=NO_STORE)
 
-    @post("/reset-password", status_code=HTTP_200_OK)
-    async def reset_password(self, request: Req, data: ResetPasswordBody) -> Response[Any]:
+    @post(
+        "/reset-password",
+        status_code=HTTP_200_OK,
+        summary="Set a new password with a reset token; every session is revoked",
+        security=CSRF_ONLY,
+        responses=problems(*JSON_BODY, *CSRF, "INVALID_RESET_TOKEN", "EMAIL_AUTH_DISABLED"),
+    )
+    async def reset_password(self, request: Req, data: ResetPasswordBody) -> Response[OkMessage]:
         await feature(request).recovery.reset_password(data.token, data.new_password)
         # Every session ended, this browser's included: drop its now useless cookies.
         return Response(
-            {"ok": True, "message": "Your password has been changed. Sign in again."},
+            OkMessage(ok=True, message="Your password has been changed. Sign in again."),
             headers=NO_STORE,
             cookies=services(request).security.cleared_session_cookies(),
         )
 
-    @get(["/google", "/github"], summary="Start signing in with an OAuth provider")
-    async def start_oauth(self, request: Req) -> Response[Any]:
+    @get(
+        ["/google", "/github"],
+        summary="Start signing in with an OAuth provider",
+        description="`?redirectUrl=/path` (a relative path on the web app) is where the browser "
+        "lands after signing in. Answers 302 to the provider, or 404 when it is not configured "
+        "(see GET /api/auth/options).",
+        status_code=HTTP_302_FOUND,
+        security=ANYONE,
+        responses=no_body(HTTP_302_FOUND, "To the provider's sign-in page.", "NOT_FOUND"),
+    )
+    async def start_oauth(self, request: Req) -> Response[None]:
         f = feature(request)
         redirect_url = request.query_params.get("redirectUrl")
         provider = _provider_of(request)
@@ -182,8 +204,14 @@ class AccountsController(Controller):
     @get(
         ["/google/callback", "/github/callback"],
         summary="Where the OAuth provider sends the browser back",
+        description="Signs in (sets the session cookies) and answers 302 to the web app; every "
+        "failure is a 302 to the web app's sign-in page with `?error=<reason>`, never a "
+        "problem document.",
+        status_code=HTTP_302_FOUND,
+        security=ANYONE,
+        responses=no_body(HTTP_302_FOUND, "To the web app (or its sign-in page with ?error=)."),
     )
-    async def oauth_callback(self, request: Req) -> Response[Any]:
+    async def oauth_callback(self, request: Req) -> Response[None]:
         f = feature(request)
         # Read by hand: a malformed callback must end on the sign-in page, not in a 400 document.
         code = request.query_params.get("code")
@@ -194,7 +222,7 @@ class AccountsController(Controller):
         cleared = f.state_cookie("", 0)
         pending = f.state.open(request.cookies.get(STATE_COOKIE), time.time())
 
-        def refuse(reason: str) -> Response[Any]:
+        def refuse(reason: str) -> Response[None]:
             query = urlencode({"error": reason})
             return _redirect(f"{f.web_app_url}{f.sign_in_path}?{query}", [cleared])
 

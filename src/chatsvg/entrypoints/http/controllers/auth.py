@@ -12,8 +12,35 @@ from chatsvg.application.auth import SignedIn
 from chatsvg.application.ports import AccessClaims
 from chatsvg.domain.errors import RefreshTokenReused, Unauthenticated
 from chatsvg.entrypoints.http.deps import provide_claims, services
+from chatsvg.entrypoints.http.openapi import (
+    ANYONE,
+    AUTH,
+    CSRF,
+    CSRF_COOKIES,
+    CSRF_ONLY,
+    INPUT,
+    JSON_BODY,
+    LOGOUT,
+    RATE_LIMIT_HEADERS,
+    REFRESH,
+    SESSION_COOKIES,
+    SIGNED_IN,
+    SIGNED_IN_UNSAFE,
+    no_body,
+    problems,
+)
 from chatsvg.entrypoints.http.problems import handle_exception
-from chatsvg.entrypoints.http.schemas import LoginBody, RegisterBody, session_json, user_json
+from chatsvg.entrypoints.http.schemas import (
+    AuthOptions,
+    CsrfToken,
+    LoginBody,
+    RegisterBody,
+    SessionList,
+    User,
+    UserEnvelope,
+    session_json,
+    user_json,
+)
 from chatsvg.entrypoints.http.security import (
     CSRF_COOKIE,
     REFRESH_COOKIE,
@@ -26,10 +53,10 @@ Req = Request[Any, Any, Any]
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def _signed_in(request: Req, signed_in: SignedIn, status: int) -> Response[Any]:
+def _signed_in(request: Req, signed_in: SignedIn, status: int) -> Response[UserEnvelope]:
     s = services(request)
     response = Response(
-        {"user": user_json(signed_in.account)},
+        UserEnvelope(user=user_json(signed_in.account)),
         status_code=status,
         cookies=s.security.session_cookies(signed_in, s.clock.now()),
         headers=NO_STORE,
@@ -37,22 +64,39 @@ def _signed_in(request: Req, signed_in: SignedIn, status: int) -> Response[Any]:
     return with_rate_headers(request, response)
 
 
-@get("/api/csrf", tags=["auth"], summary="The CSRF token to send as X-CSRF-Token")
-async def csrf_token(request: Req) -> Response[Any]:
+@get(
+    "/api/csrf",
+    tags=["auth"],
+    summary="The CSRF token to send as X-CSRF-Token",
+    security=ANYONE,
+    response_cookies=CSRF_COOKIES,
+    responses=problems(),
+)
+async def csrf_token(request: Req) -> Response[CsrfToken]:
     security = services(request).security
     current = request.cookies.get(CSRF_COOKIE)
-    if security.csrf_valid(current):
-        return Response({"csrfToken": current}, headers=NO_STORE)
+    if current is not None and security.csrf_valid(current):
+        return Response(CsrfToken(csrf_token=current), headers=NO_STORE)
     token = security.mint_csrf()
-    return Response({"csrfToken": token}, headers=NO_STORE, cookies=[security.csrf_cookie(token)])
+    return Response(
+        CsrfToken(csrf_token=token), headers=NO_STORE, cookies=[security.csrf_cookie(token)]
+    )
 
 
 class AuthController(Controller):
     path = "/api/auth"
     tags = ["auth"]
 
-    @post("/register", status_code=HTTP_201_CREATED)
-    async def register(self, request: Req, data: RegisterBody) -> Response[Any]:
+    @post(
+        "/register",
+        status_code=HTTP_201_CREATED,
+        summary="Create an account and sign in",
+        security=CSRF_ONLY,
+        response_cookies=SESSION_COOKIES,
+        response_headers=RATE_LIMIT_HEADERS,
+        responses=problems(*JSON_BODY, *CSRF, "EMAIL_TAKEN", "EMAIL_AUTH_DISABLED", "RATE_LIMITED"),
+    )
+    async def register(self, request: Req, data: RegisterBody) -> Response[UserEnvelope]:
         s = services(request)
         client = s.security.client_info(request)
         enforce(await s.limiter.hit("register", client.ip_address or "-"), request)
@@ -65,8 +109,17 @@ class AuthController(Controller):
         )
         return _signed_in(request, signed_in, HTTP_201_CREATED)
 
-    @post("/login", status_code=HTTP_200_OK)
-    async def login(self, request: Req, data: LoginBody) -> Response[Any]:
+    @post(
+        "/login",
+        status_code=HTTP_200_OK,
+        summary="Sign in with email and password",
+        security=CSRF_ONLY,
+        response_cookies=SESSION_COOKIES,
+        responses=problems(
+            *JSON_BODY, *CSRF, "INVALID_CREDENTIALS", "EMAIL_AUTH_DISABLED", "RATE_LIMITED"
+        ),
+    )
+    async def login(self, request: Req, data: LoginBody) -> Response[UserEnvelope]:
         s = services(request)
         signed_in = await s.auth.login(
             email=data.email,
@@ -76,8 +129,15 @@ class AuthController(Controller):
         )
         return _signed_in(request, signed_in, HTTP_200_OK)
 
-    @post("/refresh", status_code=HTTP_200_OK)
-    async def refresh(self, request: Req) -> Response[Any]:
+    @post(
+        "/refresh",
+        status_code=HTTP_200_OK,
+        summary="New access token and rotated refresh token",
+        security=REFRESH,
+        response_cookies=SESSION_COOKIES,
+        responses=problems(*CSRF, "UNAUTHENTICATED", "REFRESH_TOKEN_REUSED"),
+    )
+    async def refresh(self, request: Req) -> Response[UserEnvelope]:
         s = services(request)
         try:
             signed_in = await s.auth.refresh(
@@ -90,7 +150,13 @@ class AuthController(Controller):
             return response
         return _signed_in(request, signed_in, HTTP_200_OK)
 
-    @post("/logout", status_code=HTTP_204_NO_CONTENT)
+    @post(
+        "/logout",
+        status_code=HTTP_204_NO_CONTENT,
+        summary="End this session; clears the session cookies",
+        security=LOGOUT,
+        responses=no_body(HTTP_204_NO_CONTENT, "Signed out; session cookies cleared.", *CSRF),
+    )
     async def logout(self, request: Req) -> Response[None]:
         s = services(request)
         session_id = None
@@ -111,6 +177,9 @@ class AuthController(Controller):
         "/logout-all",
         status_code=HTTP_204_NO_CONTENT,
         dependencies={"claims": Provide(provide_claims)},
+        summary="End every session of the user",
+        security=SIGNED_IN_UNSAFE,
+        responses=no_body(HTTP_204_NO_CONTENT, "Every session revoked.", *CSRF, *AUTH),
     )
     async def logout_all(self, request: Req, claims: AccessClaims) -> Response[None]:
         s = services(request)
@@ -119,26 +188,48 @@ class AuthController(Controller):
             None, status_code=HTTP_204_NO_CONTENT, cookies=s.security.cleared_session_cookies()
         )
 
-    @get("/current-user", dependencies={"claims": Provide(provide_claims)})
-    async def current_user(self, request: Req, claims: AccessClaims) -> Response[Any]:
+    @get(
+        "/current-user",
+        dependencies={"claims": Provide(provide_claims)},
+        summary="The signed-in user (bare, not wrapped)",
+        security=SIGNED_IN,
+        responses=problems(*AUTH),
+    )
+    async def current_user(self, request: Req, claims: AccessClaims) -> Response[User]:
         account = await services(request).auth.account(claims.user_id)
         return Response(user_json(account), headers=NO_STORE)
 
-    @get("/sessions", dependencies={"claims": Provide(provide_claims)})
-    async def sessions(self, request: Req, claims: AccessClaims) -> Response[Any]:
+    @get(
+        "/sessions",
+        dependencies={"claims": Provide(provide_claims)},
+        summary="The user's live sessions (refresh-token families)",
+        security=SIGNED_IN,
+        responses=problems(*AUTH),
+    )
+    async def sessions(self, request: Req, claims: AccessClaims) -> Response[SessionList]:
         views = await services(request).auth.sessions(claims.user_id, claims.session_id)
-        return Response({"sessions": [session_json(v) for v in views]}, headers=NO_STORE)
+        return Response(SessionList(sessions=[session_json(v) for v in views]), headers=NO_STORE)
 
     @delete(
         "/sessions/{session_id:str}",
         status_code=HTTP_204_NO_CONTENT,
         dependencies={"claims": Provide(provide_claims)},
+        summary="Revoke one session",
+        security=SIGNED_IN_UNSAFE,
+        responses=no_body(HTTP_204_NO_CONTENT, "Revoked.", *INPUT, *CSRF, *AUTH, "NOT_FOUND"),
     )
     async def revoke_session(self, request: Req, claims: AccessClaims, session_id: str) -> None:
         await services(request).auth.revoke_session(claims.user_id, session_id)
 
-    @get("/options")
-    async def options(self, request: Req) -> dict[str, Any]:
+    @get(
+        "/options",
+        summary="Which ways of signing in this server offers",
+        security=ANYONE,
+        responses=problems(),
+    )
+    async def options(self, request: Req) -> AuthOptions:
         s = services(request)
         providers = s.extras.get("oauth_providers", [])
-        return {"emailAuthEnabled": s.auth.email_auth_enabled, "oauthProviders": providers}
+        return AuthOptions(
+            email_auth_enabled=s.auth.email_auth_enabled, oauth_providers=list(providers)
+        )

@@ -9,6 +9,7 @@ from litestar import Request, Response, get
 from chatsvg.adapters.content_disposition import content_disposition
 from chatsvg.adapters.signed_urls import ApiServedStorage, SignatureInvalid
 from chatsvg.entrypoints.http.deps import services
+from chatsvg.entrypoints.http.openapi import ANYONE, INPUT, problems
 from chatsvg.entrypoints.http.problems import problem
 
 SVG_HEADERS = {
@@ -20,8 +21,18 @@ SVG_HEADERS = {
 }
 
 
-@get("/api/files/{key:path}", include_in_schema=False)
-async def signed_file(request: Request[Any, Any, Any], key: str) -> Response[Any]:
+@get(
+    "/api/files/{key:path}",
+    media_type="image/svg+xml",
+    tags=["svg"],
+    summary="A stored SVG behind a signed, expiring URL (from /download, /image, svgUrl)",
+    description="The URL carries its own credential (`exp`, `dl`, `fn`, `sig`); use it as it is. "
+    "Served with nosniff and a sandboxing Content-Security-Policy; `Content-Disposition` is "
+    "attachment for downloads, inline for images. A changed or expired URL is 403.",
+    security=ANYONE,
+    responses=problems(*INPUT, "FORBIDDEN", "NOT_FOUND"),
+)
+async def signed_file(request: Request[Any, Any, Any], key: str) -> Response[bytes]:
     storage = services(request).storage
     if not isinstance(storage, ApiServedStorage):
         return problem(404, "NOT_FOUND", "Not found.")

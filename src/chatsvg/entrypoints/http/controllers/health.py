@@ -6,16 +6,37 @@ import asyncio
 from typing import Any
 
 from litestar import Request, Response, get
+from litestar.openapi import ResponseSpec
 
 from chatsvg.entrypoints.http.deps import services
+from chatsvg.entrypoints.http.openapi import ANYONE
+from chatsvg.entrypoints.http.schemas import Liveness, Readiness
 
 
-@get(["/health/live", "/api/health"], tags=["operations"])
-async def live() -> dict[str, Any]:
-    return {"status": "ok"}
+@get(
+    ["/health/live", "/api/health"],
+    tags=["operations"],
+    summary="The process is up",
+    security=ANYONE,
+)
+async def live() -> Liveness:
+    return Liveness(status="ok")
 
 
-@get(["/health/ready", "/api/ready"], tags=["operations"])
+@get(
+    ["/health/ready", "/api/ready"],
+    tags=["operations"],
+    summary="The database, queue and storage are reachable",
+    security=ANYONE,
+    responses={
+        200: ResponseSpec(Readiness, generate_examples=False, description="Ready."),
+        503: ResponseSpec(
+            Readiness,
+            generate_examples=False,
+            description="Not ready: `status` is `unavailable` and `checks` names what failed.",
+        ),
+    },
+)
 async def ready(request: Request[Any, Any, Any]) -> Response[Any]:
     s = services(request)
     checks: dict[str, str] = {}

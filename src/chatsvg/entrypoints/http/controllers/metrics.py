@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from litestar import Request, Response, get
+from litestar import MediaType, Request, Response, get
 
 from chatsvg.entrypoints.http.deps import services
 from chatsvg.entrypoints.observability import refresh_gauges, render_metrics
@@ -13,7 +13,13 @@ from chatsvg.entrypoints.observability import refresh_gauges, render_metrics
 log = logging.getLogger(__name__)
 
 
-@get("/metrics", include_in_schema=False)
+@get(
+    "/metrics",
+    media_type=MediaType.TEXT,
+    tags=["operations"],
+    summary="Prometheus metrics (text exposition format)",
+    security=[{}],
+)
 async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
     s = services(request)
     try:

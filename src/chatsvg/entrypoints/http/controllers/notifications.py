@@ -9,7 +9,15 @@ from litestar.di import Provide
 
 from chatsvg.application.ports import AccessClaims
 from chatsvg.entrypoints.http.deps import provide_claims, services
-from chatsvg.entrypoints.http.schemas import notification_json
+from chatsvg.entrypoints.http.openapi import (
+    AUTH,
+    CSRF,
+    INPUT,
+    SIGNED_IN,
+    SIGNED_IN_UNSAFE,
+    problems,
+)
+from chatsvg.entrypoints.http.schemas import Badge, NotificationPage, Ok, notification_json
 
 Req = Request[Any, Any, Any]
 NO_STORE = {"Cache-Control": "no-store"}
@@ -20,29 +28,45 @@ class NotificationController(Controller):
     tags = ["notifications"]
     dependencies = {"claims": Provide(provide_claims)}
 
-    @get("/latest")
+    @get(
+        "/latest",
+        summary="The user's notifications, newest first",
+        security=SIGNED_IN,
+        responses=problems(*INPUT, *AUTH),
+    )
     async def latest(
         self,
         request: Req,
         claims: AccessClaims,
         limit: int | None = None,
         cursor: str | None = None,
-    ) -> Response[Any]:
+    ) -> Response[NotificationPage]:
         page, seen_at = await services(request).notifications.latest(
             claims.user_id, limit=limit, cursor=cursor
         )
-        body = {
-            "notifications": [notification_json(n, seen_at) for n in page.items],
-            "nextCursor": page.next_cursor,
-        }
+        body = NotificationPage(
+            notifications=[notification_json(n, seen_at) for n in page.items],
+            next_cursor=page.next_cursor,
+        )
         return Response(body, headers=NO_STORE)
 
-    @get("/badge")
-    async def badge(self, request: Req, claims: AccessClaims) -> Response[Any]:
+    @get(
+        "/badge",
+        summary="How many notifications came since the user last marked them seen",
+        security=SIGNED_IN,
+        responses=problems(*AUTH),
+    )
+    async def badge(self, request: Req, claims: AccessClaims) -> Response[Badge]:
         count = await services(request).notifications.unread_count(claims.user_id)
-        return Response({"unreadCount": count}, headers=NO_STORE)
+        return Response(Badge(unread_count=count), headers=NO_STORE)
 
-    @post("/seen", status_code=200)
-    async def seen(self, request: Req, claims: AccessClaims) -> dict[str, Any]:
+    @post(
+        "/seen",
+        status_code=200,
+        summary="Mark every notification seen",
+        security=SIGNED_IN_UNSAFE,
+        responses=problems(*CSRF, *AUTH),
+    )
+    async def seen(self, request: Req, claims: AccessClaims) -> Ok:
         await services(request).notifications.mark_seen(claims.user_id)
-        return {"ok": True}
+        return Ok(ok=True)

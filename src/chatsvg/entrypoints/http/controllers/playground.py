@@ -70,7 +70,14 @@ def playground_handlers() -> list[Any]:
     """Route handlers serving the playground page and its static assets."""
     page = (STATIC_DIR / "index.html").read_bytes()
 
-    @get("/", include_in_schema=False, name="playground:index")
+    @get(
+        "/",
+        name="playground:index",
+        media_type=MediaType.HTML,
+        tags=["operations"],
+        summary="The playground page (local mode): sign up, prompt, watch jobs, download",
+        security=[{}],
+    )
     async def index(request: Request[Any, Any, Any]) -> Response[bytes]:
         public_url = services(request).settings.public_url
         own_origin = _origin(str(request.base_url))

@@ -10,8 +10,15 @@ from litestar.di import Provide
 from chatsvg.application.ports import AccessClaims
 from chatsvg.application.support import SupportRequest, SupportService
 from chatsvg.entrypoints.http.deps import provide_optional_claims, services
+from chatsvg.entrypoints.http.openapi import (
+    CSRF,
+    CSRF_OR_SIGNED_IN,
+    JSON_BODY,
+    RATE_LIMIT_HEADERS,
+    problems,
+)
 from chatsvg.entrypoints.http.problems import ServiceUnavailable
-from chatsvg.entrypoints.http.schemas import SupportBody
+from chatsvg.entrypoints.http.schemas import OkMessage, SupportBody
 from chatsvg.entrypoints.http.security import enforce, with_rate_headers
 
 
@@ -20,10 +27,14 @@ from chatsvg.entrypoints.http.security import enforce, with_rate_headers
     status_code=200,
     tags=["support"],
     dependencies={"viewer": Provide(provide_optional_claims)},
+    summary="Send a message to support (signed in or not; `email` required when signed out)",
+    security=CSRF_OR_SIGNED_IN,
+    response_headers=RATE_LIMIT_HEADERS,
+    responses=problems(*JSON_BODY, *CSRF, "RATE_LIMITED"),
 )
 async def contact(
     request: Request[Any, Any, Any], viewer: AccessClaims | None, data: SupportBody
-) -> Response[Any]:
+) -> Response[OkMessage]:
     s = services(request)
     outbox = s.extras.get("mail_outbox")
     if outbox is None:
@@ -41,6 +52,6 @@ async def contact(
         user_id=viewer.user_id if viewer else None,
     )
     response = Response(
-        {"ok": True, "message": "Thanks! We got your message and will reply by email."}
+        OkMessage(ok=True, message="Thanks! We got your message and will reply by email.")
     )
     return with_rate_headers(request, response)

@@ -6,28 +6,78 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import ResponseHeader
 from litestar.di import Provide
 from litestar.response import Redirect
 
 from chatsvg.application.generation import SubmitCommand
 from chatsvg.application.ports import AccessClaims
 from chatsvg.entrypoints.http.deps import provide_claims, provide_optional_claims, services
-from chatsvg.entrypoints.http.schemas import GenerateBody, iso, job_json, public_item_json
+from chatsvg.entrypoints.http.openapi import (
+    ANYONE,
+    ANYONE_OR_SIGNED_IN,
+    AUTH,
+    CSRF,
+    INPUT,
+    JSON_BODY,
+    RATE_LIMIT_HEADERS,
+    SIGNED_IN,
+    SIGNED_IN_UNSAFE,
+    problems,
+)
+from chatsvg.entrypoints.http.schemas import (
+    DownloadLink,
+    GenerateBody,
+    JobDetails,
+    JobEnvelope,
+    JobPage,
+    PublicGallery,
+    SubmittedJob,
+    SvgSource,
+    job_json,
+    public_item_json,
+    timestamp,
+)
 from chatsvg.entrypoints.http.security import enforce, with_rate_headers
 
 Req = Request[Any, Any, Any]
 NO_STORE = {"Cache-Control": "no-store"}
-AUTH = {"claims": Provide(provide_claims)}
+CLAIMS = {"claims": Provide(provide_claims)}
+VIEWER = {"viewer": Provide(provide_optional_claims)}
+JOB_LOCATION = ResponseHeader(
+    name="Location",
+    value="/api/svg/generation-jobs/{id}",
+    documentation_only=True,
+    description="Where to follow the job.",
+)
 
 
 class SvgController(Controller):
     path = "/api/svg"
     tags = ["svg"]
 
-    @post("/generate-svg", dependencies=AUTH, status_code=202)
+    @post(
+        "/generate-svg",
+        dependencies=CLAIMS,
+        status_code=202,
+        summary="Queue a generation (202; 200 for a replay of a finished job)",
+        description="Optional header `Idempotency-Key` (or `x-idempotency-key`, at most 128 "
+        "characters): the same key with the same body answers the same job again with "
+        "`duplicate: true` and charges nothing; with a different body, 422.",
+        security=SIGNED_IN_UNSAFE,
+        response_headers=[JOB_LOCATION, *RATE_LIMIT_HEADERS],
+        responses=problems(
+            *JSON_BODY,
+            *CSRF,
+            *AUTH,
+            "INSUFFICIENT_CREDITS",
+            "IDEMPOTENCY_KEY_REUSED",
+            "RATE_LIMITED",
+        ),
+    )
     async def generate(
         self, request: Req, claims: AccessClaims, data: GenerateBody
-    ) -> Response[Any]:
+    ) -> Response[SubmittedJob]:
         s = services(request)
         enforce(await s.limiter.hit("generate", claims.user_id), request)
         key = request.headers.get("idempotency-key") or request.headers.get("x-idempotency-key")
@@ -46,22 +96,33 @@ class SvgController(Controller):
         job = submitted.job
         status = 200 if submitted.duplicate and job.status.terminal else 202
         response = Response(
-            {"job": job_json(job, include_svg=False), "duplicate": submitted.duplicate},
+            SubmittedJob(job=job_json(job, include_svg=False), duplicate=submitted.duplicate),
             status_code=status,
             headers={"Location": f"/api/svg/generation-jobs/{job.id}", **NO_STORE},
         )
         return with_rate_headers(request, response)
 
-    @get("/generation-jobs/{job_id:str}", dependencies=AUTH)
-    async def job(self, request: Req, claims: AccessClaims, job_id: str) -> Response[Any]:
+    @get(
+        "/generation-jobs/{job_id:str}",
+        dependencies=CLAIMS,
+        summary="A job, with its generation and SVG once it succeeded, and the balance now",
+        security=SIGNED_IN,
+        responses=problems(*INPUT, *AUTH, "NOT_FOUND"),
+    )
+    async def job(self, request: Req, claims: AccessClaims, job_id: str) -> Response[JobDetails]:
         details = await services(request).generation.details(claims.user_id, job_id)
-        body = {
-            "job": job_json(details.job, details.generation, details.svg),
-            "credits": details.credits,
-        }
+        body = JobDetails(
+            job=job_json(details.job, details.generation, details.svg), credits=details.credits
+        )
         return Response(body, headers=NO_STORE)
 
-    @get("/generation-jobs", dependencies=AUTH)
+    @get(
+        "/generation-jobs",
+        dependencies=CLAIMS,
+        summary="The user's jobs, newest first (no `generation.svg`)",
+        security=SIGNED_IN,
+        responses=problems(*INPUT, *AUTH),
+    )
     async def jobs(
         self,
         request: Req,
@@ -69,22 +130,36 @@ class SvgController(Controller):
         status: str | None = None,
         limit: int | None = None,
         cursor: str | None = None,
-    ) -> Response[Any]:
+    ) -> Response[JobPage]:
         page = await services(request).generation.list_jobs(
             claims.user_id, status=status, limit=limit, cursor=cursor
         )
-        body = {
-            "jobs": [job_json(j, g, include_svg=False) for j, g in page.items],
-            "nextCursor": page.next_cursor,
-        }
+        body = JobPage(
+            jobs=[job_json(j, g, include_svg=False) for j, g in page.items],
+            next_cursor=page.next_cursor,
+        )
         return Response(body, headers=NO_STORE)
 
-    @post("/generation-jobs/{job_id:str}/cancel", dependencies=AUTH, status_code=200)
-    async def cancel(self, request: Req, claims: AccessClaims, job_id: str) -> Response[Any]:
+    @post(
+        "/generation-jobs/{job_id:str}/cancel",
+        dependencies=CLAIMS,
+        status_code=200,
+        summary="Cancel a queued job (it ends FAILED with errorCode CANCELED, refunded)",
+        security=SIGNED_IN_UNSAFE,
+        responses=problems(*INPUT, *CSRF, *AUTH, "NOT_FOUND", "JOB_NOT_CANCELLABLE"),
+    )
+    async def cancel(
+        self, request: Req, claims: AccessClaims, job_id: str
+    ) -> Response[JobEnvelope]:
         job = await services(request).generation.cancel(claims.user_id, job_id)
-        return Response({"job": job_json(job, include_svg=False)}, headers=NO_STORE)
+        return Response(JobEnvelope(job=job_json(job, include_svg=False)), headers=NO_STORE)
 
-    @get("/public")
+    @get(
+        "/public",
+        summary="The public gallery, newest first; no credentials needed",
+        security=ANYONE,
+        responses=problems(*INPUT),
+    )
     async def public(
         self,
         request: Req,
@@ -92,38 +167,59 @@ class SvgController(Controller):
         cursor: str | None = None,
         style: str | None = None,
         model: str | None = None,
-    ) -> Response[Any]:
+    ) -> Response[PublicGallery]:
         s = services(request)
         page = await s.library.public(limit=limit, cursor=cursor, style=style, model=model)
         base = s.settings.public_url.rstrip("/")
         items = [public_item_json(g, f"{base}/api/svg/{g.id}/image") for g in page.items]
         return Response(
-            {"publicGenerations": items, "nextCursor": page.next_cursor},
+            PublicGallery(public_generations=items, next_cursor=page.next_cursor),
             headers={"Cache-Control": "no-cache"},
         )
 
-    @get("/{generation_id:str}/download", dependencies=AUTH)
+    @get(
+        "/{generation_id:str}/download",
+        dependencies=CLAIMS,
+        summary="A signed download URL, valid 5 minutes",
+        security=SIGNED_IN,
+        response_headers=RATE_LIMIT_HEADERS,
+        responses=problems(*INPUT, *AUTH, "NOT_FOUND", "RATE_LIMITED"),
+    )
     async def download(
         self, request: Req, claims: AccessClaims, generation_id: str
-    ) -> Response[Any]:
+    ) -> Response[DownloadLink]:
         s = services(request)
         enforce(await s.limiter.hit("download", claims.user_id), request)
         download = await s.library.download(claims.user_id, generation_id)
         response = Response(
-            {"downloadUrl": download.url, "expiresAt": iso(download.expires_at)}, headers=NO_STORE
+            DownloadLink(download_url=download.url, expires_at=timestamp(download.expires_at)),
+            headers=NO_STORE,
         )
         return with_rate_headers(request, response)
 
-    @get("/{generation_id:str}/source", dependencies={"viewer": Provide(provide_optional_claims)})
+    @get(
+        "/{generation_id:str}/source",
+        dependencies=VIEWER,
+        summary="The sanitized SVG text, for its owner or, when public, anyone",
+        security=ANYONE_OR_SIGNED_IN,
+        responses=problems(*INPUT, "NOT_FOUND"),
+    )
     async def source(
         self, request: Req, viewer: AccessClaims | None, generation_id: str
-    ) -> Response[Any]:
+    ) -> Response[SvgSource]:
         generation, svg = await services(request).library.source(
             viewer.user_id if viewer else None, generation_id
         )
-        return Response({"id": generation.id, "svg": svg}, headers=NO_STORE)
+        return Response(SvgSource(id=generation.id, svg=svg), headers=NO_STORE)
 
-    @get("/{generation_id:str}/image", dependencies={"viewer": Provide(provide_optional_claims)})
+    @get(
+        "/{generation_id:str}/image",
+        dependencies=VIEWER,
+        status_code=302,
+        summary="A stable image URL for <img>: redirects to a short-lived signed URL",
+        security=ANYONE_OR_SIGNED_IN,
+        responses=problems(*INPUT, "NOT_FOUND"),
+    )
     async def image(
         self, request: Req, viewer: AccessClaims | None, generation_id: str
     ) -> Redirect:

@@ -10,11 +10,26 @@ from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from chatsvg.application.ports import AccessClaims
 from chatsvg.entrypoints.http.deps import provide_claims, services
+from chatsvg.entrypoints.http.openapi import (
+    AUTH,
+    CSRF,
+    INPUT,
+    JSON_BODY,
+    SIGNED_IN,
+    SIGNED_IN_UNSAFE,
+    no_body,
+    problems,
+)
 from chatsvg.entrypoints.http.schemas import (
+    Balance,
     DeleteAccountBody,
+    Generation,
+    LedgerPage,
+    LibraryPage,
     PasswordBody,
     PrivacyBody,
     ProfileBody,
+    UserEnvelope,
     generation_json,
     ledger_json,
     library_item_json,
@@ -30,45 +45,62 @@ class UserController(Controller):
     tags = ["user"]
     dependencies = {"claims": Provide(provide_claims)}
 
-    @get("/profile")
-    async def profile(self, request: Req, claims: AccessClaims) -> Response[Any]:
+    @get("/profile", security=SIGNED_IN, responses=problems(*AUTH))
+    async def profile(self, request: Req, claims: AccessClaims) -> Response[UserEnvelope]:
         account = await services(request).auth.account(claims.user_id)
-        return Response({"user": user_json(account)}, headers=NO_STORE)
+        return Response(UserEnvelope(user=user_json(account)), headers=NO_STORE)
 
-    @patch("/profile")
+    @patch("/profile", security=SIGNED_IN_UNSAFE, responses=problems(*JSON_BODY, *CSRF, *AUTH))
     async def update_profile(
         self, request: Req, claims: AccessClaims, data: ProfileBody
-    ) -> Response[Any]:
+    ) -> Response[UserEnvelope]:
         account = await services(request).auth.update_profile(claims.user_id, name=data.name)
-        return Response({"user": user_json(account)}, headers=NO_STORE)
+        return Response(UserEnvelope(user=user_json(account)), headers=NO_STORE)
 
-    @post("/password", status_code=HTTP_204_NO_CONTENT)
+    @post(
+        "/password",
+        status_code=HTTP_204_NO_CONTENT,
+        summary="Change the password; every other session is revoked",
+        security=SIGNED_IN_UNSAFE,
+        responses=no_body(
+            HTTP_204_NO_CONTENT, "Changed.", *JSON_BODY, *CSRF, *AUTH, "INVALID_CREDENTIALS"
+        ),
+    )
     async def change_password(self, request: Req, claims: AccessClaims, data: PasswordBody) -> None:
         await services(request).auth.change_password(
             claims.user_id, claims.session_id, current=data.current_password, new=data.new_password
         )
 
-    @get("/credits")
-    async def credits(self, request: Req, claims: AccessClaims) -> Response[Any]:
-        return Response(
-            {"balance": await services(request).library.balance(claims.user_id)}, headers=NO_STORE
-        )
+    @get("/credits", security=SIGNED_IN, responses=problems(*AUTH))
+    async def credits(self, request: Req, claims: AccessClaims) -> Response[Balance]:
+        balance = await services(request).library.balance(claims.user_id)
+        return Response(Balance(balance=balance), headers=NO_STORE)
 
-    @get("/credits/ledger")
+    @get(
+        "/credits/ledger",
+        summary="Credit movements, newest first",
+        security=SIGNED_IN,
+        responses=problems(*INPUT, *AUTH),
+    )
     async def ledger(
         self,
         request: Req,
         claims: AccessClaims,
         limit: int | None = None,
         cursor: str | None = None,
-    ) -> Response[Any]:
+    ) -> Response[LedgerPage]:
         page = await services(request).library.ledger(claims.user_id, limit=limit, cursor=cursor)
         return Response(
-            {"items": [ledger_json(e) for e in page.items], "nextCursor": page.next_cursor},
+            LedgerPage(items=[ledger_json(e) for e in page.items], next_cursor=page.next_cursor),
             headers=NO_STORE,
         )
 
-    @get("/generations")
+    @get(
+        "/generations",
+        summary="The user's generations, newest first",
+        security=SIGNED_IN,
+        responses=problems(*INPUT, *AUTH),
+    )
     async def generations(
         self,
         request: Req,
@@ -78,32 +110,51 @@ class UserController(Controller):
         style: str | None = None,
         model: str | None = None,
         privacy: str | None = None,
-    ) -> Response[Any]:
+    ) -> Response[LibraryPage]:
         page = await services(request).library.list_for_user(
             claims.user_id, limit=limit, cursor=cursor, style=style, model=model, privacy=privacy
         )
-        body = {
-            "generations": [library_item_json(i.generation, i.svg_url) for i in page.items],
-            "nextCursor": page.next_cursor,
-        }
+        body = LibraryPage(
+            generations=[library_item_json(i.generation, i.svg_url) for i in page.items],
+            next_cursor=page.next_cursor,
+        )
         return Response(body, headers=NO_STORE)
 
-    @patch("/generations/{generation_id:str}")
+    @patch(
+        "/generations/{generation_id:str}",
+        summary="Make a generation public or private (`svg` is null in this answer)",
+        security=SIGNED_IN_UNSAFE,
+        responses=problems(*JSON_BODY, *CSRF, *AUTH, "NOT_FOUND"),
+    )
     async def set_privacy(
         self, request: Req, claims: AccessClaims, generation_id: str, data: PrivacyBody
-    ) -> Response[Any]:
+    ) -> Response[Generation]:
         generation = await services(request).library.set_privacy(
             claims.user_id, generation_id, data.privacy
         )
         return Response(generation_json(generation, None), headers=NO_STORE)
 
-    @delete("/generations/{generation_id:str}", status_code=HTTP_204_NO_CONTENT)
+    @delete(
+        "/generations/{generation_id:str}",
+        status_code=HTTP_204_NO_CONTENT,
+        summary="Delete a generation and its stored file",
+        security=SIGNED_IN_UNSAFE,
+        responses=no_body(HTTP_204_NO_CONTENT, "Deleted.", *INPUT, *CSRF, *AUTH, "NOT_FOUND"),
+    )
     async def delete_generation(
         self, request: Req, claims: AccessClaims, generation_id: str
     ) -> None:
         await services(request).library.delete(claims.user_id, generation_id)
 
-    @delete("/", status_code=HTTP_204_NO_CONTENT)
+    @delete(
+        "/",
+        status_code=HTTP_204_NO_CONTENT,
+        summary="Delete the account, its sessions and files; clears the session cookies",
+        security=SIGNED_IN_UNSAFE,
+        responses=no_body(
+            HTTP_204_NO_CONTENT, "Deleted.", *JSON_BODY, *CSRF, *AUTH, "INVALID_CREDENTIALS"
+        ),
+    )
     async def delete_account(
         self, request: Req, claims: AccessClaims, data: DeleteAccountBody
     ) -> Response[None]:
