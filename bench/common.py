@@ -437,6 +437,7 @@ class Stack:
             "CHATSVG_STALE_QUEUED_SECONDS": "3600",
             "CHATSVG_METRICS_PORT": "0",  # several workers on one machine: no fixed metrics port
             "CHATSVG_SHUTDOWN_GRACE_SECONDS": "3",  # a stopped bench worker need not finish its jobs
+            "CHATSVG_MAIL_BACKEND": "none",  # production mode: no SMTP server, mail off on purpose
             **self.extra_env,
         }
         env = {

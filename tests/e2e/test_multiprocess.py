@@ -76,6 +76,8 @@ def cluster(
         **AWS_ENV,
         **settings_env(settings),
         "PYTHONPATH": str(PROJECT_ROOT / "src"),
+        # production mode: `chatsvg serve` starts only once mail is configured or turned off
+        "CHATSVG_MAIL_BACKEND": "none",
     }
     env.pop("CHATSVG_PUBLIC_URL", None)
     apis: list[ApiProcess] = []

@@ -128,11 +128,12 @@ def test_admin_cli_grants_credits_lists_stuck_jobs_and_revokes_sessions(tmp_path
         "CHATSVG_ARGON2_MEMORY_KIB": "1024",
     }
 
-    def chatsvg(*args: str) -> subprocess.CompletedProcess[str]:
+    def chatsvg(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "chatsvg.entrypoints.cli", *args],
             cwd=ROOT,
             env=env,
+            input=stdin,
             capture_output=True,
             text=True,
             timeout=60,
@@ -145,16 +146,16 @@ def test_admin_cli_grants_credits_lists_stuck_jobs_and_revokes_sessions(tmp_path
         "create-user",
         "--email",
         "op@example.com",
-        "--password",
-        "correct horse",
+        "--password-stdin",
         "--name",
         "Op",
+        stdin="correct horse\n",
     )
     assert created.returncode == 0, created.stdout + created.stderr
     granted = chatsvg("admin", "grant-credits", "--email", "op@example.com", "5")
     assert "balance 15" in granted.stdout
     too_much = chatsvg("admin", "revoke-credits", "--email", "op@example.com", "50")
-    assert too_much.returncode == 1 and "below zero" in too_much.stdout
+    assert too_much.returncode == 1 and "below zero" in too_much.stderr
     revoked = chatsvg("admin", "revoke-credits", "--email", "op@example.com", "3")
     assert "balance 12" in revoked.stdout
     assert "0 stuck job(s)" in chatsvg("admin", "stuck-jobs").stdout

@@ -2,8 +2,10 @@
 
 - `SmtpMailer` sends through an SMTP server (aiosmtplib): STARTTLS, implicit TLS or plain, with
   optional login.
-- `FileOutboxMailer` (local mode) writes each message as a `.eml` file under `<data_dir>/outbox/`;
-  `chatsvg mail list|show` reads them back (`LocalOutboxDirectory`).
+- `FileOutboxMailer` (local mode, or `CHATSVG_MAIL_BACKEND=files`) writes each message as a `.eml`
+  file under `<data_dir>/outbox/`; `chatsvg mail list|show` reads them back (`LocalOutboxDirectory`).
+- `DisabledMailer` (`CHATSVG_MAIL_BACKEND=none`) refuses every message; the delivery loop does not
+  run then, so mail stays unsent in the outbox table.
 - `MailTemplateSet` renders the product's messages with `string.Template`: every value put into the
   HTML part goes through `html.escape`; nothing is interpolated unescaped.
 - `OutboxDeliveryLoop` runs `MailOutbox.deliver_due()` in the background of an API process.
@@ -120,6 +122,18 @@ class FileOutboxMailer:
         partial.write_bytes(data)
         os.replace(partial, path)  # readers never see half a message
         return path
+
+
+class MailDeliveryOff(RuntimeError):
+    pass
+
+
+class DisabledMailer:
+    """`CHATSVG_MAIL_BACKEND=none`: mail is deliberately off. Nothing should call `send` (the
+    delivery loop is not started); if something does, it fails and the outbox keeps the mail."""
+
+    async def send(self, message: MailMessage) -> None:
+        raise MailDeliveryOff("mail delivery is off (CHATSVG_MAIL_BACKEND=none)")
 
 
 @dataclass(frozen=True)

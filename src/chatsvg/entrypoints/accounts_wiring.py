@@ -2,8 +2,10 @@
 
 `install_accounts` builds, from the container and the accounts settings (env `CHATSVG_*`, see
 `accounts_settings.py`): the durable mail outbox and its delivery loop (SMTP when
-`CHATSVG_SMTP_HOST` is set, else `.eml` files under `<data_dir>/outbox`), password recovery, and
-OAuth sign-in with the providers whose client id and secret are set.
+`CHATSVG_SMTP_HOST` is set, else `.eml` files under `<data_dir>/outbox`; no loop with
+`CHATSVG_MAIL_BACKEND=none`), password recovery, and OAuth sign-in with the providers whose client
+id and secret are set. Whether the mail settings are complete enough for production is checked
+before the process starts (`AccountsSettings.check_startup`, run by the CLI).
 
 `extras["mail_outbox"]` is the `MailOutbox` other features enqueue mail with, e.g. support:
 
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chatsvg.adapters.mail import (
+    DisabledMailer,
     FileOutboxMailer,
     MailTemplateSet,
     OutboxDeliveryLoop,
@@ -40,7 +43,7 @@ from chatsvg.entrypoints.http.controllers.accounts import (
     AccountsFeature,
     OAuthStateSealer,
 )
-from chatsvg.entrypoints.settings import Settings
+from chatsvg.entrypoints.settings import Settings, SettingsError
 
 log = logging.getLogger("chatsvg.accounts")
 
@@ -56,7 +59,12 @@ class AccountsInstall:
 
 
 def build_mailer(accounts: AccountsSettings, settings: Settings) -> Mailer:
-    if accounts.smtp_host:
+    backend = accounts.effective_mail_backend
+    if backend == "none":
+        return DisabledMailer()
+    if backend == "smtp":
+        if not accounts.smtp_host:
+            raise SettingsError("CHATSVG_MAIL_BACKEND=smtp needs CHATSVG_SMTP_HOST.")
         return SmtpMailer(
             host=accounts.smtp_host,
             port=accounts.smtp_port,
@@ -68,8 +76,9 @@ def build_mailer(accounts: AccountsSettings, settings: Settings) -> Mailer:
             validate_certs=accounts.smtp_validate_certs,
         )
     directory = accounts.outbox_path(settings)
-    if not settings.local:
-        log.warning(
+    if not settings.local and accounts.mail_backend is None:
+        # Only reachable by building the app without the CLI's start-up check, which refuses this.
+        log.error(
             "CHATSVG_SMTP_HOST is not set: mail is written to %s instead of being sent", directory
         )
     return FileOutboxMailer(directory, sender=accounts.smtp_from)
@@ -122,6 +131,11 @@ def install_accounts(
         ),
     )
     delivery = OutboxDeliveryLoop(outbox, poll_seconds=accounts.mail_poll_seconds)
+    mail_on = accounts.effective_mail_backend != "none"
+    if not mail_on:
+        outbox.on_enqueued(
+            lambda: log.warning("mail is off (CHATSVG_MAIL_BACKEND=none): a message stays unsent")
+        )
     recovery = PasswordRecovery(
         uow=uow,
         outbox=outbox,
@@ -162,6 +176,6 @@ def install_accounts(
             "mail_outbox": outbox,
             "support_inbox": accounts.support_inbox,
         },
-        on_startup=[delivery.start],
+        on_startup=[delivery.start] if mail_on else [],
         on_shutdown=[delivery.stop, oauth.aclose],
     )

@@ -37,8 +37,16 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level.upper())
-    # One INFO line per outgoing HTTP call (model, storage) is noise at thousands of jobs in flight.
-    for chatty in ("httpx", "httpx2", "botocore", "aiobotocore", "urllib3"):
+    # One INFO line per outgoing HTTP call (model, storage) is noise at thousands of jobs in flight;
+    # Alembic announces each of its plugins at INFO whenever it is set up.
+    for chatty in (
+        "httpx",
+        "httpx2",
+        "botocore",
+        "aiobotocore",
+        "urllib3",
+        "alembic.runtime.plugins",
+    ):
         logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],

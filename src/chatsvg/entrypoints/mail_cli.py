@@ -19,8 +19,12 @@ def add_mail_command(sub: Any) -> None:
     mail = sub.add_parser(
         "mail", help="list and show the mail written to the local outbox (<data_dir>/outbox)"
     )
-    mail.add_argument("--dir", help="the outbox directory (default: from the settings)")
-    actions = mail.add_subparsers(dest="mail_command", required=True)
+    mail.add_argument(
+        "--dir", help="the outbox directory (default: CHATSVG_MAIL_OUTBOX_DIR, <data_dir>/outbox)"
+    )
+    actions = mail.add_subparsers(
+        dest="mail_command", required=True, metavar="ACTION", help="list or show"
+    )
     listing = actions.add_parser("list", help="list the messages, oldest first")
     listing.set_defaults(func=_list)
     show = actions.add_parser("show", help="print one message")
@@ -34,10 +38,10 @@ def add_mail_command(sub: Any) -> None:
 def _directory(args: argparse.Namespace) -> Path:
     if args.dir:
         return Path(args.dir).expanduser()
-    from chatsvg.entrypoints.accounts_settings import load_accounts_settings
-    from chatsvg.entrypoints.settings import load_settings
+    from chatsvg.entrypoints.startup import prepare
 
-    return load_accounts_settings().outbox_path(load_settings())
+    settings, accounts = prepare()
+    return accounts.outbox_path(settings)
 
 
 def _list(args: argparse.Namespace) -> int:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -12,6 +13,20 @@ import msgspec
 DEFAULT_SECRET = "chatsvg-local-development-secret-change-me"
 
 REAL_MODELS = ("gpt-5.2-2025-12-11", "gpt-5-mini-2025-08-07", "gpt-4o")
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+# CHATSVG_* variables that are not settings of the application but switches of the test suite
+# (tests/conftest.py, tests/support) and of the docs screenshot: no start-up warning for these.
+NOT_SETTINGS = frozenset(
+    {
+        "CHATSVG_TEST_REDIS",
+        "CHATSVG_TEST_PG_ADMIN",
+        "CHATSVG_SKIP_REAL",
+        "CHATSVG_UPDATE_DOCS_SCREENSHOT",
+    }
+)
 
 
 class SettingsError(Exception):
@@ -156,6 +171,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
             )
         for purpose in ("login", "register", "forgot_password", "generate", "download", "support"):
             parse_rate(getattr(self, f"rate_{purpose}"))
+        if self.log_level.upper() not in LOG_LEVELS:
+            raise SettingsError(
+                f"CHATSVG_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}; got {self.log_level!r}."
+            )
         return self
 
 
@@ -173,7 +192,7 @@ def parse_rate(text: str) -> tuple[int, int]:
 
 
 # Names fixed by the contract, mapped to fields; every other field is CHATSVG_<FIELD>.
-_ALIASES = {
+ALIASES = {
     "DATABASE_URL": "database_url",
     "REDIS_URL": "redis_url",
     "S3_BUCKET": "s3_bucket",
@@ -217,4 +236,21 @@ def read_environment(
 
 
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-    return read_environment(Settings, environ, overrides, lists=_LISTS, aliases=_ALIASES).validate()
+    return read_environment(Settings, environ, overrides, lists=_LISTS, aliases=ALIASES).validate()
+
+
+def unknown_variables(
+    environ: Mapping[str, str], structs: Iterable[type[msgspec.Struct]]
+) -> list[str]:
+    """One message per `CHATSVG_*` variable that no field of `structs` reads (a typo, or a setting
+    that no longer exists), naming the closest real setting; the test switches in NOT_SETTINGS
+    are not reported."""
+    known = {f"CHATSVG_{field.upper()}" for s in structs for field in s.__struct_fields__}
+    messages = []
+    for name in sorted(environ):
+        if not name.startswith("CHATSVG_") or name in known or name in NOT_SETTINGS:
+            continue
+        close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        messages.append(f"{name} is not a ChatSVG setting and is ignored{hint}")
+    return messages

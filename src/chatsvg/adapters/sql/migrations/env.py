@@ -12,7 +12,12 @@ if connection is None:
     raise RuntimeError("run migrations through `chatsvg migrate` (chatsvg.adapters.sql.migrate)")
 
 context.configure(
-    connection=connection, target_metadata=metadata, render_as_batch=True, compare_type=True
+    connection=connection,
+    target_metadata=metadata,
+    render_as_batch=True,
+    compare_type=True,
+    # `chatsvg migrate` reports each migration applied or reverted.
+    on_version_apply=context.config.attributes.get("on_version_apply"),
 )
 with context.begin_transaction():
     context.run_migrations()
