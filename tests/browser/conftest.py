@@ -42,8 +42,10 @@ class Tab:
     page: Page
     context: BrowserContext
     console_errors: list[str] = field(default_factory=list)
+    console_messages: list[tuple[str, str]] = field(default_factory=list)  # (type, text), all
     page_errors: list[str] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
+    error_responses: list[str] = field(default_factory=list)  # "401 GET /api/..." and the like
     navigations: int = 0
     sockets: list[str] = field(default_factory=list)
     socket_events: list[tuple[int, str, Any]] = field(default_factory=list)
@@ -123,9 +125,18 @@ def tabs(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Callable[
         page.on(
             "console", lambda m: tab.console_errors.append(m.text) if m.type == "error" else None
         )
+        page.on("console", lambda m: tab.console_messages.append((m.type, m.text)))
         page.on("pageerror", lambda e: tab.page_errors.append(str(e)))
         page.on("websocket", tab.on_socket)
         page.on("request", lambda r: tab.requests.append(_describe(r)))
+        page.on(
+            "response",
+            lambda r: (
+                tab.error_responses.append(f"{r.status} {_describe(r.request)}")
+                if r.status >= 400
+                else None
+            ),
+        )
         page.on(
             "framenavigated",
             lambda f: (

@@ -2,9 +2,11 @@
 
 What is proven here: sign-up, prompts followed live over Socket.IO (no reload, no polling),
 images of the sanitized files, downloads, history with paging, sign-out; isolation between two
-people; a short access-token lifetime (refresh, retry, socket reconnect); the messages for
-validation errors, 402, 429 and cancellation; the page's Content-Security-Policy, under which
-all of this runs, and no console error in a normal session.
+people; a short access-token lifetime (refresh, retry, socket reconnect); a session the page did
+not start itself (signed in from another page, from devtools or from outside the browser, with or
+without a live access token) is picked up; the messages for validation errors, 402, 429 and
+cancellation; the page's Content-Security-Policy, under which all of this runs, and no console
+error in a normal session nor on a signed-out first visit.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
@@ -124,6 +127,36 @@ def count(requests: list[str], line: str) -> int:
     return sum(1 for r in requests if r == line)
 
 
+REGISTER_FROM_PAGE = """async ([email, name, password]) => {
+    const { csrfToken } = await (await fetch('/api/csrf')).json();
+    const response = await fetch('/api/auth/register', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrfToken },
+        body: JSON.stringify({ email, name, password, agreedToTerms: true }),
+    });
+    return { status: response.status, body: await response.json() };
+}"""
+
+
+def register_from_page(page: Page, email: str, name: str) -> None:
+    """Sign up with a plain fetch from the page's JavaScript (as from devtools, or another page of
+    the same origin): the playground's own code knows nothing of it."""
+    answer = page.evaluate(REGISTER_FROM_PAGE, [email, name, PASSWORD])
+    assert answer["status"] == 201, answer
+
+
+def expect_signed_in(page: Page, name: str) -> None:
+    expect(page.locator("#app-view")).to_be_visible()
+    expect(page.locator("#auth-view")).to_be_hidden()
+    expect(page.locator("#who")).to_have_text(name)
+    expect(page.locator("#credits")).to_have_text("10 credits")
+    expect(page.locator("#live")).to_have_attribute("data-state", "live")
+
+
+def noisy_console(tab: Tab) -> list[tuple[str, str]]:
+    return [(kind, text) for kind, text in tab.console_messages if kind in ("error", "warning")]
+
+
 # ---------------------------------------------------------------- scenarios
 
 
@@ -145,9 +178,12 @@ def test_sign_up_generate_live_download_history_and_sign_out(servers: Servers, t
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
     assert headers["x-content-type-options"] == "nosniff"
     assert headers["referrer-policy"]
-    # No request bound to fail on a first visit: only the CSRF token is fetched.
+    # No request bound to fail on a first visit: the CSRF token, and who is signed in (nobody).
     expect(page.locator("#auth-view")).to_be_visible()
-    assert [r for r in tab.requests if "/api/" in r] == ["GET /api/csrf"]
+    assert sorted(r for r in tab.requests if "/api/" in r) == [
+        "GET /api/auth/playground-session",
+        "GET /api/csrf",
+    ]
 
     sign_up(page, unique_email("ada"))
     expect(page.locator("#credits")).to_have_text("10 credits")
@@ -221,7 +257,7 @@ def test_sign_up_generate_live_download_history_and_sign_out(servers: Servers, t
     storage = page.evaluate("() => [localStorage.length, sessionStorage.length]")
     assert storage == [0, 0]
     assert tab.page_errors == []
-    assert tab.unexpected_console_errors() == []
+    assert tab.unexpected_console_errors() == [], tab.error_responses
 
 
 def test_another_person_sees_none_of_the_first_ones_jobs_or_events(
@@ -322,6 +358,112 @@ def test_the_page_keeps_working_across_access_token_expiry(servers: Servers, tab
     assert tab.page_errors == []
     # The only console lines are the browser's notes of the 401s that triggered the refreshes.
     assert tab.unexpected_console_errors(allowed_statuses=(401,)) == []
+
+
+def test_a_session_signed_in_by_a_fetch_on_the_same_origin_is_shown(
+    servers: Servers, tabs: Tabs
+) -> None:
+    server = servers()
+    tab = tabs()
+    page = tab.page
+    open_playground(tab, server)
+    expect(page.locator("#auth-view")).to_be_visible()
+    register_from_page(page, unique_email("devtools"), "Devtools Dana")
+
+    open_playground(tab, server)
+    expect_signed_in(page, "Devtools Dana")
+    # Another tab of the same browser is signed in as well.
+    other = tab.context.new_page()
+    other.goto(server.url + "/")
+    expect_signed_in(other, "Devtools Dana")
+
+    assert tab.page_errors == []
+    assert tab.error_responses == []
+    assert noisy_console(tab) == []
+
+
+def test_session_cookies_set_outside_the_browser_page_are_picked_up(
+    servers: Servers, tabs: Tabs
+) -> None:
+    """As after an OAuth return: the cookies come from a response the page never saw."""
+    server = servers()
+    with httpx.Client(base_url=server.url) as http:
+        csrf = http.get("/api/csrf").json()["csrfToken"]
+        answer = http.post(
+            "/api/auth/register",
+            json={
+                "email": unique_email("outside"),
+                "name": "Outside Olga",
+                "password": PASSWORD,
+                "agreedToTerms": True,
+            },
+            headers={"X-CSRF-Token": csrf},
+        )
+        assert answer.status_code == 201, answer.text
+        jar = list(http.cookies.jar)
+    assert {c.name for c in jar} == {"csrf-token", "token", "refreshToken"}
+    tab = tabs()
+    tab.context.add_cookies(
+        [
+            {
+                "name": c.name,
+                "value": c.value or "",
+                "domain": "127.0.0.1",
+                "path": c.path,
+                "httpOnly": c.has_nonstandard_attr("HttpOnly"),
+                "sameSite": "Strict" if c.name == "refreshToken" else "Lax",
+            }
+            for c in jar
+        ]
+    )
+    open_playground(tab, server)
+    expect_signed_in(tab.page, "Outside Olga")
+    assert count(tab.requests, "POST /api/auth/refresh") == 0
+
+    assert tab.page_errors == []
+    assert tab.error_responses == []
+    assert noisy_console(tab) == []
+
+
+def test_a_signed_out_first_visit_shows_the_sign_in_form_and_logs_nothing(
+    servers: Servers, tabs: Tabs
+) -> None:
+    server = servers()
+    tab = tabs()
+    page = tab.page
+    open_playground(tab, server)
+    expect(page.locator("#auth-view")).to_be_visible()
+    expect(page.locator("#login-form")).to_be_visible()
+    expect(page.locator("#app-view")).to_be_hidden()
+    page.wait_for_load_state("networkidle")
+    # No request bound to fail: the browser has nothing to report.
+    assert tab.error_responses == []
+    assert count(tab.requests, "GET /api/auth/current-user") == 0
+    assert count(tab.requests, "POST /api/auth/refresh") == 0
+    assert tab.page_errors == []
+    assert noisy_console(tab) == []
+
+
+def test_an_expired_access_token_with_a_live_refresh_cookie_ends_signed_in(
+    servers: Servers, tabs: Tabs
+) -> None:
+    server = servers()
+    tab = tabs()
+    page = tab.page
+    open_playground(tab, server)
+    register_from_page(page, unique_email("refresh"), "Refreshed Rita")
+    # The access cookie is gone (it lives as long as the access token), the refresh cookie is not.
+    tab.context.clear_cookies(name="token")
+    assert {c["name"] for c in tab.context.cookies()} == {"csrf-token", "refreshToken"}
+
+    open_playground(tab, server)
+    expect_signed_in(page, "Refreshed Rita")
+    assert count(tab.requests, "POST /api/auth/refresh") == 1
+    assert "token" in {c["name"] for c in tab.context.cookies()}
+    # The refresh was asked for up front: no 401 on the way.
+    assert tab.error_responses == []
+    assert tab.page_errors == []
+    assert noisy_console(tab) == []
 
 
 def test_validation_credits_rate_limit_and_cancel_messages(servers: Servers, tabs: Tabs) -> None:
@@ -441,4 +583,5 @@ def test_the_playground_is_off_when_configured_off(servers: Servers, tabs: Tabs)
     response = tab.page.goto(server.url + "/")
     assert response is not None and response.status == 404
     assert tab.page.request.get(server.url + "/playground/app.js").status == 404
+    assert tab.page.request.get(server.url + "/api/auth/playground-session").status == 404
     assert tab.page.request.get(server.url + "/api/csrf").ok

@@ -5,6 +5,12 @@ bundle are served under the one static path `/playground/`. The page carries a s
 Content-Security-Policy: scripts only from this origin (no inline script, no eval), network calls
 and the Socket.IO websocket only to this origin, images only from this origin (or the configured
 public URL, which signs the image links), no framing.
+
+`GET /api/auth/playground-session` (only with the playground) tells the page, always with a 200,
+who its cookies sign in (`user`, or null) and whether a refresh cookie came along (`canRefresh`):
+the page can then show a session it did not start itself (another tab, an OAuth return, a sign-in
+from devtools), refresh first when only the refresh cookie is left, and make no request bound to
+fail on a signed-out visit. It lives under `/api/auth` because the refresh cookie is scoped there.
 """
 
 from __future__ import annotations
@@ -17,10 +23,14 @@ from litestar import MediaType, Request, Response, get
 from litestar.datastructures import CacheControlHeader
 from litestar.static_files import create_static_files_router
 
+from chatsvg.domain.errors import TokenExpired, Unauthenticated
 from chatsvg.entrypoints.http.deps import services
+from chatsvg.entrypoints.http.schemas import user_json
+from chatsvg.entrypoints.http.security import ACCESS_COOKIE, REFRESH_COOKIE
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "playground"
 ASSET_PATH = "/playground"
+SESSION_PATH = "/api/auth/playground-session"
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -88,6 +98,23 @@ def playground_handlers() -> list[Any]:
         }
         return Response(page, media_type=MediaType.HTML, headers=headers)
 
+    @get(SESSION_PATH, include_in_schema=False, name="playground:session")
+    async def session(request: Request[Any, Any, Any]) -> Response[Any]:
+        s = services(request)
+        user = None
+        token = request.cookies.get(ACCESS_COOKIE)
+        if token:
+            try:
+                claims = await s.auth.authenticate(token)
+                user = user_json(await s.auth.account(claims.user_id))
+            except (TokenExpired, Unauthenticated):
+                user = None  # expired, revoked or not ours: as if there were no access cookie
+        # Only whether the cookie is there: the page's POST /api/auth/refresh judges (and rotates) it.
+        can_refresh = user is None and bool(request.cookies.get(REFRESH_COOKIE))
+        return Response(
+            {"user": user, "canRefresh": can_refresh}, headers={"Cache-Control": "no-store"}
+        )
+
     assets = create_static_files_router(
         path=ASSET_PATH,
         directories=[STATIC_DIR],
@@ -96,4 +123,4 @@ def playground_handlers() -> list[Any]:
         cache_control=CacheControlHeader(no_cache=True),
         include_in_schema=False,
     )
-    return [index, assets]
+    return [index, session, assets]

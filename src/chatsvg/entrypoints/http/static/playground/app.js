@@ -13,9 +13,10 @@ const HISTORY_PAGE_SIZE = 8;
 const RECENT_JOBS = 20;
 const NOTICE_MS = 10000;
 
-// A plain cookie that holds no secret: it only tells the page whether it is worth asking the
-// server who is signed in (so a first visit makes no request that is bound to fail).
-const SESSION_HINT = 'chatsvg-playground';
+// Who the cookies sign in, always answered with a 200: the session may have been started
+// elsewhere (another tab, an OAuth return, devtools), and the HttpOnly cookies cannot be read
+// here. A signed-out visit so makes no request that is bound to fail.
+const SESSION_PATH = '/api/auth/playground-session';
 
 const state = {
   user: null,
@@ -71,37 +72,28 @@ const ui = {
 
 // ---------------------------------------------------------------- session
 
-const sessionHint = {
-  present: () => document.cookie.split('; ').includes(`${SESSION_HINT}=1`),
-  set: () => {
-    document.cookie = `${SESSION_HINT}=1; Path=/; Max-Age=${30 * 86400}; SameSite=Strict`;
-  },
-  clear: () => {
-    document.cookie = `${SESSION_HINT}=; Path=/; Max-Age=0; SameSite=Strict`;
-  },
-};
-
 async function start() {
   bindUi();
+  let session;
   try {
-    await api.loadCsrf();
+    [, session] = await Promise.all([api.loadCsrf(), api.get(SESSION_PATH, { auth: false })]);
   } catch (error) {
     ui.loading.textContent = apiErrorText(error);
     return;
   }
-  if (sessionHint.present()) {
-    try {
-      enterApp(await api.get('/api/auth/current-user'));
-      return;
-    } catch (error) {
-      if (!(error instanceof ApiError && error.status === 401)) notify(apiErrorText(error));
-    }
+  let user = session.user;
+  if (!user && session.canRefresh) {
+    // Only the refresh cookie is left (the access token expired): refresh first, no 401 needed.
+    user = await api.refresh().catch((error) => {
+      notify(apiErrorText(error));
+      return null;
+    });
   }
-  showSignIn();
+  if (user) enterApp(user);
+  else showSignIn();
 }
 
 function showSignIn() {
-  sessionHint.clear();
   show(ui.loading, false);
   show(ui.appView, false);
   show(ui.session, false);
@@ -110,7 +102,6 @@ function showSignIn() {
 
 function enterApp(user) {
   state.user = user;
-  sessionHint.set();
   renderUser();
   show(ui.loading, false);
   show(ui.authView, false);
@@ -149,7 +140,6 @@ async function onRefreshed(user) {
 
 function onSessionLost() {
   if (state.user) leaveApp('Your session has ended. Please sign in again.');
-  else sessionHint.clear();
 }
 
 /** The server refused or dropped our socket: most likely the access token expired. */
