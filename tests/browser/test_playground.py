@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import APIResponse, Locator, Page, Route, expect
 
 from chatsvg.adapters.realtime import user_room
 from tests.browser.conftest import ARTIFACTS, PASSWORD, ROOT, Tab
@@ -461,6 +461,74 @@ def test_an_expired_access_token_with_a_live_refresh_cookie_ends_signed_in(
     assert count(tab.requests, "POST /api/auth/refresh") == 1
     assert "token" in {c["name"] for c in tab.context.cookies()}
     # The refresh was asked for up front: no 401 on the way.
+    assert tab.error_responses == []
+    assert tab.page_errors == []
+    assert noisy_console(tab) == []
+
+
+def test_a_history_reload_still_pending_at_sign_out_is_dropped(
+    servers: Servers, tabs: Tabs
+) -> None:
+    """When the socket connects, the server replays the jobs that ended in the last minutes; the
+    page then reloads its history after a short debounce. A sign-out inside that window must not
+    let the reload go out afterwards (a 401, then a refresh bound to fail)."""
+    server = servers()
+    tab = tabs()
+    page = tab.page
+    open_playground(tab, server)
+    sign_up(page, unique_email("pending"))
+    job = submit(page, "Finished just before a reload")
+    wait_status(page, job, "SUCCEEDED")
+
+    # From the reload on, the page's timers run only when the test lets them.
+    page.clock.install()
+    page.clock.pause_at(time.time() + 3600)
+    page.reload()
+    expect(page.locator("#app-view")).to_be_visible()
+    card = wait_status(page, job, "SUCCEEDED")  # the replayed update
+    wait_image(page, card.locator("img.job-image"))  # finished: the history reload is now due
+    expect(page.locator("#history .gallery-item")).to_have_count(1)
+    page.get_by_role("button", name="Log out").click()
+    expect(page.locator("#auth-view")).to_be_visible()
+    signed_out_at = len(tab.requests)
+
+    page.clock.run_for(5_000)
+    page.wait_for_timeout(300)  # (real time) for a request that would go out
+    assert [r for r in tab.requests[signed_out_at:] if "/api/" in r] == []
+    assert tab.error_responses == []
+    assert tab.page_errors == []
+    assert noisy_console(tab) == []
+
+
+def test_nothing_of_the_session_is_sent_while_its_sign_out_is_under_way(
+    servers: Servers, tabs: Tabs
+) -> None:
+    server = servers()
+    tab = tabs()
+    page = tab.page
+    open_playground(tab, server)
+    sign_up(page, unique_email("leaving"))
+    expect(page.locator("#history-empty")).to_be_visible()
+
+    # The server signs out at once; the page learns it only when the test lets the answer through.
+    held: list[tuple[Route, APIResponse]] = []
+    page.route("**/api/auth/logout", lambda route: held.append((route, route.fetch())))
+    page.get_by_role("button", name="Log out").click()
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the sign-out was not sent"
+    asked_at = len(tab.requests)
+    page.get_by_role("button", name="Refresh").click()  # the history's, still on screen
+    page.wait_for_timeout(300)
+    route, answer = held[0]
+    route.fulfill(response=answer)
+    expect(page.locator("#auth-view")).to_be_visible()
+    page.wait_for_timeout(300)
+
+    # The history was not asked for (it would have been a 401, then a refresh bound to fail).
+    assert [r for r in tab.requests[asked_at:] if "/api/" in r] == []
     assert tab.error_responses == []
     assert tab.page_errors == []
     assert noisy_console(tab) == []

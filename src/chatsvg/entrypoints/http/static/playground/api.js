@@ -25,6 +25,14 @@ export class NetworkError extends Error {
   }
 }
 
+/** A request of a session that was signed out meanwhile: it was not sent. */
+export class SessionEnded extends Error {
+  constructor() {
+    super('You are signed out.');
+    this.name = 'SessionEnded';
+  }
+}
+
 function messageOf(body) {
   if (!body || typeof body !== 'object') return '';
   return String(body.error || body.detail || '');
@@ -61,6 +69,10 @@ async function errorCodeOf(response) {
 export function createApi({ onRefreshed, onSessionLost } = {}) {
   let csrfToken = null;
   let refreshing = null;
+  // Whether the sign-out under way (or done) succeeded; null when none was asked since the last
+  // sign-in. Until then, requests of the ending session wait for it, and once it succeeded
+  // they are not sent at all, nor refreshed on a 401: they could only fail.
+  let signOut = null;
 
   async function loadCsrf() {
     const response = await rawFetch('GET', '/api/csrf');
@@ -145,13 +157,31 @@ export function createApi({ onRefreshed, onSessionLost } = {}) {
     return refreshing;
   }
 
+  async function sessionEnded() {
+    return signOut !== null && (await signOut);
+  }
+
+  /** Sign out; in the meantime, the session's other requests wait to learn whether it ended. */
+  async function logout() {
+    const done = request('POST', '/api/auth/logout', { auth: false });
+    signOut = done.then(
+      () => true,
+      () => false,
+    );
+    if (!(await signOut)) signOut = null;
+    return done;
+  }
+
   /**
    * Make a request and return its parsed JSON body (null for 204).
-   * `auth: false` marks requests that must not trigger a refresh (sign-in, sign-up, ...).
+   * `auth: false` marks requests that must not trigger a refresh (sign-in, sign-up, ...);
+   * `startsSession` the sign-in and sign-up, after which requests may be sent again.
    */
-  async function request(method, path, { body, headers, auth = true } = {}) {
+  async function request(method, path, { body, headers, auth = true, startsSession } = {}) {
+    if (auth && (await sessionEnded())) throw new SessionEnded();
     let response = await sendWithCsrf(method, path, { body, headers });
     if (response.status === 401 && auth) {
+      if (await sessionEnded()) throw new SessionEnded();
       const user = await refresh();
       if (user) {
         response = await sendWithCsrf(method, path, { body, headers });
@@ -161,12 +191,14 @@ export function createApi({ onRefreshed, onSessionLost } = {}) {
     }
     const parsed = await readBody(response);
     if (!response.ok) throw new ApiError(response.status, parsed, response.headers);
+    if (startsSession) signOut = null;
     return parsed;
   }
 
   return {
     loadCsrf,
     refresh,
+    logout,
     get: (path, options) => request('GET', path, options),
     post: (path, body, options) => request('POST', path, { ...options, body }),
     patch: (path, body, options) => request('PATCH', path, { ...options, body }),

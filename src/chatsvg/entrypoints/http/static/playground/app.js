@@ -120,6 +120,10 @@ function leaveApp(message) {
   state.jobs.clear();
   state.jobViews.clear();
   ui.jobs.replaceChildren();
+  // A history reload still due (a job that ended just before) must not go out signed out.
+  clearTimeout(state.history.timer);
+  state.history.reloadAgain = false;
+  state.history.cursor = null;
   ui.history.replaceChildren();
   show(ui.jobsEmpty, true);
   show(ui.historyMore, false);
@@ -193,7 +197,9 @@ async function submitAuthForm(form, path, body) {
   show(errorBox, false);
   try {
     const submit = form.querySelector('button[type="submit"]');
-    const { user } = await busy(submit, () => api.post(path, body, { auth: false }));
+    const { user } = await busy(submit, () =>
+      api.post(path, body, { auth: false, startsSession: true }),
+    );
     form.reset();
     enterApp(user);
   } catch (error) {
@@ -226,7 +232,7 @@ function onRegister(event) {
 async function onLogout() {
   realtime.disconnect();
   try {
-    await busy(ui.logout, () => api.post('/api/auth/logout', undefined, { auth: false }));
+    await busy(ui.logout, () => api.logout());
   } catch (error) {
     notify(apiErrorText(error));
     realtime.connect();
@@ -382,6 +388,7 @@ async function finishJob(jobId) {
     if (epoch !== state.epoch) return;
     upsertJob({ id: jobId, status: job.status, imageUrl: downloadUrl });
   } catch (error) {
+    if (epoch !== state.epoch) return;
     notify(apiErrorText(error));
   }
   scheduleHistoryReload();
