@@ -29,7 +29,9 @@ import pytest
 import yaml
 from dockerfile_parse import DockerfileParser
 
+from chatsvg.entrypoints.accounts_settings import AccountsSettings
 from chatsvg.entrypoints.settings import Settings
+from chatsvg.entrypoints.startup import environment_names
 from tests.deploy import kustomize_lite
 from tests.deploy.kustomize_lite import KustomizeError, Resource
 
@@ -50,7 +52,8 @@ CONFIG_ENV = (
     "CHATSVG_S3_REGION",
     "OPENAI_BASE_URL",
     "CHATSVG_START_CREDITS",
-    "CHATSVG_WORKER_CONCURRENCY",
+    "CHATSVG_WORKER_THREADS",
+    "CHATSVG_WORKER_MAX_IN_FLIGHT",
     "CHATSVG_LOG_JSON",
     "CHATSVG_LOG_LEVEL",
 )
@@ -62,6 +65,37 @@ SECRET_ENV = (
     "AWS_SECRET_ACCESS_KEY",
     "OPENAI_API_KEY",
 )
+# Secrets a deployment may leave out of the Secret (no SMTP login, no Google/GitHub sign-in); the
+# API's start-up check refuses the half-configured cases.
+OPTIONAL_SECRET_ENV = (
+    "CHATSVG_SMTP_PASSWORD",
+    "CHATSVG_GOOGLE_CLIENT_SECRET",
+    "CHATSVG_GITHUB_CLIENT_SECRET",
+)
+# Mail and OAuth settings whose defaults suit every deployment (retry tuning, timeouts, the
+# providers' endpoints, the web app's own routes, the outbox directory of the files backend).
+# Every other field of AccountsSettings must reach the API and the worker pods.
+ACCOUNTS_DEFAULTED = {
+    "smtp_timeout_seconds",
+    "smtp_validate_certs",
+    "mail_outbox_dir",
+    "mail_max_attempts",
+    "mail_retry_base_seconds",
+    "mail_retry_cap_seconds",
+    "mail_poll_seconds",
+    "reset_url",
+    "forgot_password_min_seconds",
+    "sign_in_path",
+    "google_authorize_url",
+    "google_token_url",
+    "google_jwks_url",
+    "google_issuers",
+    "github_authorize_url",
+    "github_token_url",
+    "github_api_url",
+    "oauth_timeout_seconds",
+    "oauth_state_seconds",
+}
 SECRET_NAME = "chatsvg-secrets"
 CONFIGMAP_NAME = "chatsvg-config"
 SECRETISH = re.compile(r"SECRET|PASSWORD|TOKEN|API_KEY|ACCESS_KEY|PRIVATE|CREDENTIAL", re.I)
@@ -101,6 +135,72 @@ def container(workload: Resource, name: str) -> dict[str, Any]:
 
 def env_of(c: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {e["name"]: e for e in c.get("env", [])}
+
+
+def configmaps(resources: list[Resource]) -> dict[str, dict[str, str]]:
+    return {r["metadata"]["name"]: r.get("data", {}) for r in resources if r["kind"] == "ConfigMap"}
+
+
+def declared_env(resources: list[Resource], c: dict[str, Any]) -> set[str]:
+    """The variables a container is given: its `env` names and its `envFrom` ConfigMaps' keys."""
+    names = set(env_of(c))
+    for source in c.get("envFrom", []):
+        names |= set(configmaps(resources)[source["configMapRef"]["name"]])
+    return names
+
+
+def example_secret(overlay: str) -> dict[str, str]:
+    """The Secret as secret.example.yaml describes it, with a key of a real length (the example's
+    placeholder is deliberately too short to start with). The local-k3s one (docs/deploy.md)
+    has none of the optional keys: Mailpit needs no login."""
+    [secret] = kustomize_lite.load_documents(K8S / "base" / "secret.example.yaml")
+    values = {key: str(value) for key, value in secret["stringData"].items()}
+    values["CHATSVG_SECRET_KEY"] = "x" * 48
+    if overlay == "local-k3s":
+        values = {k: v for k, v in values.items() if k not in OPTIONAL_SECRET_ENV}
+    return values
+
+
+def pod_environment(
+    resources: list[Resource], c: dict[str, Any], secret: dict[str, str]
+) -> dict[str, str]:
+    """The environment Kubernetes gives container `c`: the image's CHATSVG_* defaults, then
+    `envFrom`, then `env` (a missing key of a non-optional reference fails, as the kubelet would)."""
+    maps = configmaps(resources)
+    env = {k: v for k, v in dockerfile().envs.items() if k.startswith("CHATSVG_")}
+    for source in c.get("envFrom", []):
+        if "configMapRef" in source:
+            env.update(maps[source["configMapRef"]["name"]])
+        else:
+            assert source["secretRef"]["name"] == SECRET_NAME
+            env.update(secret)
+    for entry in c.get("env", []):
+        if "value" in entry:
+            env[entry["name"]] = str(entry["value"])
+            continue
+        ref = entry["valueFrom"]
+        if "configMapKeyRef" in ref:
+            key_ref, data = ref["configMapKeyRef"], maps[ref["configMapKeyRef"]["name"]]
+        else:
+            key_ref, data = ref["secretKeyRef"], secret
+            assert key_ref["name"] == SECRET_NAME
+        if key_ref["key"] in data:
+            env[entry["name"]] = str(data[key_ref["key"]])
+        else:
+            assert key_ref.get("optional"), f"{entry['name']}: no key {key_ref['key']}"
+    return env
+
+
+def check_config(env: dict[str, str], role: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`chatsvg check-config`, the start-up check of `chatsvg serve` / `worker`, run in `env`."""
+    return subprocess.run(
+        [sys.executable, "-m", "chatsvg.entrypoints.cli", "check-config", "--role", role],
+        env={**env, "PATH": "/usr/bin:/bin", "HOME": str(cwd)},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def chatsvg_workloads(resources: list[Resource]) -> list[tuple[Resource, dict[str, Any]]]:
@@ -376,18 +476,75 @@ def test_api_and_worker_get_every_setting_from_the_configmap_or_the_secret(overl
     resources = render(overlay)
     configmap = find(resources, "ConfigMap", CONFIGMAP_NAME)["data"]
     assert set(CONFIG_ENV) <= set(configmap)
+    # every key is a variable the settings are read from (no typo, no setting that is gone)
+    assert set(configmap) <= environment_names(), set(configmap) - environment_names()
     for workload, wanted in chatsvg_workloads(resources)[:2]:
-        env = env_of(container(workload, wanted["name"]))
-        for name in CONFIG_ENV:
-            ref = env[name]["valueFrom"]["configMapKeyRef"]
-            assert ref == {"name": CONFIGMAP_NAME, "key": name}
+        c = container(workload, wanted["name"])
+        assert c["envFrom"] == [{"configMapRef": {"name": CONFIGMAP_NAME}}]
+        env = env_of(c)
+        assert not set(env) & set(configmap), "a literal would silently override the ConfigMap"
         for name in SECRET_ENV:
             ref = env[name]["valueFrom"]["secretKeyRef"]
             assert ref == {"name": SECRET_NAME, "key": name}
+        for name in OPTIONAL_SECRET_ENV:
+            ref = env[name]["valueFrom"]["secretKeyRef"]
+            assert ref == {"name": SECRET_NAME, "key": name, "optional": True}
     assert configmap["CHATSVG_MODE"] == "production"
     assert configmap["CHATSVG_LOG_JSON"] == "true"
     int(configmap["CHATSVG_START_CREDITS"])
-    assert int(configmap["CHATSVG_WORKER_CONCURRENCY"]) >= 1
+    assert int(configmap["CHATSVG_WORKER_THREADS"]) >= 1
+    assert int(configmap["CHATSVG_WORKER_MAX_IN_FLIGHT"]) >= 1
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_mail_and_oauth_setting_reaches_the_api_and_the_worker(overlay: str) -> None:
+    fields = set(AccountsSettings.__struct_fields__)
+    assert fields >= ACCOUNTS_DEFAULTED, ACCOUNTS_DEFAULTED - fields
+    wanted = {f"CHATSVG_{field.upper()}" for field in fields - ACCOUNTS_DEFAULTED}
+    wanted |= {"CHATSVG_PUBLIC_URL", "CHATSVG_WEB_ORIGINS"}  # OAuth callbacks and redirects
+    assert {"CHATSVG_SMTP_HOST", "CHATSVG_SMTP_PASSWORD", "CHATSVG_SUPPORT_INBOX"} <= wanted
+    resources = render(overlay)
+    configmap = find(resources, "ConfigMap", CONFIGMAP_NAME)["data"]
+    for workload, wanted_container in chatsvg_workloads(resources)[:2]:
+        c = container(workload, wanted_container["name"])
+        missing = wanted - declared_env(resources, c)
+        assert not missing, f"{workload['metadata']['name']} lacks {sorted(missing)}"
+        for name in wanted:
+            if SECRETISH.search(name):
+                assert name not in configmap
+                assert env_of(c)[name]["valueFrom"]["secretKeyRef"]["name"] == SECRET_NAME
+
+
+@pytest.mark.parametrize("role", ["api", "worker"])
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_pods_pass_the_start_up_check(overlay: str, role: str, tmp_path: Path) -> None:
+    resources = render(overlay)
+    workload = find(resources, "Deployment", f"chatsvg-{role}")
+    env = pod_environment(resources, container(workload, role), example_secret(overlay))
+    assert env["CHATSVG_MODE"] == "production"
+    result = check_config(env, role, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "", "no warning: no unknown variable, mail on"
+    if role == "api":
+        assert "mail: SMTP through " in result.stdout
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_an_api_pod_without_mail_settings_refuses_to_start(overlay: str, tmp_path: Path) -> None:
+    resources = render(overlay)
+    api = container(find(resources, "Deployment", "chatsvg-api"), "api")
+    env = pod_environment(resources, api, example_secret(overlay))
+    env["CHATSVG_SMTP_HOST"] = ""  # what the base ConfigMap ships
+    refused = check_config(env, "api", tmp_path)
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("configuration error: ")
+    assert "CHATSVG_SMTP_HOST" in refused.stderr and "Traceback" not in refused.stderr
+    # mail deliberately off is a choice the API accepts (and warns about)
+    off = check_config({**env, "CHATSVG_MAIL_BACKEND": "none"}, "api", tmp_path)
+    assert off.returncode == 0, off.stderr
+    assert "CHATSVG_MAIL_BACKEND=none" in off.stderr
+    # the worker sends no mail: it starts either way
+    assert check_config(env, "worker", tmp_path).returncode == 0
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -442,10 +599,12 @@ def test_grace_periods_cover_the_shutdown(overlay: str) -> None:
     assert int(pre_stop[1]) + uvicorn_grace.timeout_graceful_shutdown < api_grace
     worker = find(resources, "Deployment", "chatsvg-worker")
     worker_grace = pod_spec(worker)["terminationGracePeriodSeconds"]
-    # the worker waits lease/4 for in-flight jobs, then up to 5 s to close the database pool
-    lease = Settings().lease_seconds
+    # the worker stops taking jobs (up to 5 s), waits CHATSVG_SHUTDOWN_GRACE_SECONDS for the
+    # in-flight ones, then up to 5 s to close the database pool
+    env = pod_environment(resources, container(worker, "worker"), example_secret(overlay))
+    grace = float(env.get("CHATSVG_SHUTDOWN_GRACE_SECONDS") or Settings().shutdown_grace_seconds)
     assert worker_grace >= 60
-    assert worker_grace >= lease / 4 + 15
+    assert worker_grace >= grace + 15
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
