@@ -151,9 +151,13 @@ def test_production_refuses_to_start_the_api_without_a_way_to_send_mail() -> Non
     assert "CHATSVG_SMTP_HOST" in message and "CHATSVG_MAIL_BACKEND=none" in message
 
 
-def test_production_starts_the_worker_without_mail_settings() -> None:
-    # the worker sends no mail
+def test_production_starts_the_worker_whatever_the_mail_settings() -> None:
+    # the worker sends no mail and runs no sign-in
     assert startup(PRODUCTION, role="worker") == []
+    odd = {"CHATSVG_SMTP_USERNAME": "u", "CHATSVG_GOOGLE_CLIENT_ID": "id"}
+    assert startup({**PRODUCTION, **odd}, role="worker") == []
+    with pytest.raises(SettingsError):
+        startup({**PRODUCTION, **odd})
 
 
 def test_production_with_smtp_needs_a_real_sender_and_a_support_inbox() -> None:

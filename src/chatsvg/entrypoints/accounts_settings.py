@@ -114,7 +114,10 @@ class AccountsSettings(msgspec.Struct, kw_only=True, frozen=True):
 
     def check_startup(self, settings: Settings, *, role: Role) -> list[str]:
         """What a process of `role` needs before it starts. Raises SettingsError (all problems in one
-        message) for a configuration it cannot work with; returns warnings for the rest."""
+        message) for a configuration it cannot work with; returns warnings for the rest. The
+        worker sends no mail and runs no sign-in: nothing here concerns it."""
+        if role == "worker":
+            return []
         problems: list[str] = []
         warnings: list[str] = []
         backend = self.effective_mail_backend
@@ -131,12 +134,12 @@ class AccountsSettings(msgspec.Struct, kw_only=True, frozen=True):
             warnings.append(
                 f"CHATSVG_SMTP_HOST is set but CHATSVG_MAIL_BACKEND={backend}: mail does not use it."
             )
-        if role == "api" and backend == "none":
+        if backend == "none":
             warnings.append(
                 "mail is off (CHATSVG_MAIL_BACKEND=none): password-reset and support messages stay "
                 "unsent in the mail_outbox table"
             )
-        if role == "api" and not settings.local:
+        if not settings.local:
             problems += self._production_api_problems(settings, warnings)
         if problems:
             raise SettingsError(" ".join(problems))
