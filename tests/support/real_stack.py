@@ -48,6 +48,8 @@ class RealServices:
             "web_origins": ("http://localhost:5173", "http://127.0.0.1:5173"),
             "playground": False,
             "metrics_port": 0,
+            # Every process computes the database-wide metrics figures in turn; keep them fresh.
+            "metrics_interval_seconds": 0.5,
         }
         values.update(overrides)
         return values

@@ -219,9 +219,10 @@ class DramatiqJobQueue:
         await self._redis.ping()
 
     async def depth(self) -> int:
+        """Messages waiting in Redis: the queue and its delay queue (both lists in Dramatiq)."""
         ns = self.broker.namespace
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.llen(f"{ns}:{QUEUE_NAME}")
-            pipe.zcard(f"{ns}:{QUEUE_NAME}.DQ")
+            pipe.llen(f"{ns}:{dq_name(QUEUE_NAME)}")
             waiting, delayed = await pipe.execute()
         return int(waiting or 0) + int(delayed or 0)

@@ -8,6 +8,7 @@ from typing import Any
 
 import uvicorn
 
+from chatsvg.entrypoints.observability import prepare_multiprocess_dir, remove_multiprocess_dir
 from chatsvg.entrypoints.settings import Settings, SettingsError
 
 
@@ -37,14 +38,20 @@ def serve(settings: Settings, *, host: str, port: int, access_log: bool = False)
                 "CHATSVG_API_WORKERS > 1 needs production mode with Postgres and Redis."
             )
         os.environ["CHATSVG_PUBLIC_URL"] = settings.public_url  # the children read the environment
-        uvicorn.run(
-            "chatsvg.entrypoints.http.app:app_from_environment",
-            factory=True,
-            host=host,
-            port=port,
-            workers=settings.api_workers,
-            **_options(settings, access_log),
-        )
+        # Each process records its metrics in this directory, and any of them answers a scrape
+        # with the sum of all (prometheus-client's multiprocess mode).
+        metrics_dir = prepare_multiprocess_dir()
+        try:
+            uvicorn.run(
+                "chatsvg.entrypoints.http.app:app_from_environment",
+                factory=True,
+                host=host,
+                port=port,
+                workers=settings.api_workers,
+                **_options(settings, access_log),
+            )
+        finally:
+            remove_multiprocess_dir(metrics_dir)
         return
     from chatsvg.entrypoints.http.app import create_app
 

@@ -56,6 +56,13 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     # aiohttp keeps thousands of calls in flight at a third of httpx's CPU (see docs/performance.md).
     openai_http_backend: Literal["httpx", "aiohttp"] = "aiohttp"
     metrics_port: int = 9100
+    # How often the database-wide figures (jobs by status, credits by reason, queue depth) are
+    # computed: by one process of the whole deployment per interval (a Redis lock), or by the
+    # process itself without Redis. Scrapes read the last figures; they run no queries.
+    metrics_interval_seconds: float = 15.0
+    # The worker's /health/live (on CHATSVG_METRICS_PORT) answers 503 once its job loop has not
+    # ticked for this long, or a Dramatiq thread died.
+    worker_liveness_seconds: float = 30.0
     model_map: str = ""  # "client-name=provider-model:cost,..." overrides for the real models
     default_model: str | None = None
     s3_bucket: str | None = None

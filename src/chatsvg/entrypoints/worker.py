@@ -15,23 +15,34 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import os
 import signal
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import dramatiq
 import structlog
 import uvloop
 from dependency_injector import providers
-from prometheus_client import Gauge, start_http_server
+from prometheus_client import CollectorRegistry, Gauge
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from chatsvg.adapters.dramatiq_queue import DramatiqJobQueue, declare_actor, make_broker
 from chatsvg.entrypoints.containers import Container, create_container
 from chatsvg.entrypoints.logs import configure_logging
-from chatsvg.entrypoints.observability import REGISTRY
+from chatsvg.entrypoints.observability import (
+    REGISTRY,
+    ClusterFigures,
+    ClusterSnapshot,
+    MetricsServer,
+    prepare_multiprocess_dir,
+    process_exited,
+    remove_multiprocess_dir,
+)
 from chatsvg.entrypoints.server import freeze_startup_objects
 from chatsvg.entrypoints.settings import Settings
 
@@ -39,7 +50,14 @@ log = logging.getLogger("chatsvg.worker")
 
 IN_FLIGHT = Gauge(
     "chatsvg_worker_jobs_in_flight",
-    "Job attempts running in this worker process",
+    "Job attempts running in this worker process (in the pod's live processes, summed)",
+    multiprocess_mode="livesum",
+    registry=REGISTRY,
+)
+HEARTBEAT = Gauge(
+    "chatsvg_worker_heartbeat_timestamp_seconds",
+    "When this process's job loop last ticked with its Dramatiq threads alive (Unix time)",
+    multiprocess_mode="liveall",  # one series per live process (label pid)
     registry=REGISTRY,
 )
 
@@ -151,10 +169,15 @@ async def _reap_forever(container: Container, interval: float) -> None:
 
 def run_worker(settings: Settings, *, processes: int = 1, threads: int = 0) -> int:
     if processes > 1:
-        return _run_many(processes, threads)
+        return _run_many(settings, processes, threads)
     configure_logging(settings)
     threads = threads or settings.worker_threads
     worker, container, runner = build_worker(settings, threads=threads)
+    heartbeat = JobLoopHeartbeat(settings.worker_liveness_seconds)
+    beating = asyncio.run_coroutine_threadsafe(heartbeat.run(), runner.loop)
+    figures = ClusterFigures(
+        redis_url=settings.redis_url, interval=settings.metrics_interval_seconds
+    )
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: Any) -> None:
@@ -163,20 +186,17 @@ def run_worker(settings: Settings, *, processes: int = 1, threads: int = 0) -> i
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    if settings.metrics_port:
-        try:
-            start_http_server(settings.metrics_port, registry=REGISTRY)
-        except OSError:
-            log.warning(
-                "metrics port busy; this worker exposes no metrics",
-                extra={"port": settings.metrics_port},
-            )
+    metrics = _serve_metrics(settings.metrics_port, figures.latest_sync, heartbeat.problem)
     try:
         runner.call(_warm_up(container), timeout=60)
     except Exception:
         log.warning("warm-up incomplete; the first jobs will finish it", exc_info=True)
     freeze_startup_objects()
     worker.start()
+    heartbeat.worker = worker
+    computing = asyncio.run_coroutine_threadsafe(
+        figures.run(container.database(), container.queue()), runner.loop
+    )
     reaper = asyncio.run_coroutine_threadsafe(
         _reap_forever(container, settings.reaper_interval_seconds), runner.loop
     )
@@ -186,6 +206,8 @@ def run_worker(settings: Settings, *, processes: int = 1, threads: int = 0) -> i
     print("worker ready", flush=True)
     stop.wait()
     reaper.cancel()
+    computing.cancel()
+    heartbeat.stopping = True  # Dramatiq's threads end now; the loop still has to tick
     worker.stop(timeout=5_000)  # stop taking messages; handing over is instant
     # Running attempts get a grace period; what does not finish keeps its lease and is handed back.
     left = runner.drain(settings.shutdown_grace_seconds)
@@ -196,24 +218,147 @@ def run_worker(settings: Settings, *, processes: int = 1, threads: int = 0) -> i
         )
     try:
         runner.call(container.database().dispose(), timeout=5)
+        runner.call(figures.close(), timeout=5)
     except Exception:
         log.warning("database pool did not close cleanly", exc_info=True)
+    beating.cancel()
+    if metrics is not None:
+        metrics.close()
     runner.stop()
     return 0
 
 
-def _run_many(processes: int, threads: int) -> int:
+def _run_many(settings: Settings, processes: int, threads: int) -> int:
+    """`--processes N`: N worker processes, and this one serving the pod's metrics port for all
+    of them (prometheus-client's multiprocess mode) with a /health/live that fails when any of
+    them exited or its job loop stopped ticking."""
+    configure_logging(settings)
+    metrics_dir = prepare_multiprocess_dir()
+    env = {**os.environ, "CHATSVG_METRICS_PORT": "0"}  # the port is this process's
     children = [
         subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-            [sys.executable, "-m", "chatsvg.entrypoints.cli", "worker", "--threads", str(threads)]
+            [sys.executable, "-m", "chatsvg.entrypoints.cli", "worker", "--threads", str(threads)],
+            env=env,
         )
         for _ in range(processes)
     ]
+    figures = ClusterFigures(
+        redis_url=settings.redis_url, interval=settings.metrics_interval_seconds
+    )
+
+    def problem() -> str | None:
+        return children_problem(children, metrics_dir, settings.worker_liveness_seconds)
+
+    metrics = _serve_metrics(settings.metrics_port, figures.latest_sync, problem)
+    stopping = False
 
     def forward(signum: int, _frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
         for child in children:
-            child.send_signal(signum)
+            if child.poll() is None:
+                child.send_signal(signum)
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
-    return max(child.wait() for child in children)
+    codes: dict[int, int] = {}
+    try:
+        while len(codes) < len(children):
+            for child in children:
+                code = child.poll()
+                if code is None or child.pid in codes:
+                    continue
+                codes[child.pid] = code
+                process_exited(child.pid)
+                if not stopping:
+                    # The others keep their jobs; /health/live now fails, so the pod is restarted.
+                    log.error("worker process exited", extra={"pid": child.pid, "code": code})
+            time.sleep(0.2)
+    finally:
+        if metrics is not None:
+            metrics.close()
+        remove_multiprocess_dir(metrics_dir)
+    return max(codes.values())
+
+
+class JobLoopHeartbeat:
+    """Proves a worker process alive for its liveness probe: a task on the job loop records the
+    time every `period` seconds while Dramatiq's threads (once started) all live. A loop blocked
+    by a synchronous call, or starved, stops recording; `problem()` then says so."""
+
+    def __init__(self, max_age: float, *, period: float = 1.0) -> None:
+        self.max_age = max_age
+        self.period = period
+        self.last: float | None = None
+        self.worker: dramatiq.Worker | None = None  # set once Dramatiq's threads are started
+        self.stopping = False  # shutting down: Dramatiq's threads end on purpose
+
+    def dead_threads(self) -> list[str]:
+        worker = self.worker
+        if worker is None or self.stopping:
+            return []
+        threads: list[threading.Thread] = [*list(worker.consumers.values()), *worker.workers]
+        return [thread.name for thread in threads if not thread.is_alive()]
+
+    async def run(self) -> None:
+        while True:
+            if not self.dead_threads():
+                self.last = time.time()
+                HEARTBEAT.set(self.last)
+            await asyncio.sleep(self.period)
+
+    def problem(self) -> str | None:
+        """None when alive, else why not (what /health/live answers with its 503)."""
+        dead = self.dead_threads()
+        if dead:
+            return "Dramatiq threads died: " + ", ".join(dead)
+        if self.last is None:
+            return "the job loop has not started"
+        age = time.time() - self.last
+        if age > self.max_age:
+            return f"the job loop has not ticked for {age:.1f} s"
+        return None
+
+
+def child_heartbeats(metrics_dir: str) -> dict[int, float]:
+    """Each live process's last heartbeat, from the pod's multiprocess metrics files."""
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=metrics_dir)  # type: ignore[no-untyped-call]
+    for metric in registry.collect():
+        if metric.name == "chatsvg_worker_heartbeat_timestamp_seconds":
+            return {int(s.labels["pid"]): s.value for s in metric.samples if s.value > 0}
+    return {}
+
+
+def children_problem(
+    children: list[subprocess.Popen[bytes]], metrics_dir: str, max_age: float
+) -> str | None:
+    exited = [str(child.pid) for child in children if child.poll() is not None]
+    if exited:
+        return "worker processes exited: " + ", ".join(exited)
+    beats = child_heartbeats(metrics_dir)
+    now = time.time()
+    for child in children:
+        beat = beats.get(child.pid)
+        if beat is None:
+            return f"process {child.pid} has not started its job loop"
+        if now - beat > max_age:
+            return f"process {child.pid}: the job loop has not ticked for {now - beat:.1f} s"
+    return None
+
+
+def _serve_metrics(
+    port: int,
+    figures: Callable[[], ClusterSnapshot | None],
+    problem: Callable[[], str | None],
+) -> MetricsServer | None:
+    if not port:
+        return None
+    try:
+        return MetricsServer(port, figures=figures, live=problem)
+    except OSError:
+        log.warning(
+            "metrics port busy; this worker exposes no metrics and no liveness",
+            extra={"port": port},
+        )
+        return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -34,7 +35,7 @@ from chatsvg.entrypoints.http.deps import Services
 from chatsvg.entrypoints.http.openapi import openapi_config
 from chatsvg.entrypoints.http.problems import handle_exception
 from chatsvg.entrypoints.http.security import WebSecurity
-from chatsvg.entrypoints.observability import RequestContext
+from chatsvg.entrypoints.observability import ClusterFigures, RequestContext, process_exited
 from chatsvg.entrypoints.settings import Settings
 
 log = logging.getLogger("chatsvg")
@@ -94,6 +95,10 @@ def build_services(container: Container, settings: Settings) -> Services:
 def create_app(settings: Settings, container: Container | None = None) -> Any:
     container = container or create_container(settings)
     services = build_services(container, settings)
+    figures = ClusterFigures(
+        redis_url=settings.redis_url, interval=settings.metrics_interval_seconds
+    )
+    services.extras["cluster_figures"] = figures  # read by GET /metrics
     realtime = container.realtime()
     if isinstance(realtime, SocketIoRealtime):
         # Sessions revoked here or in any other process leave this process's cache at once.
@@ -143,6 +148,7 @@ def create_app(settings: Settings, container: Container | None = None) -> Any:
         except Exception:
             log.warning("could not open database connections at start-up", exc_info=True)
         background.append(asyncio.create_task(container.realtime().listen_for_revocations()))
+        background.append(asyncio.create_task(figures.run(database, queue)))
         try:
             yield
         finally:
@@ -153,6 +159,8 @@ def create_app(settings: Settings, container: Container | None = None) -> Any:
             if isinstance(queue, InProcessJobQueue):
                 await queue.stop()
             await database.dispose()
+            await figures.close()
+            process_exited(os.getpid())  # several API processes: drop this one's live gauges
 
     api = Litestar(
         route_handlers=handlers,

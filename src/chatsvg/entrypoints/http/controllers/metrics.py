@@ -1,16 +1,16 @@
-"""GET /metrics in the Prometheus text format."""
+"""GET /metrics in the Prometheus text format.
+
+No query runs here: the database-wide figures are the last ones `ClusterFigures` computed (one
+Redis GET), and in multiprocess mode the rest is the whole pod's files (observability.py)."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from litestar import MediaType, Request, Response, get
 
 from chatsvg.entrypoints.http.deps import services
-from chatsvg.entrypoints.observability import refresh_gauges, render_metrics
-
-log = logging.getLogger(__name__)
+from chatsvg.entrypoints.observability import ClusterFigures, render_metrics
 
 
 @get(
@@ -21,10 +21,6 @@ log = logging.getLogger(__name__)
     security=[{}],
 )
 async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
-    s = services(request)
-    try:
-        await refresh_gauges(s.database, s.queue)
-    except Exception:  # a scrape must still answer when the database is down (readiness says why)
-        log.warning("metrics: database or queue gauges unavailable", exc_info=True)
-    body, content_type = render_metrics()
+    figures: ClusterFigures | None = services(request).extras.get("cluster_figures")
+    body, content_type = render_metrics(await figures.latest() if figures else None)
     return Response(body, media_type=content_type, headers={"Cache-Control": "no-store"})
