@@ -467,7 +467,10 @@ def test_worker_liveness_uses_its_metrics_port(overlay: str) -> None:
     ports = {p["name"]: p["containerPort"] for p in worker["ports"]}
     assert ports == {"metrics": 9100}
     assert env_of(worker)["CHATSVG_METRICS_PORT"]["value"] == str(ports["metrics"])
-    assert worker["livenessProbe"]["httpGet"] == {"path": "/metrics", "port": "metrics"}
+    # /health/live there fails when a job loop is stuck, not only when the port is gone.
+    assert worker["livenessProbe"]["httpGet"] == {"path": "/health/live", "port": "metrics"}
+    assert worker["startupProbe"]["httpGet"] == {"path": "/health/live", "port": "metrics"}
+    assert env_of(worker)["HEALTHCHECK_URL"]["value"] == "http://127.0.0.1:9100/health/live"
     assert "readinessProbe" not in worker, "the worker serves no traffic"
 
 
