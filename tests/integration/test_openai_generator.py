@@ -487,6 +487,7 @@ def test_a_bad_control_change_changes_nothing() -> None:
         "latency": 0.2,
         "mode": "plain",
         "script": [],
+        "chance": {},
         "retry_after": 1.0,
         "slow_seconds": 30.0,
         "api_key": None,
