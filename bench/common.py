@@ -377,7 +377,7 @@ async def _drop_database() -> None:
 
 
 async def _ensure_bucket(settings: Settings) -> None:
-    from chatsvg.adapters.s3_storage import S3ObjectStorage
+    from chatsvg.adapters.storage.s3 import S3ObjectStorage
 
     assert settings.s3_bucket is not None
     for name, value in AWS_ENV.items():

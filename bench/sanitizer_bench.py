@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from tests.sanitizer.benign import LLM_SVGS, install_icon_sets  # noqa: E402
 
-from chatsvg.adapters.svg_sanitizer import SvgSanitizer  # noqa: E402
+from chatsvg.adapters.generation.svg_sanitizer import SvgSanitizer  # noqa: E402
 
 CACHE = ROOT / "bench" / ".cache"
 JS_PACKAGES = ("dompurify@3.4.18", "jsdom@29.1.1")  # jsdom 30+ needs Node 22

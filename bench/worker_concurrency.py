@@ -57,8 +57,8 @@ from common import (
     setting_overrides,
 )
 
-from chatsvg.application.auth import ClientInfo
-from chatsvg.application.generation import SubmitCommand
+from chatsvg.application.accounts.auth import ClientInfo
+from chatsvg.application.generation.submission import SubmitCommand
 from chatsvg.entrypoints.containers import create_container
 
 MODEL_LATENCY = 2.0

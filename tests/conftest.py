@@ -13,26 +13,28 @@ from typing import Any
 
 import pytest
 
+from chatsvg.adapters.accounts.passwords import Argon2PasswordHasher
+from chatsvg.adapters.accounts.tokens import JwtAccessTokens
 from chatsvg.adapters.clock import FrozenClock
-from chatsvg.adapters.memory import (
+from chatsvg.adapters.memory.store import (
     MemoryObjectStorage,
     MemoryStore,
     MemoryUnitOfWork,
     RecordingRealtime,
 )
-from chatsvg.adapters.passwords import Argon2PasswordHasher
 from chatsvg.adapters.rate_limits import LimitsRateLimiter, RatePolicy
 from chatsvg.adapters.sql.migrate import upgrade
 from chatsvg.adapters.sql.tables import metadata
 from chatsvg.adapters.sql.uow import SqlDatabase
-from chatsvg.adapters.tokens import JwtAccessTokens
-from chatsvg.application.auth import AuthService
-from chatsvg.application.generation import GenerationService
-from chatsvg.application.library import GenerationLibrary
-from chatsvg.application.notifications import NotificationService
+from chatsvg.application.accounts.auth import AuthService
+from chatsvg.application.gallery.library import GenerationLibrary
+from chatsvg.application.generation.processor import JobProcessor
+from chatsvg.application.generation.reaper import JobReaper
+from chatsvg.application.generation.retry import RetryPolicy
+from chatsvg.application.generation.submission import GenerationService
+from chatsvg.application.notifications.service import NotificationService
 from chatsvg.application.ports import UnitOfWorkFactory
-from chatsvg.application.processing import JobProcessor, JobReaper, RetryPolicy
-from chatsvg.domain.jobs import Catalogue, ModelSpec
+from chatsvg.domain.generation.jobs import Catalogue, ModelSpec
 from tests.support.fake_openai import start_process
 from tests.support.fakes import RecordingQueue, ScriptedGenerator
 from tests.support.moto_server import start_moto_process
@@ -151,7 +153,7 @@ class Stack:
     notifications: NotificationService
 
     async def user(self, email: str = "ada@example.com", password: str = "correct horse") -> str:
-        from chatsvg.application.auth import ClientInfo
+        from chatsvg.application.accounts.auth import ClientInfo
 
         signed = await self.auth.register(
             email=email,
@@ -178,7 +180,7 @@ class Stack:
 def build_stack(
     uow: UnitOfWorkFactory, *, start_credits: int = 10, policy: RetryPolicy | None = None
 ) -> Stack:
-    from chatsvg.adapters.svg_sanitizer import SvgSanitizer
+    from chatsvg.adapters.generation.svg_sanitizer import SvgSanitizer
 
     clock = FrozenClock()
     storage = MemoryObjectStorage()

@@ -15,22 +15,22 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from chatsvg.adapters.mail import MailTemplateSet
-from chatsvg.adapters.memory import MemoryUnitOfWork
-from chatsvg.adapters.memory_accounts import MemoryAccountRecords
-from chatsvg.adapters.passwords import Argon2PasswordHasher
+from chatsvg.adapters.accounts.passwords import Argon2PasswordHasher
+from chatsvg.adapters.mail.mailers import MailTemplateSet
+from chatsvg.adapters.memory.accounts import MemoryAccountRecords
+from chatsvg.adapters.memory.store import MemoryUnitOfWork
 from chatsvg.adapters.rate_limits import LimitsRateLimiter, RatePolicy
 from chatsvg.adapters.sql.accounts_repo import SqlAccountRecords
-from chatsvg.application.account_ports import (
+from chatsvg.application.accounts.oauth import OAuthSignIn
+from chatsvg.application.accounts.ports import (
     AccountRecords,
     MailOutboxRepository,
     OAuthFailed,
     OAuthIdentity,
 )
-from chatsvg.application.mail_outbox import DeliveryPolicy, MailOutbox
-from chatsvg.application.oauth import OAuthSignIn
+from chatsvg.application.accounts.recovery import PasswordRecovery
+from chatsvg.application.mail.outbox import DeliveryPolicy, MailOutbox
 from chatsvg.application.ports import MailMessage, UnitOfWork, UnitOfWorkFactory
-from chatsvg.application.recovery import PasswordRecovery
 from chatsvg.entrypoints.accounts_settings import AccountsSettings
 from chatsvg.entrypoints.settings import Settings, load_settings
 from tests.accounts.fake_oauth import FakeOAuthProvider

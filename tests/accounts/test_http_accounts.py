@@ -15,7 +15,7 @@ import pytest
 
 from chatsvg.adapters.sql.accounts_repo import SqlAccountRecords
 from chatsvg.adapters.sql.uow import SqlDatabase
-from chatsvg.application.account_ports import MailStatus, OutboxMail
+from chatsvg.application.accounts.ports import MailStatus, OutboxMail
 from chatsvg.entrypoints.mail_cli import add_mail_command
 from tests.accounts.conftest import SmtpServer
 from tests.accounts.fake_oauth import FakeOAuthProvider, FakeUser

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from chatsvg.adapters.mail import (
+from chatsvg.adapters.mail.mailers import (
     FileOutboxMailer,
     LocalOutboxDirectory,
     MailTemplateSet,
@@ -17,9 +17,9 @@ from chatsvg.adapters.mail import (
     SmtpMailer,
     build_email,
 )
-from chatsvg.adapters.memory import MemoryStore, MemoryUnitOfWork
-from chatsvg.application.account_ports import MailStatus
-from chatsvg.application.mail_outbox import MailOutbox
+from chatsvg.adapters.memory.store import MemoryStore, MemoryUnitOfWork
+from chatsvg.application.accounts.ports import MailStatus
+from chatsvg.application.mail.outbox import MailOutbox
 from chatsvg.application.ports import MailMessage
 from chatsvg.entrypoints.mail_cli import add_mail_command
 from tests.accounts.conftest import AnyAccountRecords, RecordingMailer, SmtpServer

@@ -11,9 +11,9 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from chatsvg.adapters.oauth_providers import GitHubProvider, GoogleProvider
-from chatsvg.application.account_ports import OAuthFailed, OAuthIdentity
-from chatsvg.application.auth import ClientInfo
+from chatsvg.adapters.accounts.oauth_providers import GitHubProvider, GoogleProvider
+from chatsvg.application.accounts.auth import ClientInfo
+from chatsvg.application.accounts.ports import OAuthFailed, OAuthIdentity
 from chatsvg.domain.errors import InvalidCredentials, NotFound, Unauthenticated
 from tests.accounts.conftest import AccountsStack
 from tests.accounts.fake_oauth import FakeOAuthProvider, FakeUser

@@ -6,11 +6,11 @@ import asyncio
 
 import pytest
 
-from chatsvg.application.account_ports import MailStatus
-from chatsvg.application.auth import ClientInfo
+from chatsvg.application.accounts.auth import ClientInfo
+from chatsvg.application.accounts.ports import MailStatus
+from chatsvg.application.accounts.recovery import FORGOT_PASSWORD_MESSAGE
 from chatsvg.application.ports import MailMessage
-from chatsvg.application.recovery import FORGOT_PASSWORD_MESSAGE
-from chatsvg.domain.auth import hash_token
+from chatsvg.domain.accounts.auth import hash_token
 from chatsvg.domain.errors import (
     EmailAuthDisabled,
     InvalidCredentials,

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from chatsvg.application.auth import ClientInfo
+from chatsvg.application.accounts.auth import ClientInfo
 from chatsvg.domain.errors import (
     EmailTaken,
     InvalidCredentials,
@@ -222,12 +222,14 @@ async def test_profile_update(stack: Stack) -> None:
 
 
 async def test_login_rehashes_a_password_hashed_with_old_parameters(stack: Stack) -> None:
-    from chatsvg.adapters.passwords import Argon2PasswordHasher
+    from chatsvg.adapters.accounts.passwords import Argon2PasswordHasher
 
     signed = await register(stack)  # hashed with time_cost=1
     stronger = Argon2PasswordHasher(time_cost=2, memory_cost=2048)
     stack.auth._hasher = stronger
-    await stack.auth.login(email="ada@example.com", password="correct horse", remember_me=False, client=CLIENT)
+    await stack.auth.login(
+        email="ada@example.com", password="correct horse", remember_me=False, client=CLIENT
+    )
     async with stack.uow() as uow:
         user = await uow.users.get(signed.account.user.id)
     assert user is not None and user.password_hash is not None

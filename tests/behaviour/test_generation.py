@@ -7,16 +7,16 @@ from datetime import timedelta
 
 import pytest
 
-from chatsvg.application.generation import SubmitCommand
-from chatsvg.application.processing import RetryPolicy
+from chatsvg.application.generation.retry import RetryPolicy
+from chatsvg.application.generation.submission import SubmitCommand
 from chatsvg.domain.errors import (
     IdempotencyKeyReused,
     InsufficientCredits,
     JobNotCancellable,
     NotFound,
 )
-from chatsvg.domain.generations import artifact_key
-from chatsvg.domain.jobs import JobStatus
+from chatsvg.domain.generation.generations import artifact_key
+from chatsvg.domain.generation.jobs import JobStatus
 from tests.conftest import Stack
 from tests.support.fakes import permanent, transient
 
@@ -459,7 +459,7 @@ async def test_stale_running_jobs_are_not_stolen_while_the_lease_is_fresh(stack:
 async def test_a_dead_provider_opens_the_circuit_instead_of_burning_every_jobs_attempts(
     stack: Stack,
 ) -> None:
-    from chatsvg.application.circuit import ProviderCircuit
+    from chatsvg.application.generation.circuit import ProviderCircuit
 
     stack.processor.circuit = ProviderCircuit(stack.clock, threshold=2, cooldown=30)
     user = await stack.user()
@@ -492,7 +492,7 @@ async def test_the_circuit_closes_after_a_good_probe_and_lets_every_later_job_th
 ) -> None:
     """The defect: a probe's success never closed the circuit, so every job after it was held
     back for the life of the process."""
-    from chatsvg.application.circuit import ProviderCircuit
+    from chatsvg.application.generation.circuit import ProviderCircuit
 
     stack.processor.circuit = ProviderCircuit(stack.clock, threshold=2, cooldown=30)
     user = await stack.user()
@@ -513,7 +513,7 @@ async def test_the_circuit_closes_after_a_good_probe_and_lets_every_later_job_th
 
 async def test_transient_faults_between_successes_never_open_the_circuit(stack: Stack) -> None:
     """The breaker counts provider faults in a row, not over the life of the process."""
-    from chatsvg.application.circuit import ProviderCircuit
+    from chatsvg.application.generation.circuit import ProviderCircuit
 
     stack.processor.circuit = ProviderCircuit(stack.clock, threshold=3, cooldown=30)
     user = await stack.user()
@@ -535,7 +535,7 @@ async def test_transient_faults_between_successes_never_open_the_circuit(stack: 
 async def test_a_probe_that_never_reaches_the_model_gives_its_place_back(stack: Stack) -> None:
     """A probe whose attempt ends before the model call (the job was not claimable, or the
     claim failed) must not leave the breaker waiting for a verdict forever."""
-    from chatsvg.application.circuit import ProviderCircuit
+    from chatsvg.application.generation.circuit import ProviderCircuit
 
     stack.processor.circuit = ProviderCircuit(stack.clock, threshold=1, cooldown=30)
     stack.processor.policy = RetryPolicy(
@@ -589,7 +589,7 @@ async def test_parallel_submits_draining_a_balance_never_take_it_below_zero(
 
 async def test_the_daily_quota_counts_submitted_jobs_per_utc_day(stack: Stack) -> None:
     from chatsvg.adapters.rate_limits import LimitsRateLimiter, RatePolicy
-    from chatsvg.application.generation import GenerationService
+    from chatsvg.application.generation.submission import GenerationService
     from chatsvg.domain.errors import RateLimited
     from tests.conftest import CATALOGUE
 
@@ -715,7 +715,7 @@ class CountingUnitOfWork:
 async def test_claims_are_batched_and_bounded_so_finishing_attempts_are_not_queued_behind_a_burst(
     stack: Stack,
 ) -> None:
-    from chatsvg.application.processing import JobProcessor
+    from chatsvg.application.generation.processor import JobProcessor
 
     user = await stack.user()
     job_ids = [
@@ -875,7 +875,7 @@ async def test_recording_a_fault_survives_a_dropped_connection(
 
 def second_processor(stack: Stack, uow: object | None = None) -> object:
     """Another worker process's use case over the same stores and edges."""
-    from chatsvg.application.processing import JobProcessor
+    from chatsvg.application.generation.processor import JobProcessor
 
     return JobProcessor(
         uow=uow or stack.processor._uow,  # type: ignore[arg-type]
@@ -892,7 +892,7 @@ async def add_job_directly(stack: Stack, user: str, prompt: str) -> str:
     """A job that skipped the submit's credit check (what a credit spent elsewhere between
     submit and claim amounts to)."""
     from chatsvg.application.ids import new_id
-    from chatsvg.domain.jobs import GenerationJob
+    from chatsvg.domain.generation.jobs import GenerationJob
 
     job = GenerationJob.submit(
         job_id=new_id(),
@@ -1026,7 +1026,7 @@ async def test_claims_and_finishes_of_many_jobs_at_once_never_wait_on_each_other
     stack.queue.take()
     stack.processor.policy = RetryPolicy(transaction_retry_pauses=(0, 0, 0))
     workers = [second_processor(stack) for _ in range(3)]
-    caplog.set_level("WARNING", logger="chatsvg.application.processing")
+    caplog.set_level("WARNING", logger="chatsvg.application.generation.processor")
 
     async def run(worker: object, job_id: str, pause: float) -> None:
         await asyncio.sleep(pause)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chatsvg.domain.jobs import JobStatus
+from chatsvg.domain.generation.jobs import JobStatus
 from tests.behaviour.test_generation import command
 from tests.conftest import Stack
 from tests.support.fakes import permanent, transient

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chatsvg.application.ports import MailMessage
-from chatsvg.application.support import SupportRequest, SupportService
+from chatsvg.application.support.service import SupportRequest, SupportService
 from chatsvg.domain.errors import ValidationFailed
 from tests.conftest import Stack
 

@@ -20,7 +20,7 @@ import httpx
 import pytest
 from playwright.sync_api import APIResponse, Locator, Page, Route, expect
 
-from chatsvg.adapters.realtime import user_room
+from chatsvg.adapters.realtime.sockets import user_room
 from tests.browser.conftest import ARTIFACTS, PASSWORD, ROOT, Tab
 from tests.support.live import LiveServer
 

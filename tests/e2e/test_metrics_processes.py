@@ -20,7 +20,7 @@ import httpx
 import pytest
 from dramatiq.brokers.stub import StubBroker
 
-from chatsvg.adapters.dramatiq_queue import DramatiqJobQueue
+from chatsvg.adapters.queue.dramatiq import DramatiqJobQueue
 from chatsvg.adapters.sql.migrate import upgrade
 from chatsvg.adapters.sql.uow import SqlDatabase
 from chatsvg.entrypoints.containers import create_container

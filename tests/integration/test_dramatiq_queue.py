@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from dramatiq.errors import ConnectionClosed
 
-from chatsvg.adapters.dramatiq_queue import QUEUE_NAME, declare_actor, make_broker
+from chatsvg.adapters.queue.dramatiq import QUEUE_NAME, declare_actor, make_broker
 from tests.support.real_stack import REDIS_DB_URL
 
 

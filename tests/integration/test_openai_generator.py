@@ -14,7 +14,7 @@ from email.utils import format_datetime
 
 import pytest
 
-from chatsvg.adapters.openai_generator import (
+from chatsvg.adapters.generation.openai_generator import (
     RETRY_AFTER_CAP,
     OpenAiSvgGenerator,
     extract_svg,
@@ -22,7 +22,7 @@ from chatsvg.adapters.openai_generator import (
     system_prompt,
 )
 from chatsvg.application.ports import GenerationFault, GenerationRequest
-from chatsvg.domain.jobs import JobErrorCode
+from chatsvg.domain.generation.jobs import JobErrorCode
 from tests.support.fake_openai import FakeOpenAI, drawing, running_process
 
 PROMPT = "a red fox sleeping under a tree"

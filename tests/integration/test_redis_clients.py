@@ -13,7 +13,7 @@ import json
 import redis.asyncio as aioredis
 
 from chatsvg.adapters.rate_limits import LimitsRateLimiter, RatePolicy
-from chatsvg.adapters.realtime import PipelinedRedisManager, SocketIoRealtime
+from chatsvg.adapters.realtime.sockets import PipelinedRedisManager, SocketIoRealtime
 from tests.support.real_stack import REDIS_DB_URL
 
 CHANNEL = "chatsvg-test-burst"

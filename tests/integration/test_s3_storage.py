@@ -23,10 +23,10 @@ from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import ClientError, ReadTimeoutError
 
-from chatsvg.adapters.content_disposition import content_disposition
-from chatsvg.adapters.s3_storage import S3ObjectStorage
-from chatsvg.application.library import download_filename
-from chatsvg.domain.generations import SvgGeneration
+from chatsvg.adapters.storage.content_disposition import content_disposition
+from chatsvg.adapters.storage.s3 import S3ObjectStorage
+from chatsvg.application.gallery.library import download_filename
+from chatsvg.domain.generation.generations import SvgGeneration
 from tests.support.moto_server import (
     FaultyProxy,
     PresignedUrlVerifier,

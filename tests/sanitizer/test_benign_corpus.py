@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from chatsvg.adapters.svg_sanitizer import SvgSanitizer
+from chatsvg.adapters.generation.svg_sanitizer import SvgSanitizer
 from tests.sanitizer.benign import LLM_SVGS, install_icon_sets
 from tests.sanitizer.raster import differing_share, render, render_reference, same_picture
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from chatsvg.adapters.svg_sanitizer import SvgSanitizer
+from chatsvg.adapters.generation.svg_sanitizer import SvgSanitizer
 from chatsvg.application.ports import SvgRejected
 from tests.sanitizer.corpus import Sample, malicious_corpus
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from chatsvg.adapters.svg_sanitizer import SvgSanitizer
+from chatsvg.adapters.generation.svg_sanitizer import SvgSanitizer
 from chatsvg.application.ports import SvgRejected
 from tests.sanitizer.benign import LLM_SVGS
 from tests.sanitizer.corpus import UNIT_CANARY, malicious_corpus

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from chatsvg.adapters.svg_sanitizer import SvgSanitizer
+from chatsvg.adapters.generation.svg_sanitizer import SvgSanitizer
 from chatsvg.application.ports import SvgRejected
 from tests.sanitizer.corpus import CATEGORIES, UNIT_CANARY, Sample, malicious_corpus
 from tests.sanitizer.inert import assert_inert, problems

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from chatsvg.adapters.svg_sanitizer import SvgSanitizer
+from chatsvg.adapters.generation.svg_sanitizer import SvgSanitizer
 from chatsvg.application.ports import SvgRejected
 from tests.sanitizer.inert import assert_inert
 

@@ -40,7 +40,7 @@ def test_the_real_tree_keeps_every_contract(tmp_path: Path) -> None:
 
 def test_a_domain_module_importing_an_adapter_breaks_the_build(tmp_path: Path) -> None:
     project = copy_project(tmp_path)
-    jobs = project / "src" / "chatsvg" / "domain" / "jobs.py"
+    jobs = project / "src" / "chatsvg" / "domain" / "generation" / "jobs.py"
     jobs.write_text(jobs.read_text() + "\nfrom chatsvg.adapters import memory  # noqa\n")
     result = run_linter(project)
     assert result.returncode != 0
@@ -49,7 +49,7 @@ def test_a_domain_module_importing_an_adapter_breaks_the_build(tmp_path: Path) -
 
 def test_a_domain_module_importing_a_framework_breaks_the_build(tmp_path: Path) -> None:
     project = copy_project(tmp_path)
-    credits = project / "src" / "chatsvg" / "domain" / "credits.py"
+    credits = project / "src" / "chatsvg" / "domain" / "credits" / "ledger.py"
     credits.write_text(credits.read_text() + "\nimport sqlalchemy  # noqa\n")
     result = run_linter(project)
     assert result.returncode != 0

@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chatsvg.domain.auth import (
+from chatsvg.domain.accounts.auth import (
     REMEMBER_ME_LIFETIME,
     SESSION_LIFETIME,
     RefreshDecision,
@@ -11,8 +11,8 @@ from chatsvg.domain.auth import (
     hash_token,
     judge_refresh,
 )
+from chatsvg.domain.accounts.users import check_password, normalise_email, normalise_name
 from chatsvg.domain.errors import Unauthenticated, ValidationFailed
-from chatsvg.domain.users import check_password, normalise_email, normalise_name
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 

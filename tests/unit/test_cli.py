@@ -202,7 +202,7 @@ def test_the_password_is_the_line_read_from_stdin(chatsvg: Run, tmp_path: Path) 
     import asyncio
     import sqlite3
 
-    from chatsvg.adapters.passwords import Argon2PasswordHasher
+    from chatsvg.adapters.accounts.passwords import Argon2PasswordHasher
 
     assert chatsvg("migrate").returncode == 0
     created = chatsvg(

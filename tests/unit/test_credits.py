@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from chatsvg.domain.credits import LedgerReason, can_afford, charge_entry, refund_entry
+from chatsvg.domain.credits.ledger import LedgerReason, can_afford, charge_entry, refund_entry
 from chatsvg.domain.errors import InsufficientCredits
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from chatsvg.domain.errors import IllegalTransition, JobNotCancellable, ValidationFailed
-from chatsvg.domain.jobs import (
+from chatsvg.domain.generation.jobs import (
     Catalogue,
     GenerationJob,
     JobErrorCode,

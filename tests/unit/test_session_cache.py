@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chatsvg.application.sessions import LiveSessionCache
+from chatsvg.application.accounts.sessions import LiveSessionCache
 
 
 class Ticker:

@@ -4,7 +4,12 @@ from pathlib import Path
 
 import pytest
 
-from chatsvg.adapters.mail import DisabledMailer, FileOutboxMailer, MailDeliveryOff, SmtpMailer
+from chatsvg.adapters.mail.mailers import (
+    DisabledMailer,
+    FileOutboxMailer,
+    MailDeliveryOff,
+    SmtpMailer,
+)
 from chatsvg.application.ports import MailMessage
 from chatsvg.entrypoints.accounts_settings import AccountsSettings, Role
 from chatsvg.entrypoints.accounts_wiring import build_mailer

@@ -8,12 +8,12 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 
-from chatsvg.domain.auth import PasswordResetToken, RefreshToken, RefreshTokenFamily
-from chatsvg.domain.credits import LedgerEntry
-from chatsvg.domain.generations import SvgGeneration
-from chatsvg.domain.jobs import GenerationJob, JobStatus
-from chatsvg.domain.notifications import Notification
-from chatsvg.domain.users import User
+from chatsvg.domain.accounts.auth import PasswordResetToken, RefreshToken, RefreshTokenFamily
+from chatsvg.domain.accounts.users import User
+from chatsvg.domain.credits.ledger import LedgerEntry
+from chatsvg.domain.generation.generations import SvgGeneration
+from chatsvg.domain.generation.jobs import GenerationJob, JobStatus
+from chatsvg.domain.notifications.notifications import Notification
 
 # A position in a newest-first list: (created_at, id) of the last item already seen.
 Position = tuple[datetime, str]

@@ -22,20 +22,20 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from chatsvg.adapters.mail import (
+from chatsvg.adapters.accounts.oauth_providers import GitHubProvider, GoogleProvider
+from chatsvg.adapters.mail.mailers import (
     DisabledMailer,
     FileOutboxMailer,
     MailTemplateSet,
     OutboxDeliveryLoop,
     SmtpMailer,
 )
-from chatsvg.adapters.oauth_providers import GitHubProvider, GoogleProvider
 from chatsvg.adapters.sql.accounts_repo import SqlAccountRecords
-from chatsvg.application.account_ports import OAuthProvider
-from chatsvg.application.mail_outbox import DeliveryPolicy, MailOutbox
-from chatsvg.application.oauth import OAuthSignIn
+from chatsvg.application.accounts.oauth import OAuthSignIn
+from chatsvg.application.accounts.ports import OAuthProvider
+from chatsvg.application.accounts.recovery import PasswordRecovery
+from chatsvg.application.mail.outbox import DeliveryPolicy, MailOutbox
 from chatsvg.application.ports import Mailer
-from chatsvg.application.recovery import PasswordRecovery
 from chatsvg.entrypoints.accounts_settings import AccountsSettings, load_accounts_settings
 from chatsvg.entrypoints.containers import Container
 from chatsvg.entrypoints.http.controllers.accounts import (

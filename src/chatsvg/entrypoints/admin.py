@@ -16,12 +16,12 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # imported when a command runs: `chatsvg --help` stays quick
-    from chatsvg.application.admin import AdminService
+    from chatsvg.application.admin.service import AdminService
     from chatsvg.entrypoints.containers import Container
 
 
 def _service(container: Container) -> AdminService:
-    from chatsvg.application.admin import AdminService
+    from chatsvg.application.admin.service import AdminService
 
     return AdminService(
         uow=container.uow(),

@@ -131,7 +131,7 @@ def _migrate(args: argparse.Namespace) -> int:
 
 
 def _sanitize(args: argparse.Namespace) -> int:
-    from chatsvg.adapters.svg_sanitizer import SvgSanitizer
+    from chatsvg.adapters.generation.svg_sanitizer import SvgSanitizer
     from chatsvg.application.ports import SvgRejected
 
     if args.file in (None, "-"):

@@ -8,33 +8,35 @@ from typing import Any
 
 from dependency_injector import containers, providers
 
+from chatsvg.adapters.accounts.passwords import Argon2PasswordHasher
+from chatsvg.adapters.accounts.tokens import JwtAccessTokens
 from chatsvg.adapters.clock import SystemClock
-from chatsvg.adapters.gallery_cache import InProcessGalleryCache, RedisGalleryCache
-from chatsvg.adapters.inprocess_queue import InProcessJobQueue
-from chatsvg.adapters.local_storage import LocalDiskStorage
+from chatsvg.adapters.gallery.cache import InProcessGalleryCache, RedisGalleryCache
+from chatsvg.adapters.generation.svg_sanitizer import SvgSanitizer
 from chatsvg.adapters.offline_generator import OfflineSvgGenerator
-from chatsvg.adapters.passwords import Argon2PasswordHasher
+from chatsvg.adapters.queue.inprocess import InProcessJobQueue
 from chatsvg.adapters.rate_limits import LimitsRateLimiter, RatePolicy
-from chatsvg.adapters.realtime import (
+from chatsvg.adapters.realtime.sockets import (
     CHANNEL,
     NullRealtime,
     PipelinedRedisManager,
     SocketIoRealtime,
     create_socket_server,
 )
-from chatsvg.adapters.signed_urls import ApiServedStorage
 from chatsvg.adapters.sql.uow import SqlDatabase
-from chatsvg.adapters.svg_sanitizer import SvgSanitizer
-from chatsvg.adapters.tokens import JwtAccessTokens
-from chatsvg.application.auth import AuthService
-from chatsvg.application.circuit import ProviderCircuit
-from chatsvg.application.generation import GenerationService
-from chatsvg.application.library import GenerationLibrary
-from chatsvg.application.notifications import NotificationService
+from chatsvg.adapters.storage.local import LocalDiskStorage
+from chatsvg.adapters.storage.signed_urls import ApiServedStorage
+from chatsvg.application.accounts.auth import AuthService
+from chatsvg.application.accounts.sessions import LiveSessionCache
+from chatsvg.application.gallery.library import GenerationLibrary
+from chatsvg.application.generation.circuit import ProviderCircuit
+from chatsvg.application.generation.processor import JobProcessor
+from chatsvg.application.generation.reaper import JobReaper
+from chatsvg.application.generation.retry import RetryPolicy
+from chatsvg.application.generation.submission import GenerationService
+from chatsvg.application.notifications.service import NotificationService
 from chatsvg.application.ports import AccessClaims
-from chatsvg.application.processing import JobProcessor, JobReaper, RetryPolicy
-from chatsvg.application.sessions import LiveSessionCache
-from chatsvg.domain.jobs import Catalogue, ModelSpec
+from chatsvg.domain.generation.jobs import Catalogue, ModelSpec
 from chatsvg.entrypoints.settings import REAL_MODELS, Settings, parse_rate
 
 
@@ -90,7 +92,7 @@ def _make_limiter(settings: Settings) -> LimitsRateLimiter:
 def _make_storage(settings: Settings, clock: SystemClock) -> Any:
     inner: Any
     if settings.s3_bucket:
-        from chatsvg.adapters.s3_storage import S3ObjectStorage
+        from chatsvg.adapters.storage.s3 import S3ObjectStorage
 
         inner = S3ObjectStorage(
             settings.s3_bucket,
@@ -114,7 +116,7 @@ def _make_generator(settings: Settings) -> Any:
     from chatsvg.entrypoints.observability import InstrumentedGenerator
 
     if settings.openai_api_key:
-        from chatsvg.adapters.openai_generator import OpenAiSvgGenerator
+        from chatsvg.adapters.generation.openai_generator import OpenAiSvgGenerator
 
         return InstrumentedGenerator(
             OpenAiSvgGenerator(
@@ -130,7 +132,7 @@ def _make_generator(settings: Settings) -> Any:
 
 def _make_queue(settings: Settings) -> Any:
     if settings.effective_queue == "dramatiq":
-        from chatsvg.adapters.dramatiq_queue import DramatiqJobQueue
+        from chatsvg.adapters.queue.dramatiq import DramatiqJobQueue
 
         assert settings.redis_url, "the Dramatiq queue needs REDIS_URL"
         return DramatiqJobQueue(settings.redis_url)

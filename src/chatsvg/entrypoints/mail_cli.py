@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from chatsvg.adapters.mail import LocalOutboxDirectory, StoredMail
+from chatsvg.adapters.mail.mailers import LocalOutboxDirectory, StoredMail
 
 
 def add_mail_command(sub: Any) -> None:

@@ -31,7 +31,7 @@ from dependency_injector import providers
 from prometheus_client import CollectorRegistry, Gauge
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from chatsvg.adapters.dramatiq_queue import DramatiqJobQueue, declare_actor, make_broker
+from chatsvg.adapters.queue.dramatiq import DramatiqJobQueue, declare_actor, make_broker
 from chatsvg.entrypoints.containers import Container, create_container
 from chatsvg.entrypoints.logs import configure_logging
 from chatsvg.entrypoints.observability import (

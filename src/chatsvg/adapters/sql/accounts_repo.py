@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chatsvg.adapters.sql.oauth_tables import mail_outbox, oauth_identities
 from chatsvg.adapters.sql.uow import SqlUnitOfWork
-from chatsvg.application.account_ports import (
+from chatsvg.application.accounts.ports import (
     IdentityAlreadyLinked,
     LinkedIdentity,
     MailStatus,

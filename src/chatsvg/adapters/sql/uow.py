@@ -35,13 +35,13 @@ from sqlalchemy.ext.asyncio import (
 
 from chatsvg.adapters.sql import tables as t
 from chatsvg.application.ports import DuplicateIdempotencyKey, Position
-from chatsvg.domain.auth import PasswordResetToken, RefreshToken, RefreshTokenFamily
-from chatsvg.domain.credits import LedgerEntry
+from chatsvg.domain.accounts.auth import PasswordResetToken, RefreshToken, RefreshTokenFamily
+from chatsvg.domain.accounts.users import User
+from chatsvg.domain.credits.ledger import LedgerEntry
 from chatsvg.domain.errors import EmailTaken, InsufficientCredits
-from chatsvg.domain.generations import SvgGeneration
-from chatsvg.domain.jobs import GenerationJob, JobStatus
-from chatsvg.domain.notifications import Notification
-from chatsvg.domain.users import User
+from chatsvg.domain.generation.generations import SvgGeneration
+from chatsvg.domain.generation.jobs import GenerationJob, JobStatus
+from chatsvg.domain.notifications.notifications import Notification
 
 
 def make_engine(

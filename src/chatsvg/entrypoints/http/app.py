@@ -14,10 +14,10 @@ from litestar import Litestar, Request
 from litestar.config.response_cache import ResponseCacheConfig
 
 from chatsvg import __version__
-from chatsvg.adapters.inprocess_queue import InProcessJobQueue
-from chatsvg.adapters.realtime import SocketIoRealtime
+from chatsvg.adapters.queue.inprocess import InProcessJobQueue
+from chatsvg.adapters.realtime.sockets import SocketIoRealtime
 from chatsvg.adapters.sql.migrate import upgrade
-from chatsvg.application.accounts import AccountService
+from chatsvg.application.accounts.lifecycle import AccountService
 from chatsvg.domain.errors import ValidationFailed
 from chatsvg.entrypoints.accounts_wiring import install_accounts
 from chatsvg.entrypoints.containers import Container, create_container

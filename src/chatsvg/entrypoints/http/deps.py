@@ -7,10 +7,10 @@ from typing import Any
 
 from litestar import Request
 
-from chatsvg.application.auth import AuthService
-from chatsvg.application.generation import GenerationService
-from chatsvg.application.library import GenerationLibrary
-from chatsvg.application.notifications import NotificationService
+from chatsvg.application.accounts.auth import AuthService
+from chatsvg.application.gallery.library import GenerationLibrary
+from chatsvg.application.generation.submission import GenerationService
+from chatsvg.application.notifications.service import NotificationService
 from chatsvg.application.ports import AccessClaims, Clock, JobQueue, ObjectStorage, RateLimiter
 from chatsvg.entrypoints.http.security import WebSecurity, access_token
 from chatsvg.entrypoints.settings import Settings

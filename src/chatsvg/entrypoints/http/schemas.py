@@ -11,11 +11,11 @@ from typing import Annotated, Any
 
 import msgspec
 
-from chatsvg.application.auth import Account, SessionView
-from chatsvg.domain.credits import LedgerEntry
-from chatsvg.domain.generations import SvgGeneration
-from chatsvg.domain.jobs import GenerationJob
-from chatsvg.domain.notifications import Notification as DomainNotification
+from chatsvg.application.accounts.auth import Account, SessionView
+from chatsvg.domain.credits.ledger import LedgerEntry
+from chatsvg.domain.generation.generations import SvgGeneration
+from chatsvg.domain.generation.jobs import GenerationJob
+from chatsvg.domain.notifications.notifications import Notification as DomainNotification
 
 
 class Body(msgspec.Struct, rename="camel", kw_only=True):

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from litestar import Request, Response
 from litestar.datastructures import Cookie
 
-from chatsvg.application.auth import ClientInfo, SignedIn
+from chatsvg.application.accounts.auth import ClientInfo, SignedIn
 from chatsvg.application.ports import RateDecision
 from chatsvg.domain.errors import CsrfFailed, RateLimited
 from chatsvg.entrypoints.settings import Settings

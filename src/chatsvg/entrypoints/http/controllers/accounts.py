@@ -24,10 +24,10 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.status_codes import HTTP_200_OK, HTTP_302_FOUND
 
-from chatsvg.application.account_ports import OAuthFailed
-from chatsvg.application.mail_outbox import MailOutbox
-from chatsvg.application.oauth import OAuthSignIn
-from chatsvg.application.recovery import PasswordRecovery
+from chatsvg.application.accounts.oauth import OAuthSignIn
+from chatsvg.application.accounts.ports import OAuthFailed
+from chatsvg.application.accounts.recovery import PasswordRecovery
+from chatsvg.application.mail.outbox import MailOutbox
 from chatsvg.entrypoints.http.deps import services
 from chatsvg.entrypoints.http.openapi import ANYONE, CSRF, CSRF_ONLY, JSON_BODY, no_body, problems
 from chatsvg.entrypoints.http.schemas import ForgotPasswordBody, OkMessage, ResetPasswordBody

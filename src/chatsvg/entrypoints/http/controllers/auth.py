@@ -8,7 +8,7 @@ from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import Provide
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from chatsvg.application.auth import SignedIn
+from chatsvg.application.accounts.auth import SignedIn
 from chatsvg.application.ports import AccessClaims
 from chatsvg.domain.errors import RefreshTokenReused, Unauthenticated
 from chatsvg.entrypoints.http.deps import provide_claims, services

@@ -6,8 +6,8 @@ from typing import Any
 
 from litestar import Request, Response, get
 
-from chatsvg.adapters.content_disposition import content_disposition
-from chatsvg.adapters.signed_urls import ApiServedStorage, SignatureInvalid
+from chatsvg.adapters.storage.content_disposition import content_disposition
+from chatsvg.adapters.storage.signed_urls import ApiServedStorage, SignatureInvalid
 from chatsvg.entrypoints.http.deps import services
 from chatsvg.entrypoints.http.openapi import ANYONE, INPUT, problems
 from chatsvg.entrypoints.http.problems import problem

@@ -8,7 +8,7 @@ from litestar import Request, Response, post
 from litestar.di import Provide
 
 from chatsvg.application.ports import AccessClaims
-from chatsvg.application.support import SupportRequest, SupportService
+from chatsvg.application.support.service import SupportRequest, SupportService
 from chatsvg.entrypoints.http.deps import provide_optional_claims, services
 from chatsvg.entrypoints.http.openapi import (
     CSRF,

@@ -10,7 +10,7 @@ from litestar.datastructures import ResponseHeader
 from litestar.di import Provide
 from litestar.response import Redirect
 
-from chatsvg.application.generation import SubmitCommand
+from chatsvg.application.generation.submission import SubmitCommand
 from chatsvg.application.ports import AccessClaims
 from chatsvg.entrypoints.http.deps import provide_claims, provide_optional_claims, services
 from chatsvg.entrypoints.http.openapi import (

@@ -1,0 +1,1 @@
+"""Gallery: the cache of the public gallery's first page."""

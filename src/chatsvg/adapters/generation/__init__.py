@@ -1,0 +1,1 @@
+"""Generation: the model clients and the SVG sanitizer."""

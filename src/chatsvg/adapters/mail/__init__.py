@@ -1,0 +1,1 @@
+"""Mail: SMTP and file mailers, and mail templates."""

@@ -1,0 +1,1 @@
+"""In-memory adapters: the unit of work and fakes the behaviour suite runs on."""

@@ -1,0 +1,1 @@
+"""Job queues: Dramatiq on Redis (production) and the in-process queue (local mode)."""

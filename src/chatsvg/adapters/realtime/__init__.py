@@ -1,0 +1,1 @@
+"""Realtime: Socket.IO with Redis fan-out."""

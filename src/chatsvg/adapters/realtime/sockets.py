@@ -1,0 +1,408 @@
+"""Realtime over Socket.IO (python-socketio): authenticated sockets, one room per user and per session.
+
+With REDIS_URL set, the API servers use AsyncRedisManager and workers a write-only one, so an event
+emitted by any process reaches the owner's sockets on every API process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from http.cookies import SimpleCookie
+from typing import Any
+
+import socketio
+
+from chatsvg.adapters.redis_clients import redis_client
+from chatsvg.application.ports import AccessClaims
+
+log = logging.getLogger(__name__)
+
+JOB_UPDATE = "generation-job:update"
+NOTIFICATION_NEW = "notification:new"
+SERVER_READY = "server:ready"
+SESSION_REVOKED = "session:revoked"
+
+Authenticator = Callable[[str | None], Awaitable[AccessClaims]]
+# The latest update of each of a user's recent jobs, sent to a socket as it connects.
+Replay = Callable[[str], Awaitable[list[dict[str, Any]]]]
+
+
+def user_room(user_id: str) -> str:
+    return f"user:{user_id}"
+
+
+def session_room(session_id: str) -> str:
+    return f"session:{session_id}"
+
+
+def _token_from(environ: dict[str, Any], auth: Any) -> str | None:
+    if isinstance(auth, dict) and isinstance(auth.get("token"), str):
+        return str(auth["token"])
+    header = environ.get("HTTP_AUTHORIZATION", "")
+    if header.lower().startswith("bearer "):
+        return str(header[7:].strip())
+    cookies = SimpleCookie()
+    try:
+        cookies.load(environ.get("HTTP_COOKIE", ""))
+    except Exception:
+        return None
+    morsel = cookies.get("token")
+    return morsel.value if morsel else None
+
+
+def make_origin_check(
+    web_origins: list[str], own_origins: list[str]
+) -> Callable[[str, dict[str, Any]], bool]:
+    allowed = {o.rstrip("/") for o in [*web_origins, *own_origins]}
+
+    def check(origin: str, environ: dict[str, Any]) -> bool:
+        origin = (origin or "").rstrip("/")
+        if origin in allowed:
+            return True
+        # The API's own origin, whatever host name it is reached by.
+        scheme = environ.get("wsgi.url_scheme") or environ.get("asgi.scope", {}).get(
+            "scheme", "http"
+        )
+        host = environ.get("HTTP_HOST", "")
+        return bool(host) and origin in (f"{scheme}://{host}", f"http://{host}", f"https://{host}")
+
+    return check
+
+
+class OrderedJobUpdates(socketio.AsyncManager):  # type: ignore[misc]
+    """Delivers each job's updates to each socket in order and once: an update whose `seq` (the
+    job's revision, application/generation/events.py) is not above the last one this socket got for that
+    job is not sent to it.
+
+    The updates of one job come from several processes (the API that took the prompt, the
+    workers that ran its attempts, the reaper) over separate Redis connections, so they can
+    arrive out of order; the publishers also wait for their pushes before handing a job to the
+    queue, which keeps the order in the common case. This is the guarantee behind it: whatever
+    the transport does, a client never sees a job go back. It sits where every process delivers
+    to its own sockets (python-socketio's `AsyncManager.emit`, which the Redis manager calls for
+    every event it receives), so it holds for pushes from anywhere, and for the replay a socket
+    gets when it connects.
+    """
+
+    per_socket_jobs = 1024  # the most recent jobs remembered per socket
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._last_seq: dict[str, OrderedDict[str, int]] = {}
+
+    async def emit(
+        self,
+        event: str,
+        data: Any,
+        namespace: str,
+        room: str | None = None,
+        skip_sid: Any = None,
+        callback: Any = None,
+        to: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        room = to or room
+        if event == JOB_UPDATE and isinstance(data, dict) and isinstance(data.get("seq"), int):
+            skip = list(skip_sid) if isinstance(skip_sid, list) else [skip_sid]
+            skip.extend(self._stale_for(namespace or "/", room, data["jobId"], data["seq"]))
+            skip_sid = skip
+        return await super().emit(
+            event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, **kwargs
+        )
+
+    def _stale_for(self, namespace: str, room: str | None, job_id: Any, seq: int) -> list[str]:
+        """The sockets of `room` that have seen this job at `seq` or later; records the rest."""
+        stale: list[str] = []
+        try:
+            participants = list(self.get_participants(namespace, room))
+        except (KeyError, ValueError):
+            return stale
+        for sid, _eio_sid in participants:
+            seen = self._last_seq.setdefault(sid, OrderedDict())
+            last = seen.get(job_id)
+            if last is not None and last >= seq:
+                stale.append(sid)
+                continue
+            seen[job_id] = seq
+            seen.move_to_end(job_id)
+            if len(seen) > self.per_socket_jobs:
+                seen.popitem(last=False)
+        return stale
+
+    async def disconnect(self, sid: str, namespace: str, **kwargs: Any) -> Any:
+        self._last_seq.pop(sid, None)
+        return await super().disconnect(sid, namespace, **kwargs)
+
+
+REVOCATIONS_CHANNEL = "chatsvg:sessions-revoked"
+CHANNEL = "chatsvg-socketio"  # python-socketio's events between processes
+
+
+class _Batch:
+    __slots__ = ("messages", "sent")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.messages: list[str] = []
+        self.sent: asyncio.Future[None] = loop.create_future()
+
+
+class PipelinedRedisManager(socketio.AsyncRedisManager, OrderedJobUpdates):  # type: ignore[misc]
+    """python-socketio's Redis manager, publishing in pipelines instead of one call per event.
+
+    The stock manager sends each event with its own PUBLISH and waits for the answer: a worker
+    with hundreds of jobs finishing at once makes four pushes per job, each one a round trip
+    through an event loop that is busy with those jobs, so pushes queued for up to a second
+    (and, unbounded, they exhausted redis-py's pool of 100 connections). Here every event is
+    encoded at once, in the order emitted, and one task sends whatever has accumulated as one
+    pipeline (one round trip, one connection) while the next events gather behind it. An idle
+    process sends at once; a busy one sends batches. Messages are the manager's own, so every
+    API process decodes them unchanged.
+
+    An emit returns as soon as its event is in line to be sent: a job attempt does not wait for
+    its pushes on the way to the model and the store (a probe in the worker saw each awaited push
+    take 80 ms at the median under load, three of them on every job's path). Only when more
+    than `max_backlog` events wait (Redis slow or away) does an emit wait for the send, which
+    bounds the memory they take; a send that fails is logged and dropped, as before.
+    """
+
+    max_batch = 500
+    max_backlog = 10_000
+    connected: bool  # the stock manager's: False once a send failed, to reconnect
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._batch: _Batch | None = None
+        self._sender: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def _publish(self, data: Any) -> None:
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:  # a new event loop (tests): start afresh
+            self._loop, self._batch, self._sender = loop, None, None
+        if self._batch is None:
+            self._batch = _Batch(loop)
+        batch = self._batch
+        batch.messages.append(self.json.dumps(data))
+        if self._sender is None or self._sender.done():
+            self._sender = loop.create_task(self._send_batches())
+        if len(batch.messages) > self.max_backlog:
+            await asyncio.shield(batch.sent)
+
+    async def flush(self) -> None:
+        """Wait until every event emitted so far has been sent (or dropped)."""
+        while self._sender is not None and not self._sender.done():
+            await asyncio.shield(self._sender)
+
+    async def _send_batches(self) -> None:
+        while self._batch is not None:
+            batch, self._batch = self._batch, None
+            try:
+                for start in range(0, len(batch.messages), self.max_batch):
+                    await self._send(batch.messages[start : start + self.max_batch])
+            finally:
+                if not batch.sent.done():
+                    batch.sent.set_result(None)
+
+    async def _send(self, messages: list[str]) -> None:
+        for retries_left in (1, 0):  # like the stock manager: reconnect once, then give up
+            try:
+                if not self.connected:
+                    self._redis_connect()
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    for message in messages:
+                        pipe.publish(self.channel, message)
+                    await pipe.execute()
+                return
+            except Exception:
+                self.connected = False
+                if not retries_left:
+                    # A lost push is recoverable: clients read the job again on reconnect.
+                    log.warning(
+                        "realtime pushes lost: Redis unreachable",
+                        exc_info=True,
+                        extra={"count": len(messages)},
+                    )
+
+
+class SocketIoRealtime:
+    """The RealtimePublisher over a python-socketio server (API) or a write-only manager (worker).
+
+    With Redis, a revoked session is also announced on a channel every API process listens to
+    (`listen_for_revocations`), because its sockets may live on any replica.
+    """
+
+    def __init__(
+        self,
+        server: socketio.AsyncServer | None = None,
+        manager: Any | None = None,
+        redis_url: str | None = None,
+    ) -> None:
+        """`manager`: a write-only `PipelinedRedisManager` (workers); API processes pass the
+        `server` whose client manager publishes to the other processes."""
+        self._server = server
+        self._manager = manager
+        self._redis = redis_client(redis_url, max_connections=8) if redis_url else None
+        self._revocation_hooks: list[Callable[[list[str]], None]] = []
+        self._gap_hooks: list[Callable[[], None]] = []
+
+    def on_revoked(
+        self, hook: Callable[[list[str]], None], *, on_gap: Callable[[], None] | None = None
+    ) -> None:
+        """Call `hook` with the ids of sessions revoked by this process (at once) or by any other
+        (when the announcement arrives): the API's cache of live sessions listens here. `on_gap`
+        runs when the listener reconnects to Redis, since announcements may have been missed."""
+        self._revocation_hooks.append(hook)
+        if on_gap is not None:
+            self._gap_hooks.append(on_gap)
+
+    def _revoked_here(self, session_ids: list[str]) -> None:
+        for hook in self._revocation_hooks:
+            try:
+                hook(session_ids)
+            except Exception:
+                log.exception("session revocation hook failed")
+
+    async def _emit(self, event: str, data: Any, room: str) -> None:
+        try:
+            if self._server is not None:
+                await self._server.emit(event, data, room=room)
+            elif self._manager is not None:
+                await self._manager.emit(event, data, room=room, namespace="/")
+        except Exception:
+            # A lost push is recoverable (clients poll the job on reconnect); a failed use case is not.
+            log.warning("realtime emit failed", exc_info=True, extra={"event": event})
+
+    async def job_updated(self, user_id: str, payload: dict[str, Any]) -> None:
+        await self._emit(JOB_UPDATE, payload, user_room(user_id))
+
+    async def notification_created(self, user_id: str, payload: dict[str, Any]) -> None:
+        await self._emit(NOTIFICATION_NEW, payload, user_room(user_id))
+
+    async def flush(self, timeout: float = 2.0) -> None:
+        """Wait (at most `timeout`) until the pushes emitted so far have been sent to Redis."""
+        manager = self._manager
+        if manager is None and self._server is not None:
+            manager = self._server.manager
+        if not isinstance(manager, PipelinedRedisManager):
+            return  # one process: delivered in order as emitted
+        try:
+            await asyncio.wait_for(manager.flush(), timeout)
+        except Exception:
+            log.warning("realtime pushes not confirmed sent", exc_info=True)
+
+    async def session_revoked(self, session_ids: list[str]) -> None:
+        if not session_ids:
+            return
+        self._revoked_here(session_ids)
+        for session_id in session_ids:
+            await self._emit(SESSION_REVOKED, {"sessionId": session_id}, session_room(session_id))
+        if self._redis is not None:
+            try:
+                await self._redis.publish(REVOCATIONS_CHANNEL, json.dumps(session_ids))
+                return  # every API process, this one included, disconnects on the message
+            except Exception:
+                log.warning("could not announce revoked sessions", exc_info=True)
+        await self.disconnect_local(session_ids)
+
+    async def disconnect_local(self, session_ids: list[str]) -> None:
+        if self._server is None:
+            return
+        for session_id in session_ids:
+            try:
+                participants = list(
+                    self._server.manager.get_participants("/", session_room(session_id))
+                )
+            except (KeyError, ValueError):
+                participants = []
+            for entry in participants:
+                sid = entry[0] if isinstance(entry, tuple) else entry
+                await self._server.disconnect(sid, namespace="/")
+
+    async def listen_for_revocations(self) -> None:
+        """Run in every API process with Redis: disconnect local sockets of sessions revoked anywhere."""
+        if self._redis is None or self._server is None:
+            return
+        first = True
+        while True:
+            try:
+                pubsub = self._redis.pubsub()
+                await pubsub.subscribe(REVOCATIONS_CHANNEL)
+                if not first:
+                    for gap in self._gap_hooks:
+                        gap()
+                first = False
+                async for message in pubsub.listen():
+                    if message.get("type") == "message":
+                        revoked = [str(i) for i in json.loads(message["data"])]
+                        self._revoked_here(revoked)
+                        await self.disconnect_local(revoked)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("revocation listener lost Redis; retrying", exc_info=True)
+                await asyncio.sleep(1.0)
+
+
+class NullRealtime:
+    """For processes with no sockets and no Redis (CLI commands)."""
+
+    async def job_updated(self, user_id: str, payload: dict[str, Any]) -> None:
+        return None
+
+    async def notification_created(self, user_id: str, payload: dict[str, Any]) -> None:
+        return None
+
+    async def session_revoked(self, session_ids: list[str]) -> None:
+        return None
+
+    async def flush(self) -> None:
+        return None
+
+
+def create_socket_server(
+    *,
+    authenticate: Authenticator,
+    web_origins: list[str],
+    own_origins: list[str],
+    redis_url: str | None = None,
+    replay: Replay | None = None,
+) -> socketio.AsyncServer:
+    manager = (
+        PipelinedRedisManager(redis_url, channel=CHANNEL) if redis_url else OrderedJobUpdates()
+    )
+    server = socketio.AsyncServer(
+        async_mode="asgi",
+        client_manager=manager,
+        cors_allowed_origins=make_origin_check(web_origins, own_origins),
+        cors_credentials=True,
+        ping_interval=20,
+        ping_timeout=20,
+        max_http_buffer_size=64_000,
+    )
+
+    @server.event  # type: ignore[untyped-decorator]
+    async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        try:
+            claims = await authenticate(_token_from(environ, auth))
+        except Exception:
+            raise socketio.exceptions.ConnectionRefusedError("unauthorized") from None
+        await server.enter_room(sid, user_room(claims.user_id))
+        await server.enter_room(sid, session_room(claims.session_id))
+        await server.save_session(sid, {"user_id": claims.user_id, "session_id": claims.session_id})
+        await server.emit(SERVER_READY, {"ok": True}, to=sid)
+        if replay is not None:
+            # After joining the room: an update that arrives meanwhile is newer or the same, and
+            # the manager's ordering drops whichever of the two comes second.
+            try:
+                updates = await replay(claims.user_id)
+            except Exception:
+                log.warning("could not replay recent job updates", exc_info=True)
+                return
+            for update in updates:
+                await server.manager.emit(JOB_UPDATE, update, "/", room=sid, ignore_queue=True)
+
+    return server

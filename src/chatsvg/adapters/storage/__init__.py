@@ -1,0 +1,1 @@
+"""Object storage: S3, local disk, signed URLs and download headers."""

@@ -1,0 +1,1 @@
+"""Accounts: sign-in, sessions, OAuth, password recovery, account deletion."""

@@ -1,0 +1,1 @@
+"""Admin: operator use cases (users, credits, stuck jobs, sessions, orphans)."""

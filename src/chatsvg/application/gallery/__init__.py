@@ -1,0 +1,1 @@
+"""Gallery: a user's generations, downloads and the public gallery."""

@@ -1,0 +1,1 @@
+"""Generation: submitting prompts, processing jobs, the reaper, the provider circuit."""

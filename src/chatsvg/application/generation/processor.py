@@ -1,0 +1,550 @@
+"""The worker's use case: take one job from QUEUED to SUCCEEDED or FAILED (the reaper that
+guarantees no job is left behind is in reaper.py).
+
+Every step is written so that a crash between any two of them leaves a state that a later attempt
+completes: the claim and the charge commit together; the artifact key is derived from the job, so
+a retry overwrites instead of orphaning; the finish writes only a job whose (status, attempt) it
+still holds, so a worker that lost its lease cannot finish a job another worker owns; charges and
+refunds are unique per job in the ledger. Claims and finishes are made in batches, one
+transaction for the attempts that ask at the same moment."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import functools
+import logging
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from chatsvg.application.generation.batches import Batches
+from chatsvg.application.generation.circuit import Permit, ProviderCircuit
+from chatsvg.application.generation.events import job_update, notification_payload
+from chatsvg.application.generation.retry import RetryPolicy
+from chatsvg.application.ids import new_id
+from chatsvg.application.ports import (
+    Clock,
+    GalleryCache,
+    GenerationFault,
+    GenerationRequest,
+    ObjectStorage,
+    RealtimePublisher,
+    SvgGenerator,
+    SvgRejected,
+    SvgSanitizer,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
+from chatsvg.domain.credits.ledger import LedgerEntry, charge_entry, refund_entry
+from chatsvg.domain.errors import InsufficientCredits
+from chatsvg.domain.generation.generations import SvgGeneration, artifact_key
+from chatsvg.domain.generation.jobs import Catalogue, GenerationJob, JobErrorCode, JobStatus
+from chatsvg.domain.notifications.notifications import Notification, NotificationType
+
+PROVIDER_FAULTS = frozenset(
+    {JobErrorCode.PROVIDER_UNAVAILABLE, JobErrorCode.PROVIDER_RATE_LIMITED, JobErrorCode.TIMED_OUT}
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+@dataclass
+class _Success:
+    """An attempt's result, to be recorded: the job as it ends, and what goes with it."""
+
+    done: GenerationJob
+    attempt: int
+    generation: SvgGeneration
+    notification: Notification
+
+
+class JobProcessor:
+    """Runs one job attempt. Returns the delay before the next attempt, or None when nothing is left to do."""
+
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        generator: SvgGenerator,
+        sanitizer: SvgSanitizer,
+        storage: ObjectStorage,
+        realtime: RealtimePublisher,
+        clock: Clock,
+        catalogue: Catalogue,
+        policy: RetryPolicy | None = None,
+        low_credit_threshold: int = 2,
+        circuit: ProviderCircuit | None = None,
+        gallery: GalleryCache | None = None,
+        claim_concurrency: int = 0,
+        claim_batch: int = 64,
+        finish_concurrency: int = 0,
+        finish_batch: int = 64,
+    ) -> None:
+        """Claims are made in batches: the attempts that ask to claim while a claim transaction
+        is being prepared or is running are claimed together in the next one, up to
+        `claim_batch` jobs per transaction, with set-based statements (a batch costs about as many
+        round trips as one job did). `claim_concurrency` bounds how many claim transactions run at
+        once (0: no bound). Successes are recorded in batches the same way (`finish_batch`,
+        `finish_concurrency`).
+
+        A worker keeps thousands of attempts in flight, but they share a small database pool whose
+        waiters are served first come, first served. Unbounded, a burst of new attempts queues its
+        claims ahead of the attempts that already have the model's answer and only need to record
+        it, so nothing finishes while the burst lasts. With the bound, new claims take at most that
+        many connections and finishing attempts never wait behind more than that many claims.
+        """
+        self._uow = uow
+        self._generator = generator
+        self._sanitizer = sanitizer
+        self._storage = storage
+        self._realtime = realtime
+        self._clock = clock
+        self._catalogue = catalogue
+        self.policy = policy or RetryPolicy()
+        self._low_credit_threshold = low_credit_threshold
+        self.circuit = circuit or ProviderCircuit(clock)
+        self._gallery = gallery
+        self._claims: Batches[str, GenerationJob | None] = Batches(
+            self._claim_and_announce, limit=claim_concurrency, size=claim_batch
+        )
+        self._successes: Batches[_Success, tuple[bool, bool, GenerationJob | None]] = Batches(
+            self._record_successes, limit=finish_concurrency, size=finish_batch
+        )
+
+    async def process(self, job_id: str) -> float | None:
+        admitted = self.circuit.admit()
+        if not isinstance(admitted, Permit):
+            return admitted + random.uniform(0, admitted / 2)  # spread the held jobs' wake-ups
+        try:
+            return await self._attempt(job_id, admitted)
+        finally:
+            # Whatever happened (not claimable, a database fault, a crash), the permit ends here;
+            # a probe that gave no verdict gives its place to the next attempt.
+            self.circuit.release(admitted)
+
+    async def _attempt(self, job_id: str, permit: Permit) -> float | None:
+        job = await self._claim(job_id)
+        if job is None:
+            return None
+        try:
+            async with self._heartbeat(job):
+                svg = await self._produce(job, permit)
+                await self._storage_put(job, svg)
+        except GenerationFault as fault:
+            return await self._fault(job, fault)
+        except (
+            Exception
+        ) as exc:  # an unexpected bug or library error: retried, then failed and refunded
+            log.exception("job attempt crashed", extra={"job_id": job.id})
+            return await self._fault(
+                job,
+                GenerationFault(JobErrorCode.GENERATION_FAILED, type(exc).__name__, transient=True),
+            )
+        await self._finish(job, svg)
+        return None
+
+    async def _retrying(self, step: str, job_id: str, run: Callable[[], Awaitable[T]]) -> T:
+        """Run a transaction again after it failed. The steps that use this are safe to repeat:
+        the claim and the fault start from a fresh read of the job and save with a
+        compare-and-set, so one that did commit (only its answer was lost) finds the job changed
+        and stands down; the finish writes a job only if the attempt still holds it; charges,
+        refunds and notifications are once per job."""
+        for pause in self.policy.transaction_retry_pauses:
+            try:
+                return await run()
+            except Exception:
+                log.warning(
+                    "job transaction failed; trying again",
+                    extra={"job_id": job_id, "step": step, "retry_in": pause},
+                    exc_info=True,
+                )
+                await asyncio.sleep(pause)
+        return await run()
+
+    async def _claim(self, job_id: str) -> GenerationJob | None:
+        """Take the job for this attempt: RUNNING, leased and charged, or None when there is
+        nothing for it to do. Joins the next batch of claims."""
+        return await self._claims.submit(job_id)
+
+    async def _claim_and_announce(self, job_ids: list[str]) -> list[GenerationJob | None]:
+        claimed, announcements = await self._retrying(
+            "claim", job_ids[0], functools.partial(self._claim_batch_of, job_ids)
+        )
+        # The owners hear of each change before the attempts go on to the model.
+        results = await asyncio.gather(
+            *(self._announce(job, notes) for job, notes in announcements),
+            return_exceptions=True,
+        )
+        for result in results:
+            if isinstance(result, Exception):
+                log.warning("could not announce a claim", exc_info=result)
+        # A job asked for twice in one batch (a duplicate message) goes to one attempt.
+        return [claimed.pop(job_id, None) for job_id in job_ids]
+
+    async def _claim_batch_of(
+        self, job_ids: list[str]
+    ) -> tuple[dict[str, GenerationJob], list[tuple[GenerationJob, list[Notification]]]]:
+        """One transaction for a batch: lock the claimable jobs and their owners' balances,
+        decide each job as the domain says (claim and charge, or fail and refund), then write
+        the ledger entries, the jobs and the notifications with one statement each.
+
+        Locked rows cannot change under it, so no compare-and-set is needed and every decision
+        holds at commit. A job that another transaction is writing is skipped, not waited for:
+        that one (another worker's claim, an attempt's finish or fault, the reaper, a cancel)
+        moves it on and enqueues it again if it needs another attempt; the reaper covers the
+        rest. Safe to run again: it starts from a fresh read, and a job claimed by an earlier try
+        that committed is RUNNING under a live lease, which this one leaves alone."""
+        now = self._clock.now()
+        lease_until = now + timedelta(seconds=self.policy.lease_seconds)
+        changed: list[GenerationJob] = []
+        entries: list[LedgerEntry] = []
+        notes: dict[str, list[Notification]] = {}
+        async with self._uow() as uow:
+            jobs = await uow.jobs.lock_claimable(job_ids, now)
+            if not jobs:
+                return {}, []
+            balances = await uow.ledger.lock_balances({job.user_id for job in jobs})
+            for job in jobs:
+                changed.append(job)
+                failure: str | None = None
+                if job.attempts >= self.policy.max_attempts:
+                    failure = job.error_code or JobErrorCode.GENERATION_FAILED
+                else:
+                    job.claim(now, lease_until)
+                    if job.needs_charge():
+                        try:
+                            entry = charge_entry(
+                                entry_id=new_id(),
+                                user_id=job.user_id,
+                                job_id=job.id,
+                                cost=job.cost,
+                                balance=balances.get(job.user_id, 0),
+                                now=now,
+                            )
+                        except InsufficientCredits:
+                            failure = JobErrorCode.INSUFFICIENT_CREDITS
+                        else:
+                            entries.append(entry)
+                            balances[job.user_id] = balances.get(job.user_id, 0) + entry.delta
+                            job.mark_charged()
+                if failure is not None:
+                    refund, notice = self._failure(job, failure, now)
+                    if refund is not None:
+                        entries.append(refund)
+                        balances[job.user_id] = balances.get(job.user_id, 0) + refund.delta
+                    notes[job.id] = [notice]
+                    continue
+                balance = balances.get(job.user_id, 0)
+                if balance <= self._low_credit_threshold:
+                    notes[job.id] = [self._low_credit_notice(job, now, balance)]
+            await uow.ledger.append_many(entries)
+            await uow.jobs.save_locked(changed)
+            added = await uow.notifications.add_many([n for ns in notes.values() for n in ns])
+            await uow.commit()
+        announcements = [
+            (job, [n for n in notes.get(job.id, []) if n.id in added]) for job in changed
+        ]
+        return {j.id: j for j in changed if j.status is JobStatus.RUNNING}, announcements
+
+    async def _produce(self, job: GenerationJob, permit: Permit) -> str:
+        spec = self._catalogue.model(job.model)
+        try:
+            raw = await self._generator.generate(
+                GenerationRequest(
+                    job.id, job.prompt, job.style, job.model, spec.provider_model, job.attempts
+                )
+            )
+        except GenerationFault as fault:
+            if fault.code in PROVIDER_FAULTS:
+                self.circuit.failed(permit)
+            else:
+                self.circuit.succeeded(permit)  # it answered: a refusal, an unusable answer
+            raise
+        self.circuit.succeeded(permit)
+        await self._progress(job, 70)
+        try:
+            return self._sanitizer.sanitize(raw)
+        except SvgRejected as rejected:
+            raise GenerationFault(
+                JobErrorCode.INVALID_SVG, rejected.reason, transient=True
+            ) from rejected
+
+    async def _storage_put(self, job: GenerationJob, svg: str) -> None:
+        try:
+            await self._storage.put(
+                artifact_key(job.user_id, job.id), svg.encode("utf-8"), "image/svg+xml"
+            )
+        except Exception as exc:
+            raise GenerationFault(
+                JobErrorCode.STORAGE_UNAVAILABLE, str(exc)[:200], transient=True
+            ) from exc
+
+    async def _finish(self, job: GenerationJob, svg: str) -> None:
+        """Record the generation and mark the job SUCCEEDED, if this attempt still holds it.
+
+        Recorded with the other successes of the moment in one transaction (`_record_batch`),
+        which locks the jobs and writes only those whose attempt still holds them: everything
+        that can change a held job (a cancel, the reaper, an admin requeue) changes its status or
+        attempts. What it writes (this attempt's copy of the job) is what the stored row holds
+        apart from the lease, which succeeding clears anyway."""
+        now = self._clock.now()
+        key = artifact_key(job.user_id, job.id)
+        generation = SvgGeneration(
+            id=new_id(),
+            user_id=job.user_id,
+            job_id=job.id,
+            prompt=job.prompt,
+            style=job.style,
+            model=job.model,
+            privacy=job.privacy,
+            storage_key=key,
+            size_bytes=len(svg.encode("utf-8")),
+            created_at=now,
+        )
+        done = copy.copy(job)
+        done.succeed(generation.id, now)
+        notification = Notification(
+            id=new_id(),
+            user_id=job.user_id,
+            type=NotificationType.JOB_SUCCEEDED,
+            title="Your SVG is ready",
+            message=_excerpt(job.prompt),
+            created_at=now,
+            job_id=job.id,
+            data={"jobId": job.id, "generationId": generation.id},
+        )
+        held, added, current = await self._successes.submit(
+            _Success(done, job.attempts, generation, notification)
+        )
+        if not held and current is not None and current.generation_id == generation.id:
+            held = added = True  # a retry after our own commit, whose answer was lost
+        if not held:
+            # Another attempt owns the job now, or it has ended. Every attempt writes the same key,
+            # so the file is removed only once the job has failed for good (or is gone); a live
+            # attempt overwrites it.
+            if current is None or current.status is JobStatus.FAILED:
+                await self._discard_artifact(job)
+            return
+        log.info("job succeeded", extra={"job_id": done.id, "attempts": done.attempts})
+        if generation.public and self._gallery:
+            await self._gallery.invalidate()
+        await self._announce(done, [notification] if added else [])
+
+    async def _record_successes(
+        self, successes: list[_Success]
+    ) -> list[tuple[bool, bool, GenerationJob | None]]:
+        return await self._retrying(
+            "finish", successes[0].done.id, functools.partial(self._record_batch, successes)
+        )
+
+    async def _record_batch(
+        self, successes: list[_Success]
+    ) -> list[tuple[bool, bool, GenerationJob | None]]:
+        """Per success: (held, notification added, the stored job when not held).
+
+        One transaction for the batch: the jobs are locked, so whether each attempt still holds
+        its job (RUNNING, same attempt) is decided on rows nobody else can change before the
+        commit; then the held jobs, their generations and notifications are written with one
+        statement each."""
+        async with self._uow() as uow:
+            stored = {
+                job.id: job for job in await uow.jobs.lock_many([s.done.id for s in successes])
+            }
+            holds = [
+                (current := stored.get(s.done.id)) is not None and current.holds(s.attempt)
+                for s in successes
+            ]
+            held = [s for s, holding in zip(successes, holds, strict=True) if holding]
+            added: set[str] = set()
+            if held:
+                await uow.jobs.save_locked([s.done for s in held])
+                await uow.generations.add_many([s.generation for s in held])
+                added = await uow.notifications.add_many([s.notification for s in held])
+                await uow.commit()
+        return [
+            (True, s.notification.id in added, None)
+            if holding
+            else (False, False, stored.get(s.done.id))
+            for s, holding in zip(successes, holds, strict=True)
+        ]
+
+    async def _fault(self, job: GenerationJob, fault: GenerationFault) -> float | None:
+        now = self._clock.now()
+        recorded = await self._retrying(
+            "fault", job.id, lambda: self._record_fault(job, fault, now)
+        )
+        if recorded is None:
+            return None  # another attempt or the reaper has taken over
+        current, delay, notifications = recorded
+        log.info(
+            "job attempt failed" if delay is not None else "job failed",
+            extra={
+                "job_id": job.id,
+                "code": fault.code,
+                "transient": fault.transient,
+                "retry_in": delay,
+            },
+        )
+        await self._announce(current, notifications)
+        if delay is not None:
+            await self._realtime.flush()  # the caller enqueues the job again next
+        return delay
+
+    async def _record_fault(
+        self, job: GenerationJob, fault: GenerationFault, now: datetime
+    ) -> tuple[GenerationJob, float | None, list[Notification]] | None:
+        """Requeue (transient, attempts left) or fail and refund, in one transaction; None when
+        this attempt no longer holds the job. Safe to run again: it starts from a fresh read,
+        saves with a compare-and-set, and a refund is once per job in the ledger; a rerun after
+        its own commit recognises it (same attempt, same fault, stamped `now`)."""
+        notifications: list[Notification] = []
+        delay: float | None = None
+        async with self._uow() as uow:
+            current = await uow.jobs.get(job.id)
+            if current is None:
+                return None
+            if not current.holds(job.attempts):
+                if (
+                    current.attempts == job.attempts
+                    and current.updated_at == now
+                    and current.error_code == fault.code
+                    and current.status in (JobStatus.QUEUED, JobStatus.FAILED)
+                ):
+                    # An earlier try of this very transaction committed; only its answer was
+                    # lost. Finish the hand-back it started (its notification is stored).
+                    if current.status is JobStatus.QUEUED:
+                        delay = self.policy.delay(current.attempts, fault.retry_after)
+                    return current, delay, []
+                return None
+            # An unusable answer (from the model or the sanitizer) is worth only a few more model calls.
+            give_up_on_svg = (
+                fault.code == JobErrorCode.INVALID_SVG
+                and current.attempts >= self.policy.invalid_svg_attempts
+            )
+            if (
+                fault.transient
+                and not give_up_on_svg
+                and current.attempts < self.policy.max_attempts
+            ):
+                current.requeue(fault.code, now)
+                delay = self.policy.delay(current.attempts, fault.retry_after)
+            else:
+                notifications = await self._fail_in(uow, current, fault.code, now)
+            if not await uow.jobs.save(
+                current, expected_status=JobStatus.RUNNING, expected_attempts=job.attempts
+            ):
+                return None
+            await uow.commit()
+        return current, delay, notifications
+
+    async def _fail_in(
+        self, uow: UnitOfWork, job: GenerationJob, code: str, now: datetime
+    ) -> list[Notification]:
+        """Fail the job inside the caller's transaction, refunding once if it was charged."""
+        refund, notification = self._failure(job, code, now)
+        if refund is not None:
+            # The ledger's unique (job, reason) key makes a second refund impossible even if this runs twice.
+            await uow.ledger.append(refund)
+        return [notification] if await uow.notifications.add(notification) else []
+
+    def _failure(
+        self, job: GenerationJob, code: str, now: datetime
+    ) -> tuple[LedgerEntry | None, Notification]:
+        """Fail the job: the refund it is owed (if it was charged), and the owner's notice."""
+        refund = None
+        if job.fail(code, now):
+            refund = refund_entry(
+                entry_id=new_id(), user_id=job.user_id, job_id=job.id, cost=job.cost, now=now
+            )
+            job.mark_refunded()
+        return refund, Notification(
+            id=new_id(),
+            user_id=job.user_id,
+            type=NotificationType.JOB_FAILED,
+            title="Your SVG could not be made",
+            message=job.error_message or "",
+            created_at=now,
+            job_id=job.id,
+            data={"jobId": job.id, "errorCode": code},
+        )
+
+    async def _still_ours(self, uow: UnitOfWork, job: GenerationJob) -> GenerationJob | None:
+        """The job as stored, if this worker's attempt still holds it (else another worker or the
+        reaper has taken over, and this attempt must not write)."""
+        current = await uow.jobs.get(job.id)
+        return current if current is not None and current.holds(job.attempts) else None
+
+    def _low_credit_notice(self, job: GenerationJob, now: datetime, balance: int) -> Notification:
+        return Notification(
+            id=new_id(),
+            user_id=job.user_id,
+            type=NotificationType.LOW_CREDITS,
+            title="You are running low on credits",
+            message=f"You have {balance} credit(s) left.",
+            created_at=now,
+            job_id=job.id,
+            data={"balance": balance},
+        )
+
+    async def _progress(self, job: GenerationJob, progress: int) -> None:
+        """Tell the owner how far the attempt has got. Progress is pushed, not stored: the stored job
+        changes only at its transitions (and lease renewals), which keeps the worker's database
+        traffic at two transactions per job."""
+        job.progress = max(job.progress, min(99, progress))
+        await self._realtime.job_updated(job.user_id, job_update(job))
+
+    @contextlib.asynccontextmanager
+    async def _heartbeat(self, job: GenerationJob) -> AsyncIterator[None]:
+        """Keep extending the lease while this attempt is alive, so only a dead worker's job is reclaimed."""
+
+        async def beat() -> None:
+            interval = self.policy.lease_seconds / 3
+            while True:
+                await asyncio.sleep(interval)
+                now = self._clock.now()
+                async with self._uow() as uow:
+                    current = await self._still_ours(uow, job)
+                    if current is None:
+                        return
+                    current.lease_expires_at = now + timedelta(seconds=self.policy.lease_seconds)
+                    current.updated_at = now
+                    await uow.jobs.save(
+                        current, expected_status=JobStatus.RUNNING, expected_attempts=job.attempts
+                    )
+                    await uow.commit()
+
+        task = asyncio.create_task(beat())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    async def _discard_artifact(self, job: GenerationJob) -> None:
+        """Best effort: a failed job keeps no file (`chatsvg admin gc` sweeps what this misses)."""
+        try:
+            await self._storage.delete(artifact_key(job.user_id, job.id))
+        except Exception:
+            log.warning(
+                "could not delete a failed job's artifact", extra={"job_id": job.id}, exc_info=True
+            )
+
+    async def _announce(self, job: GenerationJob, notifications: list[Notification]) -> None:
+        if job.status is JobStatus.FAILED:
+            await self._discard_artifact(job)  # an earlier attempt may have stored one
+        await self._realtime.job_updated(job.user_id, job_update(job))
+        for notification in notifications:
+            await self._realtime.notification_created(
+                job.user_id, notification_payload(notification)
+            )
+
+
+def _excerpt(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

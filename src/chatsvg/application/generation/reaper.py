@@ -1,0 +1,78 @@
+"""The reaper: finds jobs nobody is working on (a dead worker's expired lease, a lost enqueue)
+and hands them back, so that no job stays QUEUED or RUNNING forever."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from chatsvg.application.generation.events import job_update
+from chatsvg.application.generation.processor import JobProcessor
+from chatsvg.application.ports import (
+    Clock,
+    JobQueue,
+    RealtimePublisher,
+    UnitOfWorkFactory,
+)
+from chatsvg.domain.generation.jobs import JobErrorCode, JobStatus
+
+log = logging.getLogger(__name__)
+
+
+class JobReaper:
+    """Finds jobs nobody is working on (a dead worker's expired lease, a lost enqueue) and hands them back.
+
+    Bound: a job is touched by a worker or the reaper at least every lease + sweep interval, and a job
+    is failed (and refunded) once it has used `max_attempts` claims, so none stays open forever.
+    """
+
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        queue: JobQueue,
+        realtime: RealtimePublisher,
+        clock: Clock,
+        processor: JobProcessor,
+        batch: int = 200,
+    ) -> None:
+        self._uow = uow
+        self._queue = queue
+        self._realtime = realtime
+        self._clock = clock
+        self._processor = processor
+        self._batch = batch
+
+    async def sweep(self) -> int:
+        now = self._clock.now()
+        policy = self._processor.policy
+        queued_before = now - timedelta(seconds=policy.stale_queued_seconds)
+        async with self._uow() as uow:
+            candidates = await uow.jobs.needing_attention(now, queued_before, self._batch)
+        handed_back = 0
+        for job in candidates:
+            async with self._uow() as uow:
+                current = await uow.jobs.get(job.id)
+                if current is None or current.status.terminal:
+                    continue
+                before = (current.status, current.attempts)
+                if current.status is JobStatus.RUNNING:
+                    if current.lease_expires_at and current.lease_expires_at > now:
+                        continue
+                    current.requeue(JobErrorCode.TIMED_OUT, now)
+                else:
+                    current.updated_at = now
+                if not await uow.jobs.save(
+                    current, expected_status=before[0], expected_attempts=before[1]
+                ):
+                    continue
+                await uow.commit()
+            if before[0] is JobStatus.RUNNING:
+                await self._realtime.job_updated(current.user_id, job_update(current))
+                await self._realtime.flush()
+            try:
+                await self._queue.enqueue(current.id)
+                handed_back += 1
+            except Exception:
+                log.exception("reaper could not enqueue", extra={"job_id": current.id})
+        return handed_back

@@ -1,0 +1,1 @@
+"""Mail: the outbox every mail goes through, and its delivery."""

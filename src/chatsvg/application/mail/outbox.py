@@ -1,0 +1,189 @@
+"""The durable mail outbox: mails are recorded in the database first and delivered later, with retries.
+
+Recording a mail is part of the use case's transaction (a reset token and its mail commit together,
+or neither does). Delivery happens outside any request: a loop calls `deliver_due()`, which sends
+what is due through the Mailer port; a failure schedules the next attempt with exponential backoff
+until `max_attempts`, and never reaches the client that caused the mail.
+
+Other features enqueue with `MailOutbox.enqueue(MailMessage(..., reply_to=...), purpose="support")`
+(its own transaction) or `MailOutbox.add_in(uow, ...)` (inside theirs, then `nudge()` after commit).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from chatsvg.application.accounts.ports import AccountRecords, MailStatus, OutboxMail
+from chatsvg.application.ids import new_id
+from chatsvg.application.ports import Clock, Mailer, MailMessage, UnitOfWork, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    max_attempts: int = 8
+    backoff_base_seconds: float = 30.0
+    backoff_cap_seconds: float = 3600.0
+    # A claimed mail is hidden from other delivery loops this long (a crashed sender gives it back).
+    lease_seconds: float = 120.0
+    batch_size: int = 20
+
+    def backoff(self, attempts: int) -> timedelta:
+        """Delay after the `attempts`-th failed attempt: doubling, capped, with ±10% jitter."""
+        delay = min(self.backoff_cap_seconds, self.backoff_base_seconds * 2 ** max(0, attempts - 1))
+        return timedelta(seconds=delay * random.uniform(0.9, 1.1))
+
+
+@dataclass(frozen=True)
+class DeliveryRound:
+    sent: int = 0
+    failed: int = 0  # attempts that failed (and will be retried, or were given up)
+    given_up: int = 0
+    expired: int = 0
+
+
+class MailOutbox:
+    """Enqueue mails durably; deliver them with retries."""
+
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        records: AccountRecords,
+        mailer: Mailer,
+        clock: Clock,
+        policy: DeliveryPolicy | None = None,
+    ) -> None:
+        self._uow = uow
+        self._records = records
+        self._mailer = mailer
+        self._clock = clock
+        self.policy = policy or DeliveryPolicy()
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_enqueued(self, listener: Callable[[], None]) -> None:
+        """Call `listener` (e.g. wake the delivery loop) whenever a mail is enqueued and committed."""
+        self._listeners.append(listener)
+
+    def nudge(self) -> None:
+        for listener in self._listeners:
+            listener()
+
+    async def enqueue(
+        self,
+        message: MailMessage,
+        *,
+        purpose: str = "support",
+        expires_at: datetime | None = None,
+        sensitive: bool = False,
+    ) -> str:
+        """Record `message` for delivery in a transaction of its own; returns the outbox id."""
+        async with self._uow() as uow:
+            mail_id = await self.add_in(
+                uow, message, purpose=purpose, expires_at=expires_at, sensitive=sensitive
+            )
+            await uow.commit()
+        self.nudge()
+        return mail_id
+
+    async def add_in(
+        self,
+        uow: UnitOfWork,
+        message: MailMessage,
+        *,
+        purpose: str,
+        expires_at: datetime | None = None,
+        sensitive: bool = False,
+    ) -> str:
+        """Record `message` inside the caller's open transaction. Call `nudge()` after its commit."""
+        now = self._clock.now()
+        mail = OutboxMail(
+            id=new_id(),
+            purpose=purpose,
+            message=message,
+            created_at=now,
+            next_attempt_at=now,
+            expires_at=expires_at,
+            sensitive=sensitive,
+        )
+        await self._records.outbox(uow).add(mail)
+        return mail.id
+
+    async def deliver_due(self) -> DeliveryRound:
+        """Send one batch of due mails. Never raises for a failed delivery; it is scheduled again."""
+        policy = self.policy
+        now = self._clock.now()
+        async with self._uow() as uow:
+            claimed = await self._records.outbox(uow).claim_due(
+                now, now + timedelta(seconds=policy.lease_seconds), policy.batch_size
+            )
+            await uow.commit()
+        sent = failed = given_up = expired = 0
+        for mail in claimed:
+            if mail.expires_at is not None and self._clock.now() >= mail.expires_at:
+                await self._record(mail, MailStatus.EXPIRED, error=mail.last_error)
+                expired += 1
+                continue
+            try:
+                await self._mailer.send(mail.message)
+            except Exception as exc:
+                failed += 1
+                error = f"{type(exc).__name__}: {exc}"[:1000]
+                if mail.attempts >= policy.max_attempts:
+                    given_up += 1
+                    log.error(
+                        "mail %s (%s) not delivered after %d attempts: %s",
+                        mail.id,
+                        mail.purpose,
+                        mail.attempts,
+                        error,
+                    )
+                    await self._record(mail, MailStatus.FAILED, error=error)
+                else:
+                    retry_at = self._clock.now() + policy.backoff(mail.attempts)
+                    log.warning(
+                        "mail %s (%s) attempt %d failed, retrying at %s: %s",
+                        mail.id,
+                        mail.purpose,
+                        mail.attempts,
+                        retry_at.isoformat(),
+                        error,
+                    )
+                    await self._record(mail, MailStatus.PENDING, error=error, retry_at=retry_at)
+                continue
+            await self._record(mail, MailStatus.SENT, error=None, sent_at=self._clock.now())
+            sent += 1
+        return DeliveryRound(sent, failed, given_up, expired)
+
+    async def recent(self, limit: int = 50) -> list[OutboxMail]:
+        async with self._uow() as uow:
+            return await self._records.outbox(uow).recent(limit)
+
+    async def get(self, mail_id: str) -> OutboxMail | None:
+        async with self._uow() as uow:
+            return await self._records.outbox(uow).get(mail_id)
+
+    async def _record(
+        self,
+        mail: OutboxMail,
+        status: MailStatus,
+        *,
+        error: str | None,
+        retry_at: datetime | None = None,
+        sent_at: datetime | None = None,
+    ) -> None:
+        async with self._uow() as uow:
+            await self._records.outbox(uow).record(
+                mail.id,
+                status=status,
+                next_attempt_at=retry_at,
+                last_error=error,
+                sent_at=sent_at,
+                erase_body=mail.sensitive and status != MailStatus.PENDING,
+            )
+            await uow.commit()

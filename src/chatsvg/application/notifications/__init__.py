@@ -1,0 +1,1 @@
+"""Notifications: the feed and its unread badge."""

@@ -1,0 +1,1 @@
+"""Support: messages from users to the support inbox."""

@@ -1,0 +1,1 @@
+"""Accounts: users, refresh-token families and password-reset tokens."""

@@ -1,0 +1,1 @@
+"""Credits: the append-only ledger and the rules that move a balance."""

@@ -1,0 +1,1 @@
+"""Generation: jobs from a prompt to a stored SVG, and the generations they make."""

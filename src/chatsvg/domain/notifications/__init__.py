@@ -1,0 +1,1 @@
+"""Notifications: what a user is told, and when."""
