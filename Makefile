@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 
-.PHONY: run test lint typecheck bench chaos services clean
+.PHONY: run test lint typecheck bench quality chaos services clean
 
 $(RUNTIME): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ chaos: $(DEV) services
 bench: $(DEV) services
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) || echo "install wrk for the accept-path ceiling"
 	$(BIN)/python bench/run_all.py
+
+# Picture quality: fixed prompts x the nine styles through the offline model (no network, no
+# services), or any OpenAI-compatible model: make quality QUALITY_ARGS="--base-url URL --model NAME".
+quality: $(DEV)
+	$(BIN)/python bench/quality.py $(QUALITY_ARGS)
 
 clean:
 	rm -rf $(VENV) .chatsvg .pytest_cache .mypy_cache .ruff_cache
