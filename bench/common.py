@@ -681,7 +681,7 @@ STEPS: list[tuple[str, str]] = [
     ("API: GenerationService.submit", "GenerationService.submit ("),
     ("API:   credit check (balance + reserved)", "balance_and_reserved ("),
     ("API:   insert the job", "SqlJobs.add ("),
-    ("API:   enqueue (Dramatiq script on redis.asyncio)", "DramatiqJobQueue.enqueue ("),
+    ("API:   enqueue (Dramatiq script on redis.asyncio)", "DramatiqTaskQueue.enqueue ("),
     ("API: response body (job_json)", "job_json ("),
     ("worker: JobProcessor.process (an attempt, without its batches)", "JobProcessor.process ("),
     ("worker:   model call (openai client)", "OpenAiSvgGenerator.generate ("),

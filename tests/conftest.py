@@ -32,8 +32,10 @@ from chatsvg.application.generation.processor import JobProcessor
 from chatsvg.application.generation.reaper import JobReaper
 from chatsvg.application.generation.retry import RetryPolicy
 from chatsvg.application.generation.submission import GenerationService
+from chatsvg.application.generation.tasks import GENERATE, generate_task
 from chatsvg.application.notifications.service import NotificationService
 from chatsvg.application.ports import UnitOfWorkFactory
+from chatsvg.application.tasks import TaskRegistry
 from chatsvg.domain.generation.jobs import Catalogue, ModelSpec
 from tests.support.fake_openai import start_process
 from tests.support.fakes import RecordingQueue, ScriptedGenerator
@@ -165,15 +167,15 @@ class Stack:
         return signed.account.user.id
 
     async def drain(self, limit: int = 50) -> None:
-        """Run queued messages through the processor until none are left (delays are skipped)."""
+        """Run queued tasks through their handlers until none are left (delays are skipped)."""
+        tasks = TaskRegistry()
+        tasks.register(GENERATE, generate_task(self.processor))
         for _ in range(limit):
-            ids = self.queue.take()
-            if not ids:
+            sent = self.queue.take_all()
+            if not sent:
                 return
-            for job_id in ids:
-                delay = await self.processor.process(job_id)
-                if delay is not None:
-                    await self.queue.enqueue(job_id, delay_seconds=delay)
+            for task, payload in sent:
+                await tasks.run(task, payload, requeue=self.queue)
         raise AssertionError("queue did not drain")
 
 

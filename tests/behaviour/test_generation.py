@@ -9,6 +9,7 @@ import pytest
 
 from chatsvg.application.generation.retry import RetryPolicy
 from chatsvg.application.generation.submission import SubmitCommand
+from chatsvg.application.ports import TaskPayload
 from chatsvg.domain.errors import (
     IdempotencyKeyReused,
     InsufficientCredits,
@@ -1076,9 +1077,9 @@ async def test_the_queued_update_is_on_its_way_before_the_job_is_enqueued(stack:
     seen: list[tuple[int, int]] = []
     enqueue = stack.queue.enqueue
 
-    async def watching(job_id: str, *, delay_seconds: float = 0.0) -> None:
+    async def watching(task: str, payload: TaskPayload, *, delay_seconds: float = 0.0) -> None:
         seen.append((len(stack.realtime.events), len(stack.realtime.flushed_at)))
-        await enqueue(job_id, delay_seconds=delay_seconds)
+        await enqueue(task, payload, delay_seconds=delay_seconds)
 
     stack.queue.enqueue = watching  # type: ignore[method-assign]
     await stack.generation.submit(command(user))

@@ -1,9 +1,13 @@
-"""The worker's Dramatiq consumer against the real Redis: it wakes on a new message instead of
-polling, and otherwise consumes exactly as Dramatiq's own consumer does.
+"""The Dramatiq task queue against the real Redis.
 
-Dramatiq's Redis consumer sleeps after an empty fetch, 5 ms and doubling up to the worker's idle
-timeout; a message sent meanwhile waited out the sleep. `WakingRedisBroker`'s consumer blocks in
-Redis until its queue holds a message (or the timeout passes) and then runs the stock fetch.
+The worker's consumer wakes on a new message instead of polling, and otherwise consumes exactly as
+Dramatiq's own consumer does: Dramatiq's Redis consumer sleeps after an empty fetch, 5 ms and
+doubling up to the worker's idle timeout, and a message sent meanwhile waited out the sleep.
+`WakingRedisBroker`'s consumer blocks in Redis until its queue holds a message (or the timeout
+passes) and then runs the stock fetch.
+
+A named task needs only a handler: registered, it gets its actor and queue, is sent from the event
+loop and run once by a worker, and runs again after the delay its handler returns.
 """
 
 from __future__ import annotations
@@ -11,20 +15,33 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import dramatiq
 import pytest
 from dramatiq.errors import ConnectionClosed
 
-from chatsvg.adapters.queue.dramatiq import QUEUE_NAME, declare_actor, make_broker
+from chatsvg.adapters.queue.dramatiq import (
+    DramatiqTaskQueue,
+    Route,
+    declare_actors,
+    make_broker,
+    route,
+)
+from chatsvg.application.generation.tasks import GENERATE
+from chatsvg.application.ports import TaskPayload
+from chatsvg.application.tasks import TaskRegistry, UnknownTask
+from chatsvg.entrypoints.worker import TaskRunner
 from tests.support.real_stack import REDIS_DB_URL
+
+QUEUE_NAME = route(GENERATE).queue_name
 
 
 @pytest.fixture
 def broker() -> Iterator[Any]:
     broker = make_broker(REDIS_DB_URL, namespace=f"chatsvg-test-{uuid.uuid4().hex[:8]}")
-    declare_actor(broker)
+    declare_actors(broker, [GENERATE])
     yield broker
     keys = broker.client.keys(f"{broker.namespace}:*")
     if keys:
@@ -33,7 +50,7 @@ def broker() -> Iterator[Any]:
 
 
 def send(broker: Any, job_id: str) -> None:
-    broker.get_actor("process_generation_job").send(job_id)
+    broker.get_actor(route(GENERATE).actor_name).send(job_id)
 
 
 def test_an_idle_consumer_takes_a_message_the_moment_it_is_sent(broker: Any) -> None:
@@ -112,3 +129,95 @@ def test_a_lost_redis_is_reported_to_the_worker_as_a_closed_connection() -> None
     consumer = broker.consume(QUEUE_NAME, prefetch=1, timeout=100)
     with pytest.raises(ConnectionClosed):
         next(consumer)
+
+
+def test_generate_keeps_the_actor_and_queue_of_the_previous_release() -> None:
+    """A rolling deploy: the new worker consumes what the old API sent, and the other way round."""
+    assert route(GENERATE) == Route("process_generation_job", "chatsvg-generations")
+    assert route("handle_billing_event") == Route(
+        "handle_billing_event", "chatsvg-handle-billing-event"
+    )
+
+
+class Recorder:
+    """A kind of task the application does not have: its handler is all it needs."""
+
+    def __init__(self, *, retry_first: float | None = None) -> None:
+        self.seen: list[Any] = []
+        self.retry_first = retry_first
+        self.done = threading.Event()
+
+    async def handle(self, payload: TaskPayload) -> float | None:
+        self.seen.append(payload)
+        if self.retry_first is not None and len(self.seen) == 1:
+            return self.retry_first
+        self.done.set()
+        return None
+
+
+@pytest.fixture
+def worker_for() -> Iterator[Callable[[TaskRegistry], tuple[DramatiqTaskQueue, TaskRunner]]]:
+    """A worker as `chatsvg worker` builds one, for the tasks of a registry: one actor per task,
+    a Dramatiq worker on the waking broker, the runner's event loop."""
+    started: list[tuple[Any, DramatiqTaskQueue, TaskRunner]] = []
+
+    def start(tasks: TaskRegistry) -> tuple[DramatiqTaskQueue, TaskRunner]:
+        broker = make_broker(REDIS_DB_URL, namespace=f"chatsvg-test-{uuid.uuid4().hex[:8]}")
+        runners: list[TaskRunner] = []
+        declare_actors(broker, tasks.names(), lambda task, p: runners[0].submit(task, p))
+        queue = DramatiqTaskQueue(REDIS_DB_URL, broker=broker, tasks=tasks.names())
+        runners.append(TaskRunner(tasks, queue, limit=4))
+        worker = dramatiq.Worker(broker, worker_threads=2, worker_timeout=100)
+        worker.start()
+        started.append((worker, queue, runners[0]))
+        return queue, runners[0]
+
+    yield start
+    for worker, queue, runner in started:
+        worker.stop(timeout=2_000)
+        client = queue.broker.client
+        keys = client.keys(f"{queue.broker.namespace}:*")
+        if keys:
+            client.delete(*keys)
+        client.close()
+        runner.call(queue.aclose())
+        runner.stop()
+
+
+def test_a_registered_task_is_sent_from_the_loop_and_handled_once_by_a_worker(
+    worker_for: Callable[[TaskRegistry], tuple[DramatiqTaskQueue, TaskRunner]],
+) -> None:
+    recorder = Recorder()
+    tasks = TaskRegistry()
+    tasks.register("record_thing", recorder.handle)
+    queue, runner = worker_for(tasks)
+    assert route("record_thing").queue_name in queue.broker.get_declared_queues()
+
+    runner.call(queue.enqueue("record_thing", {"thing": 1}))
+    assert recorder.done.wait(10)
+    # Acknowledged: Redis holds no copy of it any more (queued, delayed or unacknowledged), so
+    # no second delivery can come.
+    stored = f"{queue.broker.namespace}:{route('record_thing').queue_name}.msgs"
+    deadline = time.monotonic() + 5
+    while queue.broker.client.hlen(stored) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert queue.broker.client.hlen(stored) == 0
+    assert runner.call(queue.depth()) == 0
+    assert recorder.seen == [{"thing": 1}]
+    with pytest.raises(UnknownTask):
+        runner.call(queue.enqueue("record_thin", {"thing": 2}))
+
+
+def test_a_returned_delay_sends_the_task_again_through_the_delay_queue(
+    worker_for: Callable[[TaskRegistry], tuple[DramatiqTaskQueue, TaskRunner]],
+) -> None:
+    recorder = Recorder(retry_first=0.2)
+    tasks = TaskRegistry()
+    tasks.register("record_thing", recorder.handle)
+    queue, runner = worker_for(tasks)
+
+    sent_at = time.monotonic()
+    runner.call(queue.enqueue("record_thing", "thing-1"))
+    assert recorder.done.wait(10)
+    assert recorder.seen == ["thing-1", "thing-1"]
+    assert time.monotonic() - sent_at >= 0.2

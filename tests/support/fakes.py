@@ -7,7 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from chatsvg.adapters.offline_generator import render
-from chatsvg.application.ports import GenerationFault, GenerationRequest
+from chatsvg.application.generation.tasks import GENERATE
+from chatsvg.application.ports import GenerationFault, GenerationRequest, TaskPayload
 
 Outcome = str | GenerationFault | Exception | Callable[[GenerationRequest], str]
 
@@ -33,24 +34,37 @@ class ScriptedGenerator:
 
 @dataclass
 class RecordingQueue:
-    """A queue that only remembers: tests drive the processor by hand, step by step."""
+    """A task queue that only remembers: tests run the handlers by hand, step by step
+    (`Stack.drain` runs them all through the task registry)."""
 
-    messages: list[tuple[str, float]] = field(default_factory=list)
+    sent: list[tuple[str, TaskPayload, float]] = field(default_factory=list)
     fail: bool = False
 
-    async def enqueue(self, job_id: str, *, delay_seconds: float = 0.0) -> None:
+    async def enqueue(self, task: str, payload: TaskPayload, *, delay_seconds: float = 0.0) -> None:
         if self.fail:
             raise ConnectionError("queue down")
-        self.messages.append((job_id, delay_seconds))
+        self.sent.append((task, payload, delay_seconds))
 
     async def ping(self) -> None:
         if self.fail:
             raise ConnectionError("queue down")
 
+    @property
+    def messages(self) -> list[tuple[TaskPayload, float]]:
+        """The `generate` tasks waiting: (job id, delay)."""
+        return [(payload, delay) for task, payload, delay in self.sent if task == GENERATE]
+
     def take(self) -> list[str]:
-        ids = [m[0] for m in self.messages]
-        self.messages.clear()
+        """Remove the waiting `generate` tasks; their job ids."""
+        ids = [str(payload) for payload, _ in self.messages]
+        self.sent = [entry for entry in self.sent if entry[0] != GENERATE]
         return ids
+
+    def take_all(self) -> list[tuple[str, TaskPayload]]:
+        """Remove every waiting task; (name, payload) in the order they were sent."""
+        taken = [(task, payload) for task, payload, _ in self.sent]
+        self.sent.clear()
+        return taken
 
 
 def transient(code: str = "PROVIDER_UNAVAILABLE") -> GenerationFault:

@@ -272,8 +272,20 @@ class DuplicateIdempotencyKey(Exception):
     """Raised by JobRepository.add when the user already used this idempotency key."""
 
 
-class JobQueue(Protocol):
-    async def enqueue(self, job_id: str, *, delay_seconds: float = 0.0) -> None: ...
+# What a task carries: a string (a job id, a mail id) or a small JSON object. Never the record of
+# work itself: that is in the database, and the task only says "look at it now".
+TaskPayload = str | dict[str, Any]
+
+
+class TaskQueue(Protocol):
+    """Named tasks (`generate`, `send_mail`, ...), delivered at least once: every handler tolerates
+    a duplicate or a task whose work was already done. Handlers are registered by name in a
+    `TaskRegistry` (application/tasks.py); enqueueing a name nobody registered raises `UnknownTask`
+    where the queue can tell (Dramatiq), else it is logged and dropped when due."""
+
+    async def enqueue(
+        self, task: str, payload: TaskPayload, *, delay_seconds: float = 0.0
+    ) -> None: ...
 
     async def ping(self) -> None: ...
 

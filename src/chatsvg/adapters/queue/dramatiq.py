@@ -1,95 +1,162 @@
-"""The production job queue: Dramatiq on Redis. Messages carry only the job id.
+"""The production task queue: Dramatiq on Redis, one actor (on its own queue) per named task.
 
-The message is a wake-up call, not the record of work: the database is. The worker acknowledges a
-message once it has handed the job to its event loop (entrypoints/worker.py); a job whose worker
-dies afterwards is handed back by the lease and the reaper, and a message lost with Redis is re-sent
-by the reaper too. Duplicates are harmless: claiming a job is a compare-and-set.
-Retries of *job attempts* (transient provider faults) are decided by the use case, which re-enqueues
-with a delay; Dramatiq's own Retries middleware only covers a handler that crashed outright, and
-messages that exhaust those land in Dramatiq's dead-letter queue (kept 7 days).
+A message carries a task's payload only (a job id, ...). It is a wake-up call, not the record of
+work: the database is. The worker acknowledges a message once it has handed the task to its event
+loop (entrypoints/worker.py); a job whose worker dies afterwards is handed back by the lease and the
+reaper, and a message lost with Redis is re-sent by the reaper too. Duplicates are harmless:
+claiming a job is a compare-and-set. Re-running a task after a delay (a transient provider fault) is
+decided by its handler and done by `TaskRegistry.run`; Dramatiq's own Retries middleware only
+covers an actor that crashed outright, and messages that exhaust those land in Dramatiq's
+dead-letter queue (kept 7 days).
+
+Dramatiq's public API is used for the broker, its middleware, the actors and messages
+(`dramatiq.actor`, `Actor.message_with_options`, `Message.copy`, `Broker.emit_before/after`) and for
+consuming (`RedisBroker.consume` returns the stock consumer, which `_WakingConsumer` wraps through
+the public `dramatiq.broker.Consumer` interface). Two touch points are not Dramatiq's API, and are
+why pyproject.toml pins dramatiq exactly (==2.2.1); check them on every upgrade:
+
+- the Redis layout of a queue: the list `<namespace>:<queue>` (and `<queue>.DQ` for delayed
+  messages), on which a consumer waits and whose length is the queue depth;
+- sending from the event loop (`DramatiqTaskQueue._send`) runs the broker's own Lua dispatch script
+  (`RedisBroker.scripts["dispatch"]`, an attribute without documentation) with the arguments
+  `RedisBroker.enqueue` passes it, through redis.asyncio instead of the broker's synchronous client.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import dramatiq
 import redis
-from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
-from dramatiq.common import compute_backoff, current_millis, dq_name
+from dramatiq.broker import Consumer, MessageProxy
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.common import current_millis, dq_name
 from dramatiq.errors import ConnectionClosed
 from dramatiq.middleware import AgeLimit, Retries, ShutdownNotifications, TimeLimit
 
 from chatsvg.adapters.redis_clients import redis_client
+from chatsvg.application.generation.tasks import GENERATE
+from chatsvg.application.ports import TaskPayload
+from chatsvg.application.tasks import UnknownTask
 
 log = logging.getLogger(__name__)
 
-QUEUE_NAME = "chatsvg-generations"
-ACTOR_NAME = "process_generation_job"
+
+@dataclass(frozen=True)
+class Route:
+    """Where a named task travels on Dramatiq."""
+
+    actor_name: str
+    queue_name: str
 
 
-class _WakingConsumer(_RedisConsumer):
+# `generate` keeps the names it had before tasks were named, so that a rolling deploy consumes the
+# messages the previous release sent. A new task gets an actor of its name on a queue of its own.
+_ROUTES = {GENERATE: Route("process_generation_job", "chatsvg-generations")}
+
+
+def route(task: str) -> Route:
+    return _ROUTES.get(task) or Route(task, "chatsvg-" + task.replace("_", "-"))
+
+
+TaskSink = Callable[[str, TaskPayload], None]
+
+
+class _WakingConsumer(Consumer):
     """Dramatiq's Redis consumer, waking on a new message instead of polling for it.
 
     The stock consumer, finding its queue empty, sleeps 5 ms, then 10, 20, ... up to the worker's
     idle timeout, and a message that arrives meanwhile waits out the sleep: a few milliseconds of
     every job's latency at a steady rate, and most of the timeout after a quiet spell. This one
-    blocks in Redis instead, on `BLMOVE queue queue LEFT LEFT`: a move of a list's first element
-    to where it already is, which changes nothing and returns as soon as the list holds one,
-    bounded by the idle timeout. Then the stock fetch runs as before (same script, acks and
-    bookkeeping), so what is consumed and how is Dramatiq's own; only the wait differs.
+    wraps a stock consumer whose idle sleep is 1 ms, and when that finds nothing it blocks in Redis
+    instead, on `BLMOVE queue queue LEFT LEFT`: a move of a list's first element to where it
+    already is, which changes nothing and returns as soon as the list holds one, bounded by the
+    idle timeout. Then the stock consumer fetches again, so what is consumed and how (same script,
+    acks and bookkeeping) is Dramatiq's own; only the wait differs.
 
-    It waits in Redis only when the stock consumer would fetch (nothing cached, room to
-    prefetch); with its prefetch full it sleeps with Dramatiq's own backoff, since then it waits
-    for its own worker threads, not for Redis.
+    It waits in Redis only when the stock consumer had room to fetch; with its prefetch taken it
+    sleeps with Dramatiq's own backoff, since then it waits for its own worker threads, not Redis.
     """
 
-    def __init__(self, broker: RedisBroker, queue_name: str, prefetch: int, timeout: int) -> None:
-        # The stock idle sleep, computed from `timeout`, becomes 0 ms: the wait happens here.
-        super().__init__(broker, queue_name, prefetch, 1)  # type: ignore[no-untyped-call]
+    def __init__(
+        self, inner: Consumer, client: redis.Redis, list_key: str, prefetch: int, timeout: int
+    ) -> None:
+        self._inner = inner
+        self._client = client
+        self._list_key = list_key
+        self.prefetch = prefetch
         self.idle_timeout_ms = timeout
-        self._list_key = f"{broker.namespace}:{queue_name}"
+        self._handed_out: set[str] = set()  # message ids not acknowledged yet
         self._full_misses = 0
 
-    def __next__(self) -> Any:
-        if not self.message_cache:
-            if self.outstanding_message_count < self.prefetch:
-                self._full_misses = 0
-                try:
-                    self.broker.client.blmove(
-                        self._list_key,
-                        self._list_key,
-                        self.idle_timeout_ms / 1000,
-                        "LEFT",
-                        "LEFT",
-                    )
-                except redis.ConnectionError as exc:
-                    raise ConnectionClosed(exc) from None  # type: ignore[no-untyped-call]
-            else:
-                self._full_misses, backoff_ms = compute_backoff(
-                    self._full_misses, max_backoff=self.idle_timeout_ms
-                )
-                time.sleep(backoff_ms / 1000)
-                return None
-        return super().__next__()  # type: ignore[no-untyped-call]
+    def ack(self, message: MessageProxy) -> None:
+        try:
+            self._inner.ack(message)
+        finally:
+            self._handed_out.discard(message.message_id)
+
+    def nack(self, message: MessageProxy) -> None:
+        try:
+            self._inner.nack(message)
+        finally:
+            self._handed_out.discard(message.message_id)
+
+    def requeue(self, messages: Iterable[MessageProxy]) -> None:
+        self._inner.requeue(messages)
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def _take(self) -> MessageProxy | None:
+        message = next(self._inner)
+        if message is not None:
+            self._handed_out.add(message.message_id)
+        return message
+
+    def __next__(self) -> MessageProxy | None:
+        message = self._take()  # from the stock consumer's cache, or one fetch
+        if message is not None:
+            self._full_misses = 0
+            return message
+        if len(self._handed_out) >= self.prefetch:
+            # Its cache is empty (else it had returned one): the prefetch is all handed out.
+            self._full_misses = min(self._full_misses + 1, 32)
+            backoff_ms = min(5 * 2 ** (self._full_misses - 1), self.idle_timeout_ms)
+            time.sleep(random.uniform(backoff_ms / 2, backoff_ms) / 1000)  # as Dramatiq's backoff
+            return None
+        self._full_misses = 0
+        try:
+            # Seconds, fractions included (Redis >= 6; redis-py's stubs say int, and 0 would block
+            # for ever).
+            timeout = self.idle_timeout_ms / 1000
+            self._client.blmove(self._list_key, self._list_key, timeout, "LEFT", "LEFT")  # type: ignore[arg-type]
+        except redis.ConnectionError as exc:
+            raise ConnectionClosed(exc) from None  # type: ignore[no-untyped-call]
+        return self._take()
 
 
 class WakingRedisBroker(RedisBroker):
-    """The Redis broker with `_WakingConsumer`; sending, acks and maintenance are unchanged."""
+    """The Redis broker whose consumers wake on a message; sending, acks and maintenance are
+    unchanged."""
 
-    @property
-    def consumer_class(self) -> type[_RedisConsumer]:
-        return _WakingConsumer
+    def consume(self, queue_name: str, prefetch: int = 1, timeout: int = 5000) -> Consumer:
+        # The stock consumer's idle sleep, computed from its timeout, becomes 1 ms: the wait
+        # happens in `_WakingConsumer`.
+        inner = super().consume(queue_name, prefetch, 1)
+        key = f"{self.namespace}:{queue_name}"
+        return _WakingConsumer(inner, self.client, key, prefetch, timeout)
 
 
 def make_broker(redis_url: str, *, namespace: str = "chatsvg") -> RedisBroker:
-    """The broker. The worker hands jobs to its own event loop (entrypoints/worker.py), so its
-    actor is synchronous and quick; the API only enqueues."""
+    """The broker. The worker hands tasks to its own event loop (entrypoints/worker.py), so its
+    actors are synchronous and quick; the API only enqueues."""
     middleware: list[Any] = [
         AgeLimit(),
         TimeLimit(time_limit=60_000),
@@ -101,43 +168,65 @@ def make_broker(redis_url: str, *, namespace: str = "chatsvg") -> RedisBroker:
     )
 
 
-def declare_actor(
-    broker: RedisBroker, handler: Callable[[str], Any] | None = None
-) -> dramatiq.Actor[Any, Any]:
-    """The one actor. The API declares it without a handler only to send; the worker with one."""
+def declare_actors(
+    broker: RedisBroker, tasks: Iterable[str], sink: TaskSink | None = None
+) -> list[dramatiq.Actor[Any, Any]]:
+    """One actor per task, on the task's queue. With `sink` (the worker) an actor hands its
+    payload to `sink(task, payload)`; without (the API) it is declared only to send."""
+    actors = []
+    for task in tasks:
+        where = route(task)
+        actor: dramatiq.Actor[Any, Any] = dramatiq.actor(  # type: ignore[call-overload]
+            _actor_function(task, sink),
+            actor_name=where.actor_name,
+            queue_name=where.queue_name,
+            broker=broker,
+            max_retries=3,
+        )
+        actors.append(actor)
+    return actors
 
-    def refuse(job_id: str) -> None:  # pragma: no cover - the API process never consumes
-        raise RuntimeError("this process only enqueues")
 
-    actor: dramatiq.Actor[Any, Any] = dramatiq.actor(  # type: ignore[call-overload]
-        handler or refuse,
-        actor_name=ACTOR_NAME,
-        queue_name=QUEUE_NAME,
-        broker=broker,
-        max_retries=3,
-    )
-    return actor
+def _actor_function(task: str, sink: TaskSink | None) -> Callable[[TaskPayload], None]:
+    def hand_over(payload: TaskPayload) -> None:
+        if sink is None:  # pragma: no cover - a process that only sends never consumes
+            raise RuntimeError("this process only enqueues")
+        sink(task, payload)
+
+    hand_over.__name__ = hand_over.__qualname__ = task
+    return hand_over
 
 
-class DramatiqJobQueue:
-    """Sends with Dramatiq's own Redis dispatch script, run through redis.asyncio.
+class DramatiqTaskQueue:
+    """Sends the tasks it carries with Dramatiq's own Redis dispatch script, run through
+    redis.asyncio.
 
     Dramatiq's broker talks to Redis with the synchronous client; sending through it from an event
     loop meant a thread hop per submitted prompt (and the loop waiting on that thread for the GIL).
-    `enqueue` here does exactly what `RedisBroker.enqueue` does (same message encoding, same Lua
-    script and arguments, the broker's enqueue middleware hooks) without leaving the loop; the
-    worker consumes with Dramatiq unchanged. The end-to-end tests on the real stack send every job
-    this way.
+    `enqueue` here does what `RedisBroker.enqueue` does (same message, same Lua script and
+    arguments, the broker's enqueue middleware hooks) without leaving the loop; the worker consumes
+    with Dramatiq's consumer. Tasks with no actor on `broker` get one that only sends.
     """
 
     def __init__(
-        self, redis_url: str, *, broker: RedisBroker | None = None, namespace: str = "chatsvg"
+        self,
+        redis_url: str,
+        *,
+        tasks: Iterable[str],
+        broker: RedisBroker | None = None,
+        namespace: str = "chatsvg",
     ) -> None:
         self.broker = broker or make_broker(redis_url, namespace=namespace)
-        if ACTOR_NAME not in self.broker.actors:
-            declare_actor(self.broker)
+        self._actors: dict[str, dramatiq.Actor[Any, Any]] = {}
+        for task in tasks:
+            name = route(task).actor_name
+            if name not in self.broker.get_declared_actors():
+                declare_actors(self.broker, [task])
+            self._actors[task] = self.broker.get_actor(name)
         self._redis = redis_client(redis_url, max_connections=32)
-        self._dispatch = self._redis.register_script(self.broker.scripts["dispatch"].script)
+        scripts = self.broker.scripts
+        self._dispatch = self._redis.register_script(scripts["dispatch"].script)
+        self._maxstack = self._redis.register_script(scripts["maxstack"].script)
         self._unpack_size: int | None = None
         self._redelivering: set[asyncio.Task[None]] = set()
 
@@ -146,56 +235,65 @@ class DramatiqJobQueue:
     redelivery_pauses: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0)
     max_redeliveries = 10_000
 
-    async def enqueue(self, job_id: str, *, delay_seconds: float = 0.0) -> None:
-        """Send the job's message. If Redis is away, the message is sent again in the background
-        (as soon as Redis is back, within about 30 s) and this returns: the job is recorded, and
-        what is left to do is a wake-up call that must not wait for the reaper's sweep of stale
-        jobs. Raises only when even that cannot be arranged (too many messages already pending);
-        the reaper then sends it."""
+    @property
+    def tasks(self) -> list[str]:
+        return list(self._actors)
+
+    async def enqueue(self, task: str, payload: TaskPayload, *, delay_seconds: float = 0.0) -> None:
+        """Send the task's message. If Redis is away, the message is sent again in the background
+        (as soon as Redis is back, within about 30 s) and this returns: the work is recorded, and
+        what is left to do is a wake-up call that must not wait for the sweep of stale work.
+        Raises only when even that cannot be arranged (too many messages already pending; the
+        sweep then sends it), or for a task this queue does not carry (UnknownTask)."""
+        actor = self._actors.get(task)
+        if actor is None:
+            raise UnknownTask(task)
         due = time.monotonic() + delay_seconds
         try:
-            await self._send(job_id, delay_seconds)
+            await self._send(actor, payload, delay_seconds)
         except (redis.RedisError, OSError) as exc:
             if len(self._redelivering) >= self.max_redeliveries:
                 raise
             log.warning(
                 "enqueue failed; sending again in the background",
-                extra={"job_id": job_id, "error": type(exc).__name__},
+                extra={"task": task, "payload": payload, "error": type(exc).__name__},
             )
-            task = asyncio.get_running_loop().create_task(self._redeliver(job_id, due))
-            self._redelivering.add(task)
-            task.add_done_callback(self._redelivering.discard)
+            pending = asyncio.get_running_loop().create_task(self._redeliver(actor, payload, due))
+            self._redelivering.add(pending)
+            pending.add_done_callback(self._redelivering.discard)
 
-    async def _redeliver(self, job_id: str, due: float) -> None:
+    async def _redeliver(
+        self, actor: dramatiq.Actor[Any, Any], payload: TaskPayload, due: float
+    ) -> None:
         for pause in self.redelivery_pauses:
             await asyncio.sleep(pause)
             try:
-                await self._send(job_id, max(0.0, due - time.monotonic()))
+                await self._send(actor, payload, max(0.0, due - time.monotonic()))
             except (redis.RedisError, OSError):
                 continue
-            log.info("enqueued after a retry", extra={"job_id": job_id})
+            log.info(
+                "enqueued after a retry", extra={"actor": actor.actor_name, "payload": payload}
+            )
             return
-        log.error("enqueue kept failing; the reaper will send it", extra={"job_id": job_id})
-
-    async def _send(self, job_id: str, delay_seconds: float) -> None:
-        message: dramatiq.Message[Any] = dramatiq.Message(
-            queue_name=QUEUE_NAME,
-            actor_name=ACTOR_NAME,
-            args=(job_id,),
-            kwargs={},
-            options={"redis_message_id": str(uuid.uuid4())},
+        log.error(
+            "enqueue kept failing; the sweep will send it",
+            extra={"actor": actor.actor_name, "payload": payload},
         )
+
+    async def _send(
+        self, actor: dramatiq.Actor[Any, Any], payload: TaskPayload, delay_seconds: float
+    ) -> None:
+        # As RedisBroker.enqueue: a fresh Redis id per send, the delay queue and an eta if delayed.
+        message = actor.message_with_options(args=(payload,), redis_message_id=str(uuid.uuid4()))
         delay = int(delay_seconds * 1000) or None
-        queue_name = QUEUE_NAME
+        queue_name = message.queue_name
         if delay is not None:
-            queue_name = dq_name(QUEUE_NAME)
+            queue_name = dq_name(queue_name)
             message = message.copy(queue_name=queue_name, options={"eta": current_millis() + delay})
         unpack_size = self._unpack_size
         if unpack_size is None:
-            # One call to Redis, once per process (the broker caches it per class).
-            unpack_size = self._unpack_size = int(
-                await asyncio.to_thread(self.broker._max_unpack_size)
-            )
+            # As the broker does once per process: half of Redis's Lua stack, asked with its script.
+            unpack_size = self._unpack_size = int(await self._maxstack()) // 2
         self.broker.emit_before("enqueue", message, delay)
         await self._dispatch(
             keys=[self.broker.namespace],
@@ -219,10 +317,15 @@ class DramatiqJobQueue:
         await self._redis.ping()
 
     async def depth(self) -> int:
-        """Messages waiting in Redis: the queue and its delay queue (both lists in Dramatiq)."""
+        """Messages waiting in Redis for the tasks carried here: each queue and its delay queue
+        (both lists in Dramatiq)."""
         ns = self.broker.namespace
         async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.llen(f"{ns}:{QUEUE_NAME}")
-            pipe.llen(f"{ns}:{dq_name(QUEUE_NAME)}")
-            waiting, delayed = await pipe.execute()
-        return int(waiting or 0) + int(delayed or 0)
+            for actor in self._actors.values():
+                pipe.llen(f"{ns}:{actor.queue_name}")
+                pipe.llen(f"{ns}:{dq_name(actor.queue_name)}")
+            lengths = await pipe.execute()
+        return sum(int(n or 0) for n in lengths)
+
+    async def aclose(self) -> None:
+        await self._redis.aclose()

@@ -1,7 +1,10 @@
-"""The embedded job queue: an asyncio queue inside the API process, for local mode and tests.
+"""The embedded task queue: an asyncio queue inside the API process.
 
-It has the same contract as the Dramatiq one: messages carry only a job id; delivery is
-at-least-once (the use case tolerates duplicates); a handler returning a delay is retried after it.
+Local mode runs every task here (`generate`, `send_mail`); in production each API process runs the
+tasks that belong to it here (`send_mail`: the API pods deliver mail, the worker sends none).
+It has the contract of the Dramatiq queue: named tasks, delivered at least once (handlers tolerate
+duplicates), run by the handlers of a `TaskRegistry`, which also re-enqueues a task after the delay
+its handler returned. Tasks enqueued before `start` wait for it.
 """
 
 from __future__ import annotations
@@ -9,60 +12,69 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+
+from chatsvg.application.ports import TaskPayload
+from chatsvg.application.tasks import TaskRegistry, UnknownTask
 
 log = logging.getLogger(__name__)
 
-JobHandler = Callable[[str], Awaitable[float | None]]
+Item = tuple[str, TaskPayload]
 
 
-class InProcessJobQueue:
+class InProcessTaskQueue:
     def __init__(self, *, concurrency: int = 64) -> None:
         self._concurrency = concurrency
-        self._queue: asyncio.Queue[str] | None = None
-        self._handler: JobHandler | None = None
+        self._queue: asyncio.Queue[Item] | None = None
+        self._registry: TaskRegistry | None = None
         self._workers: list[asyncio.Task[None]] = []
         self._timers: set[asyncio.TimerHandle] = set()
         self._busy = 0
 
-    async def enqueue(self, job_id: str, *, delay_seconds: float = 0.0) -> None:
+    async def enqueue(self, task: str, payload: TaskPayload, *, delay_seconds: float = 0.0) -> None:
+        if self._registry is not None and task not in self._registry:
+            raise UnknownTask(task)
         queue = self._ensure_queue()
+        item = (task, payload)
         if delay_seconds > 0:
             loop = asyncio.get_running_loop()
 
             def fire() -> None:
                 self._timers.discard(handle)
-                queue.put_nowait(job_id)
+                queue.put_nowait(item)
 
             handle = loop.call_later(delay_seconds, fire)
             self._timers.add(handle)
         else:
-            queue.put_nowait(job_id)
+            queue.put_nowait(item)
 
     async def ping(self) -> None:
         return None
 
-    def _ensure_queue(self) -> asyncio.Queue[str]:
+    def _ensure_queue(self) -> asyncio.Queue[Item]:
         if self._queue is None:
             self._queue = asyncio.Queue()
         return self._queue
 
-    def start(self, handler: JobHandler) -> None:
-        self._handler = handler
+    @property
+    def started(self) -> bool:
+        return self._registry is not None
+
+    def start(self, registry: TaskRegistry) -> None:
+        """Run the tasks `registry` names, `concurrency` at a time, on the running loop."""
+        self._registry = registry
         queue = self._ensure_queue()
         self._workers = [asyncio.create_task(self._work(queue)) for _ in range(self._concurrency)]
 
-    async def _work(self, queue: asyncio.Queue[str]) -> None:
-        assert self._handler is not None
+    async def _work(self, queue: asyncio.Queue[Item]) -> None:
+        registry = self._registry
+        assert registry is not None
         while True:
-            job_id = await queue.get()
+            task, payload = await queue.get()
             self._busy += 1
             try:
-                delay = await self._handler(job_id)
-                if delay is not None:
-                    await self.enqueue(job_id, delay_seconds=delay)
+                await registry.run(task, payload, requeue=self)
             except Exception:
-                log.exception("job handler crashed", extra={"job_id": job_id})
+                log.exception("task crashed", extra=registry.log_context(task, payload))
             finally:
                 self._busy -= 1
                 queue.task_done()
@@ -81,7 +93,8 @@ class InProcessJobQueue:
             await asyncio.sleep(0.01)
 
     async def stop(self, grace: float = 10.0) -> None:
-        """Let running jobs finish (up to `grace`); queued ones stay QUEUED and the reaper re-enqueues them."""
+        """Let running tasks finish (up to `grace`); what is still queued is in the database, and
+        its sweep hands it back (a QUEUED job to the reaper, a pending mail to the outbox sweep)."""
         for handle in self._timers:
             handle.cancel()
         self._timers.clear()

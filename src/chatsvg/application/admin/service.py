@@ -7,12 +7,13 @@ from datetime import timedelta
 
 from chatsvg.application.accounts.auth import AuthService
 from chatsvg.application.generation.events import job_update
+from chatsvg.application.generation.tasks import GENERATE
 from chatsvg.application.ids import new_id
 from chatsvg.application.ports import (
     Clock,
-    JobQueue,
     PasswordHasher,
     RealtimePublisher,
+    TaskQueue,
     UnitOfWorkFactory,
 )
 from chatsvg.domain.accounts.users import User, check_password, normalise_email, normalise_name
@@ -34,7 +35,7 @@ class AdminService:
         uow: UnitOfWorkFactory,
         auth: AuthService,
         hasher: PasswordHasher,
-        queue: JobQueue,
+        queue: TaskQueue,
         realtime: RealtimePublisher,
         clock: Clock,
     ) -> None:
@@ -123,7 +124,7 @@ class AdminService:
         if before[0] is JobStatus.RUNNING:
             await self._realtime.job_updated(job.user_id, job_update(job))
             await self._realtime.flush()
-        await self._queue.enqueue(job.id)
+        await self._queue.enqueue(GENERATE, job.id)
         return job
 
     async def revoke_sessions(self, *, email: str) -> int:

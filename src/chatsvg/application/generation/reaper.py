@@ -8,10 +8,11 @@ from datetime import timedelta
 
 from chatsvg.application.generation.events import job_update
 from chatsvg.application.generation.processor import JobProcessor
+from chatsvg.application.generation.tasks import GENERATE
 from chatsvg.application.ports import (
     Clock,
-    JobQueue,
     RealtimePublisher,
+    TaskQueue,
     UnitOfWorkFactory,
 )
 from chatsvg.domain.generation.jobs import JobErrorCode, JobStatus
@@ -30,7 +31,7 @@ class JobReaper:
         self,
         *,
         uow: UnitOfWorkFactory,
-        queue: JobQueue,
+        queue: TaskQueue,
         realtime: RealtimePublisher,
         clock: Clock,
         processor: JobProcessor,
@@ -71,7 +72,7 @@ class JobReaper:
                 await self._realtime.job_updated(current.user_id, job_update(current))
                 await self._realtime.flush()
             try:
-                await self._queue.enqueue(current.id)
+                await self._queue.enqueue(GENERATE, current.id)
                 handed_back += 1
             except Exception:
                 log.exception("reaper could not enqueue", extra={"job_id": current.id})

@@ -8,15 +8,16 @@ from datetime import timedelta
 from typing import Any
 
 from chatsvg.application.generation.events import job_update
+from chatsvg.application.generation.tasks import GENERATE
 from chatsvg.application.ids import new_id
 from chatsvg.application.pagination import Page, check_limit, decode_cursor, paginate
 from chatsvg.application.ports import (
     Clock,
     DuplicateIdempotencyKey,
-    JobQueue,
     ObjectStorage,
     RateLimiter,
     RealtimePublisher,
+    TaskQueue,
     UnitOfWorkFactory,
 )
 from chatsvg.domain.credits.ledger import can_afford, refund_entry
@@ -76,7 +77,7 @@ class GenerationService:
         self,
         *,
         uow: UnitOfWorkFactory,
-        queue: JobQueue,
+        queue: TaskQueue,
         storage: ObjectStorage,
         realtime: RealtimePublisher,
         clock: Clock,
@@ -156,7 +157,7 @@ class GenerationService:
         await self._realtime.job_updated(job.user_id, job_update(job))
         try:
             await self._realtime.flush()  # QUEUED reaches clients before the worker's RUNNING
-            await self._queue.enqueue(job.id)
+            await self._queue.enqueue(GENERATE, job.id)
         except Exception:
             # The job is recorded; the reaper re-enqueues QUEUED jobs that no worker picked up.
             log.exception(
