@@ -1,11 +1,12 @@
 """The mail adapters: MIME building, templates, SMTP against a real local server, the file outbox
-and `chatsvg mail`, and the background delivery loop."""
+and `chatsvg mail`, and delivery as the `send_mail` task with the outbox's sweep."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,16 +14,18 @@ from chatsvg.adapters.mail.mailers import (
     FileOutboxMailer,
     LocalOutboxDirectory,
     MailTemplateSet,
-    OutboxDeliveryLoop,
     SmtpMailer,
     build_email,
 )
 from chatsvg.adapters.memory.store import MemoryStore, MemoryUnitOfWork
+from chatsvg.adapters.queue.inprocess import InProcessTaskQueue
 from chatsvg.application.accounts.ports import MailStatus
-from chatsvg.application.mail.outbox import MailOutbox
+from chatsvg.application.mail.outbox import SEND_MAIL, DeliveryPolicy, DeliveryRound, MailOutbox
 from chatsvg.application.ports import MailMessage
+from chatsvg.application.tasks import TaskRegistry
 from chatsvg.entrypoints.mail_cli import add_mail_command
-from tests.accounts.conftest import AnyAccountRecords, RecordingMailer, SmtpServer
+from tests.accounts.conftest import RecordingMailer, SmtpServer
+from tests.support.fakes import RecordingQueue
 
 SENDER = "ChatSVG <no-reply@chatsvg.example>"
 
@@ -128,27 +131,90 @@ async def test_file_outbox_and_the_mail_command(
     assert args.func(args) == 0 and "no mail" in capsys.readouterr().out
 
 
-async def test_the_delivery_loop_sends_promptly_when_nudged_and_stops() -> None:
+def memory_outbox(mailer: RecordingMailer, **options: Any) -> MailOutbox:
+    from chatsvg.adapters.clock import SystemClock
+
     store = MemoryStore()
-    mailer = RecordingMailer()
 
     def uow() -> MemoryUnitOfWork:
         return MemoryUnitOfWork(store)
 
-    from chatsvg.adapters.clock import SystemClock
+    return MailOutbox(uow=uow, mailer=mailer, clock=SystemClock(), **options)
 
-    outbox = MailOutbox(uow=uow, records=AnyAccountRecords(), mailer=mailer, clock=SystemClock())
-    loop = OutboxDeliveryLoop(outbox, poll_seconds=30)
-    await loop.start()
+
+def mail(n: int) -> MailMessage:
+    return MailMessage(f"user{n}@example.com", "Hi", "t")
+
+
+async def test_a_recorded_mail_is_sent_at_once_by_its_send_mail_task() -> None:
+    mailer = RecordingMailer()
+    queue = InProcessTaskQueue(concurrency=4)
+    outbox = memory_outbox(mailer, tasks=queue)
+    tasks = TaskRegistry()
+    tasks.register(SEND_MAIL, outbox.send_task, log_key="mail_id")
+    queue.start(tasks)
     try:
-        await outbox.enqueue(MailMessage("ada@example.com", "Hi", "t"), purpose="test")
-        for _ in range(100):
-            if mailer.sent:
-                break
-            await asyncio.sleep(0.02)
+        mail_id = await outbox.enqueue(MailMessage("ada@example.com", "Hi", "t"), purpose="test")
+        await queue.join()
         assert [m.to for m in mailer.sent] == ["ada@example.com"]
-        [mail] = await outbox.recent()
-        assert mail.status == MailStatus.SENT
+        sent = await outbox.get(mail_id)
+        assert sent is not None and sent.status == MailStatus.SENT
     finally:
-        await loop.stop()
-    await loop.stop()  # idempotent
+        await queue.stop()
+
+
+async def test_one_wake_up_sends_batch_after_batch() -> None:
+    mailer = RecordingMailer()
+    recorded = RecordingQueue()
+    outbox = memory_outbox(mailer, tasks=recorded, policy=DeliveryPolicy(batch_size=2))
+    for n in range(5):
+        await outbox.enqueue(mail(n), purpose="test")
+    assert [task for task, _, _ in recorded.sent] == [SEND_MAIL] * 5
+    # A full batch asks for another run at once; the registry enqueues it.
+    tasks = TaskRegistry()
+    tasks.register(SEND_MAIL, outbox.send_task)
+    recorded.sent.clear()
+    await tasks.run(SEND_MAIL, "", requeue=recorded)
+    assert len(mailer.sent) == 2 and [(t, d) for t, _, d in recorded.sent] == [(SEND_MAIL, 0.0)]
+    await tasks.run(SEND_MAIL, "", requeue=recorded)
+    await tasks.run(SEND_MAIL, "", requeue=recorded)
+    assert len(mailer.sent) == 5
+    assert len(recorded.sent) == 2, "the last batch was not full: no further run"
+
+
+async def test_the_sweep_sends_what_no_task_woke() -> None:
+    mailer = RecordingMailer()
+    down = RecordingQueue(fail=True)
+    outbox = memory_outbox(mailer, tasks=down, policy=DeliveryPolicy(batch_size=2))
+    for n in range(5):
+        await outbox.enqueue(mail(n), purpose="test")  # recorded; the wake-up is lost
+    assert mailer.sent == [] and down.sent == []
+    await outbox.sweep()
+    assert sorted(m.to for m in mailer.sent) == [f"user{n}@example.com" for n in range(5)]
+    assert {m.status for m in await outbox.recent()} == {MailStatus.SENT}
+
+
+async def test_a_burst_of_wake_ups_is_one_delivery_at_a_time_and_sends_each_mail_once() -> None:
+    mailer = RecordingMailer()
+    outbox = memory_outbox(mailer)
+    rounds = running = most = 0
+    deliver_due = outbox.deliver_due
+
+    async def counted() -> DeliveryRound:
+        nonlocal rounds, running, most
+        rounds += 1
+        running += 1
+        most = max(most, running)
+        try:
+            await asyncio.sleep(0)  # let the other wake-ups arrive meanwhile
+            return await deliver_due()
+        finally:
+            running -= 1
+
+    outbox.deliver_due = counted  # type: ignore[method-assign]
+    for n in range(3):
+        await outbox.enqueue(mail(n), purpose="test")
+    await asyncio.gather(*(outbox.send_task(str(n)) for n in range(10)))
+    assert most == 1, "deliveries never overlap"
+    assert rounds == 2, "one delivery, and one more for what arrived while it ran"
+    assert len(mailer.sent) == 3

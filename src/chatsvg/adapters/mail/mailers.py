@@ -1,20 +1,18 @@
-"""Mail: the SMTP and local-file Mailer adapters, the message templates, and the outbox delivery loop.
+"""Mail: the SMTP and local-file Mailer adapters and the message templates.
 
 - `SmtpMailer` sends through an SMTP server (aiosmtplib): STARTTLS, implicit TLS or plain, with
   optional login.
 - `FileOutboxMailer` (local mode, or `CHATSVG_MAIL_BACKEND=files`) writes each message as a `.eml`
   file under `<data_dir>/outbox/`; `chatsvg mail list|show` reads them back (`LocalOutboxDirectory`).
-- `DisabledMailer` (`CHATSVG_MAIL_BACKEND=none`) refuses every message; the delivery loop does not
-  run then, so mail stays unsent in the outbox table.
+- `DisabledMailer` (`CHATSVG_MAIL_BACKEND=none`) refuses every message; nothing delivers the
+  outbox then (no `send_mail` task, no sweep), so mail stays unsent in the outbox table.
 - `MailTemplateSet` renders the product's messages with `string.Template`: every value put into the
   HTML part goes through `html.escape`; nothing is interpolated unescaped.
-- `OutboxDeliveryLoop` runs `MailOutbox.deliver_due()` in the background of an API process.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import html
 import logging
 import os
@@ -31,7 +29,6 @@ from typing import Literal
 
 import aiosmtplib
 
-from chatsvg.application.mail.outbox import MailOutbox
 from chatsvg.application.ports import MailMessage
 
 log = logging.getLogger(__name__)
@@ -130,7 +127,7 @@ class MailDeliveryOff(RuntimeError):
 
 class DisabledMailer:
     """`CHATSVG_MAIL_BACKEND=none`: mail is deliberately off. Nothing should call `send` (the
-    delivery loop is not started); if something does, it fails and the outbox keeps the mail."""
+    outbox is not delivered then); if something does, it fails and the outbox keeps the mail."""
 
     async def send(self, message: MailMessage) -> None:
         raise MailDeliveryOff("mail delivery is off (CHATSVG_MAIL_BACKEND=none)")
@@ -246,47 +243,3 @@ class MailTemplateSet:
             text=_RESET_TEXT.substitute(values),
             html=_render_html(_RESET_HTML, **values),
         )
-
-
-class OutboxDeliveryLoop:
-    """Delivers the outbox in the background: every `poll_seconds`, and at once when nudged."""
-
-    def __init__(self, outbox: MailOutbox, *, poll_seconds: float = 5.0) -> None:
-        self._outbox = outbox
-        self._poll = poll_seconds
-        self._task: asyncio.Task[None] | None = None
-        self._wake: asyncio.Event | None = None
-        outbox.on_enqueued(self.wake)
-
-    def wake(self) -> None:
-        if self._wake is not None:
-            self._wake.set()
-
-    async def start(self) -> None:
-        if self._task is None:
-            self._wake = asyncio.Event()
-            self._task = asyncio.create_task(self._run(), name="mail-outbox-delivery")
-
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    async def _run(self) -> None:
-        assert self._wake is not None
-        while True:
-            self._wake.clear()
-            full_batch = False
-            try:
-                done = await self._outbox.deliver_due()
-                full_batch = (
-                    done.sent + done.failed + done.expired >= self._outbox.policy.batch_size
-                )
-            except Exception:
-                log.exception("mail outbox delivery round failed")
-            if full_batch:
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self._poll)

@@ -118,11 +118,11 @@ class PasswordRecovery:
             await uow.reset_tokens.add(
                 PasswordResetToken(hash_token(token), user.id, now, expires_at)
             )
-            await self._outbox.add_in(
+            mail_id = await self._outbox.add_in(
                 uow, message, purpose="password-reset", expires_at=expires_at, sensitive=True
             )
             await uow.commit()
-        self._outbox.nudge()
+        await self._outbox.nudge(mail_id)
 
     async def reset_password(self, token: str, new_password: str) -> None:
         """Set a new password with a reset token, once. Every session of the account ends.

@@ -1,16 +1,20 @@
 """The durable mail outbox: mails are recorded in the database first and delivered later, with retries.
 
 Recording a mail is part of the use case's transaction (a reset token and its mail commit together,
-or neither does). Delivery happens outside any request: a loop calls `deliver_due()`, which sends
-what is due through the Mailer port; a failure schedules the next attempt with exponential backoff
-until `max_attempts`, and never reaches the client that caused the mail.
+or neither does). Delivery happens outside any request, as the `send_mail` task: the row is written
+first, then `nudge()` enqueues the task, a wake-up that sends what is due (`deliver_due()`) through
+the Mailer port. A failure schedules the next attempt with exponential backoff until
+`max_attempts`, and never reaches the client that caused the mail. The periodic `sweep()` sends
+what no task did: a lost wake-up, a retry that came due.
 
 Other features enqueue with `MailOutbox.enqueue(MailMessage(..., reply_to=...), purpose="support")`
-(its own transaction) or `MailOutbox.add_in(uow, ...)` (inside theirs, then `nudge()` after commit).
+(its own transaction) or `MailOutbox.add_in(uow, ...)` (inside theirs, then `await nudge()` after
+commit).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections.abc import Callable
@@ -19,9 +23,19 @@ from datetime import datetime, timedelta
 
 from chatsvg.application.accounts.ports import AccountRecords, MailStatus, OutboxMail
 from chatsvg.application.ids import new_id
-from chatsvg.application.ports import Clock, Mailer, MailMessage, UnitOfWork, UnitOfWorkFactory
+from chatsvg.application.ports import (
+    Clock,
+    Mailer,
+    MailMessage,
+    TaskPayload,
+    TaskQueue,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
 
 log = logging.getLogger(__name__)
+
+SEND_MAIL = "send_mail"
 
 
 @dataclass(frozen=True)
@@ -46,6 +60,10 @@ class DeliveryRound:
     given_up: int = 0
     expired: int = 0
 
+    @property
+    def attempted(self) -> int:
+        return self.sent + self.failed + self.expired
+
 
 class MailOutbox:
     """Enqueue mails durably; deliver them with retries."""
@@ -58,6 +76,7 @@ class MailOutbox:
         mailer: Mailer,
         clock: Clock,
         policy: DeliveryPolicy | None = None,
+        tasks: TaskQueue | None = None,
     ) -> None:
         self._uow = uow
         self._records = records
@@ -65,14 +84,28 @@ class MailOutbox:
         self._clock = clock
         self.policy = policy or DeliveryPolicy()
         self._listeners: list[Callable[[], None]] = []
+        # Where `send_mail` goes (None: nothing delivers, e.g. mail is off; the rows wait).
+        self._tasks = tasks
+        # One delivery at a time per process, and at most one more waiting (it covers every mail
+        # recorded before it starts): a burst of nudges is not a burst of claims.
+        self._delivering = asyncio.Lock()
+        self._delivery_waiting = False
 
     def on_enqueued(self, listener: Callable[[], None]) -> None:
-        """Call `listener` (e.g. wake the delivery loop) whenever a mail is enqueued and committed."""
+        """Call `listener` whenever a mail is enqueued and committed."""
         self._listeners.append(listener)
 
-    def nudge(self) -> None:
+    async def nudge(self, mail_id: str = "") -> None:
+        """After the commit that recorded a mail: enqueue `send_mail`. A failed enqueue is only
+        logged: the mail is recorded, and the sweep sends it."""
         for listener in self._listeners:
             listener()
+        if self._tasks is None:
+            return
+        try:
+            await self._tasks.enqueue(SEND_MAIL, mail_id)
+        except Exception:
+            log.warning("send_mail not enqueued; the outbox sweep sends mail %s", mail_id)
 
     async def enqueue(
         self,
@@ -88,7 +121,7 @@ class MailOutbox:
                 uow, message, purpose=purpose, expires_at=expires_at, sensitive=sensitive
             )
             await uow.commit()
-        self.nudge()
+        await self.nudge(mail_id)
         return mail_id
 
     async def add_in(
@@ -100,7 +133,7 @@ class MailOutbox:
         expires_at: datetime | None = None,
         sensitive: bool = False,
     ) -> str:
-        """Record `message` inside the caller's open transaction. Call `nudge()` after its commit."""
+        """Record `message` inside the caller's open transaction. Await `nudge()` after its commit."""
         now = self._clock.now()
         mail = OutboxMail(
             id=new_id(),
@@ -113,6 +146,23 @@ class MailOutbox:
         )
         await self._records.outbox(uow).add(mail)
         return mail.id
+
+    async def send_task(self, payload: TaskPayload) -> float | None:
+        """The `send_mail` task: one batch of due mail, which holds the mail `payload` names
+        unless another process took it. Asks to run again at once (0) after a full batch."""
+        if self._delivery_waiting:
+            return None  # the delivery waiting to start will claim this mail too
+        self._delivery_waiting = True
+        async with self._delivering:
+            self._delivery_waiting = False
+            done = await self.deliver_due()
+        return 0.0 if done.attempted >= self.policy.batch_size else None
+
+    async def sweep(self) -> None:
+        """The periodic sweep: everything due, batch after batch (a lost `send_mail`, a retry
+        that came due, mail recorded while delivery was down)."""
+        while await self.send_task("") is not None:
+            pass
 
     async def deliver_due(self) -> DeliveryRound:
         """Send one batch of due mails. Never raises for a failed delivery; it is scheduled again."""
