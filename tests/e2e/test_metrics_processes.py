@@ -4,6 +4,7 @@ interval, the queue depth, and the worker's liveness (a stuck job loop fails the
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import re
 import signal
@@ -20,12 +21,14 @@ import httpx
 import pytest
 from dramatiq.brokers.stub import StubBroker
 
-from chatsvg.adapters.queue.dramatiq import DramatiqJobQueue
+from chatsvg.adapters.queue.dramatiq import DramatiqTaskQueue
 from chatsvg.adapters.sql.migrate import upgrade
 from chatsvg.adapters.sql.uow import SqlDatabase
-from chatsvg.entrypoints.containers import create_container
+from chatsvg.application.generation.tasks import GENERATE
+from chatsvg.application.tasks import TaskRegistry
 from chatsvg.entrypoints.observability import REGISTRY, ClusterFigures, MetricsServer
-from chatsvg.entrypoints.worker import JobLoopHeartbeat, JobRunner
+from chatsvg.entrypoints.scheduler import Scheduler
+from chatsvg.entrypoints.worker import JobLoopHeartbeat, TaskRunner
 from tests.conftest import run_in_fresh_loop
 from tests.e2e.conftest import _truncate, local_settings
 from tests.support.live import ApiClient, free_port, start_server
@@ -71,12 +74,14 @@ def wait_until(check: Callable[[], Any], timeout: float, what: str) -> Any:
 async def test_the_queue_depth_counts_waiting_and_delayed_messages() -> None:
     """Dramatiq's delay queue is a list; reading it as a sorted set failed every time a retry was
     waiting, and the gauge was never set."""
-    queue = DramatiqJobQueue(REDIS_DB_URL, namespace=f"chatsvg-depth-{uuid.uuid4().hex[:8]}")
+    queue = DramatiqTaskQueue(
+        REDIS_DB_URL, tasks=[GENERATE], namespace=f"chatsvg-depth-{uuid.uuid4().hex[:8]}"
+    )
     try:
         assert await queue.depth() == 0
-        await queue.enqueue("job-1")
-        await queue.enqueue("job-2")
-        await queue.enqueue("job-3", delay_seconds=60)
+        await queue.enqueue(GENERATE, "job-1")
+        await queue.enqueue(GENERATE, "job-2")
+        await queue.enqueue(GENERATE, "job-3", delay_seconds=60)
         assert await queue.depth() == 3
     finally:
         keys = await queue._redis.keys(f"{queue.broker.namespace}:*")
@@ -135,23 +140,26 @@ async def test_one_process_computes_the_figures_per_interval_and_every_one_reads
         ClusterFigures(redis_url=REDIS_DB_URL, interval=interval, prefix=prefix) for _ in range(3)
     ]
 
-    queue = DramatiqJobQueue(REDIS_DB_URL, namespace=f"{prefix}:queue")
-    await queue.enqueue("job-1")
-    await queue.enqueue("job-2", delay_seconds=60)
+    queue = DramatiqTaskQueue(REDIS_DB_URL, tasks=[GENERATE], namespace=f"{prefix}:queue")
+    await queue.enqueue(GENERATE, "job-1")
+    await queue.enqueue(GENERATE, "job-2", delay_seconds=60)
 
     def computed_so_far() -> float:
         return REGISTRY.get_sample_value("chatsvg_figures_computed_total") or 0.0
 
     computed_before = computed_so_far()
     started = time.monotonic()
-    runs = [asyncio.create_task(p.run(database, queue)) for p in processes]
+    # What every process schedules (entrypoints/tasks.py `schedule_figures`).
+    scheduler = Scheduler()
+    for n, p in enumerate(processes):
+        refresh = functools.partial(p.refresh, database, queue)
+        scheduler.every(interval, f"figures-{n}", refresh, immediately=True)
+    scheduler.start()
     try:
         await asyncio.sleep(2.0)
         snapshots = [await p.latest() for p in processes]
     finally:
-        for run in runs:
-            run.cancel()
-        await asyncio.gather(*runs, return_exceptions=True)
+        await scheduler.stop()
     elapsed = time.monotonic() - started
     computed = computed_so_far() - computed_before
     # Three processes each trying every interval; the lock lets one compute per interval.
@@ -254,13 +262,12 @@ async def test_two_api_processes_report_the_pods_totals_on_every_scrape(
 # -- the worker's liveness --------------------------------------------------------------------------
 
 
-def test_worker_liveness_fails_while_the_job_loop_is_blocked_or_dramatiq_threads_died(
-    tmp_path: Path,
-) -> None:
-    settings = local_settings(tmp_path)
-    runner = JobRunner(create_container(settings), cast(Any, None), limit=4)
+def test_worker_liveness_fails_while_the_job_loop_is_blocked_or_dramatiq_threads_died() -> None:
+    runner = TaskRunner(TaskRegistry(), cast(Any, None), limit=4)
     heartbeat = JobLoopHeartbeat(max_age=1.0, period=0.1)
-    beating = asyncio.run_coroutine_threadsafe(heartbeat.run(), runner.loop)
+    liveness = Scheduler()  # as run_worker schedules it
+    liveness.every(heartbeat.period, "heartbeat", heartbeat.beat, jitter=0, immediately=True)
+    runner.loop.call_soon_threadsafe(liveness.start)
     server = MetricsServer(0, figures=lambda: None, live=heartbeat.problem, host="127.0.0.1")
     broker = StubBroker()
     broker.declare_queue("default")
@@ -288,7 +295,7 @@ def test_worker_liveness_fails_while_the_job_loop_is_blocked_or_dramatiq_threads
         metrics = httpx.get(f"{url}/metrics").text
         assert sample(metrics, "chatsvg_worker_heartbeat_timestamp_seconds")
     finally:
-        beating.cancel()
+        runner.call(liveness.stop())
         server.close()
         runner.stop()
 

@@ -14,7 +14,6 @@ process computes them itself.
 
 from __future__ import annotations
 
-import asyncio
 import http.server
 import json
 import logging
@@ -227,7 +226,8 @@ class ClusterFigures:
         return self._async
 
     async def refresh(self, database: Any, queue: Any) -> bool:
-        """One interval's turn: True if this process computed the figures."""
+        """One interval's turn: True if this process computed the figures. Every process runs it
+        once per interval (entrypoints/tasks.py `schedule_figures`)."""
         if self._redis_url is None:
             self._local = await compute_snapshot(database, queue)
             FIGURES_COMPUTED.inc()
@@ -241,17 +241,6 @@ class ClusterFigures:
         FIGURES_COMPUTED.inc()
         await client.set(self._figures_key, snapshot.to_json(), px=self._keep_ms)
         return True
-
-    async def run(self, database: Any, queue: Any) -> None:
-        """Forever: a turn now, then one per interval."""
-        while True:
-            try:
-                await self.refresh(database, queue)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.warning("metrics: database-wide figures not computed", exc_info=True)
-            await asyncio.sleep(self.interval)
 
     def _fresh(self, snapshot: ClusterSnapshot | None) -> ClusterSnapshot | None:
         if snapshot is None or time.time() - snapshot.computed_at > self._keep_ms / 1000:

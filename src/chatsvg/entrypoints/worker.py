@@ -1,13 +1,16 @@
-"""`chatsvg worker`: Dramatiq consumes the queue; one event loop runs thousands of jobs at once.
+"""`chatsvg worker`: Dramatiq consumes the task queues; one event loop runs thousands of tasks at once.
 
 A Dramatiq worker thread would otherwise be tied up for the whole model call (seconds), capping a
-process at one job per thread. Here the actor only hands the job id to the event loop and returns:
-a few threads keep the loop fed, and `max_in_flight` (a semaphore the actor waits on) is the
-back-pressure that stops Dramatiq from fetching more than the process can hold.
+process at one job per thread. Here each actor (one per worker task, entrypoints/tasks.py) only
+hands its task to the event loop and returns: a few threads keep the loop fed, and `max_in_flight`
+(a semaphore the actors wait on) is the back-pressure that stops Dramatiq from fetching more than
+the process can hold.
 
-The message is acknowledged once the job is handed over, not when it finishes. That is safe
+The message is acknowledged once the task is handed over, not when it finishes. That is safe
 because the database, not the message, is the record of work: a job whose worker dies is RUNNING
 with a lease, or still QUEUED, and the reaper hands it back either way (docs/reliability.md).
+The periodic sweeps (the reaper, the metrics figures, the liveness heartbeat) run on the same loop,
+through entrypoints/scheduler.py.
 """
 
 from __future__ import annotations
@@ -31,7 +34,9 @@ from dependency_injector import providers
 from prometheus_client import CollectorRegistry, Gauge
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from chatsvg.adapters.queue.dramatiq import DramatiqJobQueue, declare_actor, make_broker
+from chatsvg.adapters.queue.dramatiq import DramatiqTaskQueue, declare_actors, make_broker
+from chatsvg.application.ports import TaskPayload, TaskQueue
+from chatsvg.application.tasks import TaskRegistry
 from chatsvg.entrypoints.containers import Container, create_container
 from chatsvg.entrypoints.logs import configure_logging
 from chatsvg.entrypoints.observability import (
@@ -43,8 +48,15 @@ from chatsvg.entrypoints.observability import (
     process_exited,
     remove_multiprocess_dir,
 )
+from chatsvg.entrypoints.scheduler import Scheduler
 from chatsvg.entrypoints.server import freeze_startup_objects
 from chatsvg.entrypoints.settings import Settings
+from chatsvg.entrypoints.tasks import (
+    WORKER_TASKS,
+    register_worker_tasks,
+    schedule_figures,
+    schedule_worker_sweeps,
+)
 
 log = logging.getLogger("chatsvg.worker")
 
@@ -62,11 +74,11 @@ HEARTBEAT = Gauge(
 )
 
 
-class JobRunner:
-    """Runs job attempts as tasks on one event loop thread, at most `limit` at a time."""
+class TaskRunner:
+    """Runs named tasks on one event loop thread, at most `limit` at a time."""
 
-    def __init__(self, container: Container, queue: DramatiqJobQueue, *, limit: int) -> None:
-        self._container = container
+    def __init__(self, registry: TaskRegistry, queue: TaskQueue, *, limit: int) -> None:
+        self._registry = registry
         self._queue = queue
         self._slots = threading.BoundedSemaphore(limit)
         self._futures: set[concurrent.futures.Future[None]] = set()
@@ -82,10 +94,10 @@ class JobRunner:
         with self._lock:
             return len(self._futures)
 
-    def submit(self, job_id: str) -> None:
-        """Called on a Dramatiq thread: wait for a free slot, start the attempt, return."""
+    def submit(self, task: str, payload: TaskPayload) -> None:
+        """Called on a Dramatiq thread: wait for a free slot, start the task, return."""
         self._slots.acquire()
-        future = asyncio.run_coroutine_threadsafe(self._run(job_id), self.loop)
+        future = asyncio.run_coroutine_threadsafe(self._run(task, payload), self.loop)
         with self._lock:
             self._futures.add(future)
             IN_FLIGHT.set(len(self._futures))
@@ -97,15 +109,14 @@ class JobRunner:
             IN_FLIGHT.set(len(self._futures))
         self._slots.release()
 
-    async def _run(self, job_id: str) -> None:
-        structlog.contextvars.bind_contextvars(job_id=job_id)
+    async def _run(self, task: str, payload: TaskPayload) -> None:
+        structlog.contextvars.bind_contextvars(**self._registry.log_context(task, payload))
         try:
-            delay = await self._container.processor().process(job_id)
-            if delay is not None:
-                await self._queue.enqueue(job_id, delay_seconds=delay)
+            await self._registry.run(task, payload, requeue=self._queue)
         except Exception:
-            # The job's lease (or its QUEUED age) brings it back through the reaper.
-            log.exception("job attempt crashed outside the use case")
+            # The database still holds the work: a job's lease (or its QUEUED age) brings it back
+            # through the reaper.
+            log.exception("task crashed outside its handler")
 
     def drain(self, timeout: float) -> int:
         """Wait up to `timeout` for running attempts; returns how many were still running."""
@@ -124,22 +135,28 @@ class JobRunner:
 
 def build_worker(
     settings: Settings, *, threads: int
-) -> tuple[dramatiq.Worker, Container, JobRunner]:
+) -> tuple[dramatiq.Worker, Container, TaskRunner]:
     if not settings.redis_url:
         raise SystemExit(
             "chatsvg worker needs REDIS_URL (in local mode the API runs the worker in-process)"
         )
     broker = make_broker(settings.redis_url)
-    queue = DramatiqJobQueue(settings.redis_url, broker=broker)
     container = create_container(settings, worker_process=True)
-    container.queue.override(providers.Object(queue))
-    runner = JobRunner(container, queue, limit=settings.worker_max_in_flight)
+    runner: TaskRunner | None = None
 
-    def handle(job_id: str) -> None:
-        runner.submit(job_id)
+    def hand_over(task: str, payload: TaskPayload) -> None:
+        assert runner is not None, "Dramatiq runs no actor before worker.start()"
+        runner.submit(task, payload)
 
-    broker.actors.pop("process_generation_job", None)
-    declare_actor(broker, handle)
+    # One actor per worker task, each handing its task to the runner; the queue sends through
+    # the same actors (the tasks' handlers, and delayed re-runs).
+    names = list(WORKER_TASKS)
+    declare_actors(broker, names, hand_over)
+    queue = DramatiqTaskQueue(settings.redis_url, broker=broker, tasks=names)
+    container.infrastructure.queue.override(providers.Object(queue))
+    registry = TaskRegistry()
+    register_worker_tasks(registry, container)
+    runner = TaskRunner(registry, queue, limit=settings.worker_max_in_flight)
     dramatiq.set_broker(broker)
     # The consumers wake on a new message (WakingRedisBroker); the timeout bounds each wait, so
     # stopping and delayed retries that come due are noticed within 100 ms.
@@ -150,21 +167,10 @@ async def _warm_up(container: Container) -> None:
     """Build what a job needs before taking any: the model and storage clients (importing the
     OpenAI client alone takes most of a second of the loop) and the database pool's connections.
     Done lazily, this landed on the first burst of jobs."""
-    container.processor()
-    container.reaper()
-    await container.database().warm(container.settings().db_warm_connections)
-
-
-async def _reap_forever(container: Container, interval: float) -> None:
-    reaper = container.reaper()
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            handed_back = await reaper.sweep()
-            if handed_back:
-                log.info("reaper handed back jobs", extra={"count": handed_back})
-        except Exception:
-            log.exception("reaper sweep failed")
+    container.generation.processor()
+    container.generation.reaper()
+    database = container.infrastructure.database()
+    await database.warm(container.settings().db_warm_connections)
 
 
 def run_worker(settings: Settings, *, processes: int = 1, threads: int = 0) -> int:
@@ -174,10 +180,13 @@ def run_worker(settings: Settings, *, processes: int = 1, threads: int = 0) -> i
     threads = threads or settings.worker_threads
     worker, container, runner = build_worker(settings, threads=threads)
     heartbeat = JobLoopHeartbeat(settings.worker_liveness_seconds)
-    beating = asyncio.run_coroutine_threadsafe(heartbeat.run(), runner.loop)
-    figures = ClusterFigures(
-        redis_url=settings.redis_url, interval=settings.metrics_interval_seconds
-    )
+    liveness = Scheduler()
+    liveness.every(heartbeat.period, "heartbeat", heartbeat.beat, jitter=0, immediately=True)
+    runner.loop.call_soon_threadsafe(liveness.start)
+    figures = container.figures()
+    sweeps = Scheduler()
+    schedule_figures(sweeps, container)
+    schedule_worker_sweeps(sweeps, container)
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: Any) -> None:
@@ -194,34 +203,29 @@ def run_worker(settings: Settings, *, processes: int = 1, threads: int = 0) -> i
     freeze_startup_objects()
     worker.start()
     heartbeat.worker = worker
-    computing = asyncio.run_coroutine_threadsafe(
-        figures.run(container.database(), container.queue()), runner.loop
-    )
-    reaper = asyncio.run_coroutine_threadsafe(
-        _reap_forever(container, settings.reaper_interval_seconds), runner.loop
-    )
+    runner.loop.call_soon_threadsafe(sweeps.start)
     log.info(
         "worker ready", extra={"threads": threads, "max_in_flight": settings.worker_max_in_flight}
     )
     print("worker ready", flush=True)
     stop.wait()
-    reaper.cancel()
-    computing.cancel()
+    runner.call(sweeps.stop())
     heartbeat.stopping = True  # Dramatiq's threads end now; the loop still has to tick
     worker.stop(timeout=5_000)  # stop taking messages; handing over is instant
-    # Running attempts get a grace period; what does not finish keeps its lease and is handed back.
+    # Running tasks get a grace period; a job that does not finish keeps its lease and is handed
+    # back.
     left = runner.drain(settings.shutdown_grace_seconds)
     if left:
         log.warning(
-            "stopping with attempts still running; their leases will hand them back",
+            "stopping with tasks still running; the database hands their work back",
             extra={"count": left},
         )
     try:
-        runner.call(container.database().dispose(), timeout=5)
+        runner.call(container.infrastructure.database().dispose(), timeout=5)
         runner.call(figures.close(), timeout=5)
     except Exception:
         log.warning("database pool did not close cleanly", exc_info=True)
-    beating.cancel()
+    runner.call(liveness.stop())
     if metrics is not None:
         metrics.close()
     runner.stop()
@@ -282,7 +286,7 @@ def _run_many(settings: Settings, processes: int, threads: int) -> int:
 
 
 class JobLoopHeartbeat:
-    """Proves a worker process alive for its liveness probe: a task on the job loop records the
+    """Proves a worker process alive for its liveness probe: a sweep on the job loop records the
     time every `period` seconds while Dramatiq's threads (once started) all live. A loop blocked
     by a synchronous call, or starved, stops recording; `problem()` then says so."""
 
@@ -300,12 +304,11 @@ class JobLoopHeartbeat:
         threads: list[threading.Thread] = [*list(worker.consumers.values()), *worker.workers]
         return [thread.name for thread in threads if not thread.is_alive()]
 
-    async def run(self) -> None:
-        while True:
-            if not self.dead_threads():
-                self.last = time.time()
-                HEARTBEAT.set(self.last)
-            await asyncio.sleep(self.period)
+    async def beat(self) -> None:
+        """Run every `period` on the job loop (a `Scheduler` sweep)."""
+        if not self.dead_threads():
+            self.last = time.time()
+            HEARTBEAT.set(self.last)
 
     def problem(self) -> str | None:
         """None when alive, else why not (what /health/live answers with its 503)."""
