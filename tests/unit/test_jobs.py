@@ -2,7 +2,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chatsvg.domain.errors import IllegalTransition, JobNotCancellable, ValidationFailed
+from chatsvg.domain.credits.ledger import LedgerReason
+from chatsvg.domain.errors import (
+    IllegalTransition,
+    InsufficientCredits,
+    JobNotCancellable,
+    ValidationFailed,
+)
 from chatsvg.domain.generation.jobs import (
     Catalogue,
     GenerationJob,
@@ -170,3 +176,121 @@ def test_catalogue_resolves_defaults_aliases_and_refuses_unknown_names() -> None
         catalogue.model("davinci")
     with pytest.raises(ValidationFailed):
         catalogue.style("baroque")
+
+
+LEASE = timedelta(seconds=60)
+
+
+def running(charged: bool = False) -> GenerationJob:
+    j = job()
+    j.claim(NOW, NOW + LEASE)
+    if charged:
+        assert j.charge(entry_id="c1", balance=5, now=NOW) is not None
+    return j
+
+
+def test_progress_only_rises_and_stays_below_100_until_success() -> None:
+    j = running()
+    later = NOW + timedelta(seconds=5)
+    j.advance(70, later)
+    j.advance(40, later)
+    assert (j.progress, j.updated_at) == (70, later)
+    j.advance(150, later)
+    assert j.progress == 99
+
+
+def test_a_renewed_lease_keeps_the_job_from_being_reclaimed() -> None:
+    j = running()
+    renewed_at = NOW + timedelta(seconds=20)
+    j.renew_lease(renewed_at, renewed_at + LEASE)
+    assert (j.lease_expires_at, j.updated_at) == (renewed_at + LEASE, renewed_at)
+    assert not j.claimable(NOW + LEASE + timedelta(seconds=1))
+    j.succeed("g1", NOW + timedelta(seconds=30))
+    with pytest.raises(IllegalTransition):
+        j.renew_lease(NOW, NOW + LEASE)
+
+
+def test_a_job_needs_attention_when_its_lease_ran_out_or_it_waited_too_long() -> None:
+    queued = job()
+    assert queued.needs_attention(NOW, queued_before=NOW)
+    assert not queued.needs_attention(NOW, queued_before=NOW - timedelta(seconds=1))
+    held = running()
+    assert not held.needs_attention(NOW + timedelta(seconds=59), queued_before=NOW + LEASE)
+    assert held.needs_attention(NOW + LEASE, queued_before=NOW)
+    held.succeed("g1", NOW)
+    assert not held.needs_attention(NOW + timedelta(days=1), queued_before=NOW + timedelta(days=1))
+
+
+def test_hand_back_requeues_an_abandoned_job_and_stamps_a_waiting_one() -> None:
+    abandoned = running(charged=True)
+    assert abandoned.hand_back(NOW + LEASE) is True
+    assert (abandoned.status, abandoned.error_code, abandoned.charged, abandoned.progress) == (
+        JobStatus.QUEUED,
+        JobErrorCode.TIMED_OUT,
+        True,
+        0,
+    )
+    waiting = job()
+    later = NOW + timedelta(minutes=5)
+    assert waiting.hand_back(later) is False
+    assert (waiting.status, waiting.updated_at, waiting.error_code) == (
+        JobStatus.QUEUED,
+        later,
+        None,
+    )
+
+
+def test_hand_back_refuses_a_job_held_by_a_live_lease_or_finished() -> None:
+    held = running()
+    with pytest.raises(IllegalTransition):
+        held.hand_back(NOW + timedelta(seconds=30))
+    assert (held.status, held.lease_expires_at) == (JobStatus.RUNNING, NOW + LEASE)
+    held.succeed("g1", NOW)
+    with pytest.raises(IllegalTransition):
+        held.hand_back(NOW + timedelta(days=1))
+
+
+def test_charge_writes_one_debit_and_a_reclaimed_job_keeps_it() -> None:
+    j = running()
+    entry = j.charge(entry_id="c1", balance=1, now=NOW)
+    assert entry is not None and (entry.delta, entry.job_id, entry.user_id) == (-1, "j1", "u1")
+    assert j.charged
+    j.requeue(JobErrorCode.PROVIDER_UNAVAILABLE, NOW)
+    j.claim(NOW, NOW + LEASE)
+    assert j.charge(entry_id="c2", balance=0, now=NOW) is None
+
+
+def test_a_charge_the_balance_cannot_cover_leaves_the_job_uncharged() -> None:
+    j = running()
+    with pytest.raises(InsufficientCredits):
+        j.charge(entry_id="c1", balance=0, now=NOW)
+    assert not j.charged
+    assert j.fail_and_refund(JobErrorCode.INSUFFICIENT_CREDITS, NOW, refund_id="r1") is None
+    assert (j.status, j.refunded) == (JobStatus.FAILED, False)
+
+
+def test_failing_a_charged_job_refunds_it_once() -> None:
+    j = running(charged=True)
+    refund = j.fail_and_refund(JobErrorCode.PROVIDER_REFUSED, NOW, refund_id="r1")
+    assert refund is not None
+    assert (refund.id, refund.delta, refund.reason, refund.job_id) == (
+        "r1",
+        1,
+        LedgerReason.GENERATION_REFUND,
+        "j1",
+    )
+    assert (j.status, j.error_code, j.refunded) == (JobStatus.FAILED, "PROVIDER_REFUSED", True)
+    with pytest.raises(IllegalTransition):
+        j.fail_and_refund(JobErrorCode.PROVIDER_REFUSED, NOW, refund_id="r2")
+
+
+def test_cancelling_refunds_a_job_handed_back_after_its_charge() -> None:
+    fresh = job()
+    assert fresh.cancel_and_refund(NOW, refund_id="r1") is None
+    assert (fresh.status, fresh.error_code) == (JobStatus.FAILED, "CANCELED")
+    handed_back = running(charged=True)
+    handed_back.hand_back(NOW + LEASE)
+    refund = handed_back.cancel_and_refund(NOW + LEASE, refund_id="r2")
+    assert refund is not None and refund.delta == 1 and handed_back.refunded
+    with pytest.raises(JobNotCancellable):
+        running().cancel_and_refund(NOW, refund_id="r3")

@@ -25,7 +25,7 @@ from chatsvg.domain.accounts.auth import (
     judge_refresh,
 )
 from chatsvg.domain.accounts.users import User, check_password, normalise_email, normalise_name
-from chatsvg.domain.credits.ledger import LedgerEntry, LedgerReason
+from chatsvg.domain.credits.ledger import signup_grant
 from chatsvg.domain.errors import (
     EmailAuthDisabled,
     EmailTaken,
@@ -36,7 +36,7 @@ from chatsvg.domain.errors import (
     Unauthenticated,
     ValidationFailed,
 )
-from chatsvg.domain.notifications.notifications import Notification, NotificationType
+from chatsvg.domain.notifications.notifications import welcome
 
 
 @dataclass(frozen=True)
@@ -114,14 +114,8 @@ class AuthService:
         name = normalise_name(name)
         password_hash = await self._hasher.hash(password)
         now = self._clock.now()
-        user = User(
-            id=new_id(),
-            email=email,
-            name=name,
-            password_hash=password_hash,
-            avatar=None,
-            plan="FREE",
-            created_at=now,
+        user = User.open(
+            user_id=new_id(), email=email, name=name, password_hash=password_hash, now=now
         )
         async with self._uow() as uow:
             if await uow.users.by_email(email) is not None:
@@ -138,18 +132,16 @@ class AuthService:
         await uow.users.add(user)
         if self._start_credits:
             await uow.ledger.append(
-                LedgerEntry(
-                    new_id(), user.id, self._start_credits, LedgerReason.SIGNUP_GRANT, None, now
+                signup_grant(
+                    entry_id=new_id(), user_id=user.id, amount=self._start_credits, now=now
                 )
             )
         await uow.notifications.add(
-            Notification(
-                id=new_id(),
+            welcome(
+                notification_id=new_id(),
                 user_id=user.id,
-                type=NotificationType.WELCOME,
-                title="Welcome to ChatSVG",
-                message=f"You have {self._start_credits} free credits to start creating SVGs.",
-                created_at=now,
+                start_credits=self._start_credits,
+                now=now,
             )
         )
 
@@ -183,7 +175,7 @@ class AuthService:
             if self._hasher.needs_rehash(user.password_hash):
                 fresh = await uow.users.get(user.id)
                 if fresh is not None:
-                    fresh.password_hash = await self._hasher.hash(password)
+                    fresh.change_password(await self._hasher.hash(password))
                     await uow.users.update(fresh)
             signed_in = await self._open_session(
                 uow, user, remember_me=remember_me, client=client, now=now
@@ -223,11 +215,7 @@ class AuthService:
                 user = await uow.users.get(family.user_id)
                 if user is None:
                     raise Unauthenticated()
-                family.last_used_at = now
-                if client.user_agent:
-                    family.user_agent = client.user_agent[:512]
-                if client.ip_address:
-                    family.ip_address = client.ip_address
+                family.record_use(now, user_agent=client.user_agent, ip_address=client.ip_address)
                 await uow.sessions.update_family(family)
                 signed_in = await self._issue(uow, user, family, now)
                 await uow.commit()
@@ -309,7 +297,7 @@ class AuthService:
             if user is None:
                 raise Unauthenticated()
             if name is not None:
-                user.name = normalise_name(name)
+                user.rename(name)
             await uow.users.update(user)
             balance = await uow.ledger.balance(user_id)
             await uow.commit()
@@ -330,7 +318,7 @@ class AuthService:
             fresh = await uow.users.get(user_id)
             if fresh is None:
                 raise Unauthenticated()
-            fresh.password_hash = new_hash
+            fresh.change_password(new_hash)
             await uow.users.update(fresh)
             revoked = await uow.sessions.revoke_all(user_id, self._clock.now(), keep=session_id)
             await uow.commit()

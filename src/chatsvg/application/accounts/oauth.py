@@ -137,24 +137,20 @@ class OAuthSignIn:
                 raise OAuthFailed(UNVERIFIED_EMAIL, "the provider's email is malformed") from None
             user = await uow.users.by_email(email)
             if user is None:
-                user = User(
-                    id=new_id(),
+                user = User.open(
+                    user_id=new_id(),
                     email=email,
                     name=_display_name(identity.name),
                     password_hash=None,
+                    now=now,
                     avatar=_avatar(identity.avatar),
-                    plan="FREE",
-                    created_at=now,
                     email_verified=True,
                 )
                 await self._auth.create_user(uow, user, now)
             else:
-                if not user.email_verified:
-                    user.password_hash = None
-                    user.email_verified = True
+                if user.prove_email_by_provider():
                     revoked = await uow.sessions.revoke_all(user.id, now)
-                if user.avatar is None:
-                    user.avatar = _avatar(identity.avatar)
+                user.adopt_avatar(_avatar(identity.avatar))
                 await uow.users.update(user)
             await identities.add(
                 LinkedIdentity(identity.provider, identity.subject, user.id, email, now)

@@ -149,9 +149,7 @@ class PasswordRecovery:
             user = await uow.users.get(record.user_id)
             if user is None:
                 raise InvalidResetToken()
-            user.password_hash = new_hash
-            # The link reached this inbox: the address is proven.
-            user.email_verified = True
+            user.reset_password(new_hash)  # and the address is proven: the link reached it
             await uow.users.update(user)
             revoked = await uow.sessions.revoke_all(user.id, now)
             await uow.commit()

@@ -17,7 +17,7 @@ from chatsvg.application.ports import (
     UnitOfWorkFactory,
 )
 from chatsvg.domain.accounts.users import User, check_password, normalise_email, normalise_name
-from chatsvg.domain.credits.ledger import LedgerEntry, LedgerReason
+from chatsvg.domain.credits.ledger import adjustment_entry
 from chatsvg.domain.errors import InsufficientCredits, NotFound, ValidationFailed
 from chatsvg.domain.generation.jobs import GenerationJob, JobStatus
 
@@ -55,14 +55,12 @@ class AdminService:
 
     async def create_user(self, *, email: str, password: str, name: str) -> User:
         now = self._clock.now()
-        user = User(
-            id=new_id(),
+        user = User.open(
+            user_id=new_id(),
             email=normalise_email(email),
             name=normalise_name(name),
             password_hash=await self._hasher.hash(check_password(password)),
-            avatar=None,
-            plan="FREE",
-            created_at=now,
+            now=now,
         )
         async with self._uow() as uow:
             await self._auth.create_user(uow, user, now)
@@ -71,15 +69,13 @@ class AdminService:
 
     async def adjust_credits(self, *, email: str, delta: int) -> int:
         """Grant (delta > 0) or revoke (delta < 0) credits as one ledger entry; returns the new balance."""
-        if delta == 0:
-            raise ValidationFailed("The amount must not be zero.")
         user = await self._user(email)
-        reason = LedgerReason.ADMIN_GRANT if delta > 0 else LedgerReason.ADMIN_REVOKE
+        entry = adjustment_entry(
+            entry_id=new_id(), user_id=user.id, delta=delta, now=self._clock.now()
+        )
         async with self._uow() as uow:
             try:
-                await uow.ledger.append(
-                    LedgerEntry(new_id(), user.id, delta, reason, None, self._clock.now())
-                )
+                await uow.ledger.append(entry)
             except InsufficientCredits:
                 raise ValidationFailed("The balance cannot go below zero.") from None
             balance = await uow.ledger.balance(user.id)
@@ -108,20 +104,18 @@ class AdminService:
             if job is None:
                 raise NotFound("Job not found.")
             before = (job.status, job.attempts)
-            if job.status is JobStatus.RUNNING:
-                if job.lease_expires_at and job.lease_expires_at > now:
-                    raise ValidationFailed(
-                        "The job is held by a live worker; wait for its lease to expire."
-                    )
-                job.requeue("TIMED_OUT", now)
-            elif job.status is not JobStatus.QUEUED:
+            if job.status.terminal:
                 raise ValidationFailed(
                     f"The job is {job.status.value}; only unfinished jobs can be requeued."
                 )
-            job.updated_at = now
+            if not job.claimable(now):
+                raise ValidationFailed(
+                    "The job is held by a live worker; wait for its lease to expire."
+                )
+            was_running = job.hand_back(now)
             await uow.jobs.save(job, expected_status=before[0], expected_attempts=before[1])
             await uow.commit()
-        if before[0] is JobStatus.RUNNING:
+        if was_running:
             await self._realtime.job_updated(job.user_id, job_update(job))
             await self._realtime.flush()
         await self._queue.enqueue(GENERATE, job.id)

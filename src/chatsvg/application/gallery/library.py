@@ -154,8 +154,7 @@ class GenerationLibrary:
             generation = await uow.generations.get(generation_id)
             if generation is None or generation.user_id != user_id:
                 raise NotFound("Generation not found.")
-            changed = generation.privacy != privacy
-            generation.privacy = privacy
+            changed = generation.set_privacy(privacy)
             await uow.generations.update(generation)
             await uow.commit()
         if changed and self._gallery:

@@ -39,11 +39,16 @@ from chatsvg.application.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
-from chatsvg.domain.credits.ledger import LedgerEntry, charge_entry, refund_entry
+from chatsvg.domain.credits.ledger import LedgerEntry
 from chatsvg.domain.errors import InsufficientCredits
 from chatsvg.domain.generation.generations import SvgGeneration, artifact_key
 from chatsvg.domain.generation.jobs import Catalogue, GenerationJob, JobErrorCode, JobStatus
-from chatsvg.domain.notifications.notifications import Notification, NotificationType
+from chatsvg.domain.notifications.notifications import (
+    Notification,
+    job_failed,
+    job_succeeded,
+    low_credits,
+)
 
 PROVIDER_FAULTS = frozenset(
     {JobErrorCode.PROVIDER_UNAVAILABLE, JobErrorCode.PROVIDER_RATE_LIMITED, JobErrorCode.TIMED_OUT}
@@ -217,22 +222,16 @@ class JobProcessor:
                     failure = job.error_code or JobErrorCode.GENERATION_FAILED
                 else:
                     job.claim(now, lease_until)
-                    if job.needs_charge():
-                        try:
-                            entry = charge_entry(
-                                entry_id=new_id(),
-                                user_id=job.user_id,
-                                job_id=job.id,
-                                cost=job.cost,
-                                balance=balances.get(job.user_id, 0),
-                                now=now,
-                            )
-                        except InsufficientCredits:
-                            failure = JobErrorCode.INSUFFICIENT_CREDITS
-                        else:
+                    try:
+                        entry = job.charge(
+                            entry_id=new_id(), balance=balances.get(job.user_id, 0), now=now
+                        )
+                    except InsufficientCredits:
+                        failure = JobErrorCode.INSUFFICIENT_CREDITS
+                    else:
+                        if entry is not None:
                             entries.append(entry)
                             balances[job.user_id] = balances.get(job.user_id, 0) + entry.delta
-                            job.mark_charged()
                 if failure is not None:
                     refund, notice = self._failure(job, failure, now)
                     if refund is not None:
@@ -240,9 +239,15 @@ class JobProcessor:
                         balances[job.user_id] = balances.get(job.user_id, 0) + refund.delta
                     notes[job.id] = [notice]
                     continue
-                balance = balances.get(job.user_id, 0)
-                if balance <= self._low_credit_threshold:
-                    notes[job.id] = [self._low_credit_notice(job, now, balance)]
+                warning = low_credits(
+                    job,
+                    balance=balances.get(job.user_id, 0),
+                    threshold=self._low_credit_threshold,
+                    notification_id=new_id(),
+                    now=now,
+                )
+                if warning is not None:
+                    notes[job.id] = [warning]
             await uow.ledger.append_many(entries)
             await uow.jobs.save_locked(changed)
             added = await uow.notifications.add_many([n for ns in notes.values() for n in ns])
@@ -309,16 +314,7 @@ class JobProcessor:
         )
         done = copy.copy(job)
         done.succeed(generation.id, now)
-        notification = Notification(
-            id=new_id(),
-            user_id=job.user_id,
-            type=NotificationType.JOB_SUCCEEDED,
-            title="Your SVG is ready",
-            message=_excerpt(job.prompt),
-            created_at=now,
-            job_id=job.id,
-            data={"jobId": job.id, "generationId": generation.id},
-        )
+        notification = job_succeeded(job, generation.id, notification_id=new_id(), now=now)
         held, added, current = await self._successes.submit(
             _Success(done, job.attempts, generation, notification)
         )
@@ -457,22 +453,8 @@ class JobProcessor:
         self, job: GenerationJob, code: str, now: datetime
     ) -> tuple[LedgerEntry | None, Notification]:
         """Fail the job: the refund it is owed (if it was charged), and the owner's notice."""
-        refund = None
-        if job.fail(code, now):
-            refund = refund_entry(
-                entry_id=new_id(), user_id=job.user_id, job_id=job.id, cost=job.cost, now=now
-            )
-            job.mark_refunded()
-        return refund, Notification(
-            id=new_id(),
-            user_id=job.user_id,
-            type=NotificationType.JOB_FAILED,
-            title="Your SVG could not be made",
-            message=job.error_message or "",
-            created_at=now,
-            job_id=job.id,
-            data={"jobId": job.id, "errorCode": code},
-        )
+        refund = job.fail_and_refund(code, now, refund_id=new_id())
+        return refund, job_failed(job, notification_id=new_id(), now=now)
 
     async def _still_ours(self, uow: UnitOfWork, job: GenerationJob) -> GenerationJob | None:
         """The job as stored, if this worker's attempt still holds it (else another worker or the
@@ -480,23 +462,11 @@ class JobProcessor:
         current = await uow.jobs.get(job.id)
         return current if current is not None and current.holds(job.attempts) else None
 
-    def _low_credit_notice(self, job: GenerationJob, now: datetime, balance: int) -> Notification:
-        return Notification(
-            id=new_id(),
-            user_id=job.user_id,
-            type=NotificationType.LOW_CREDITS,
-            title="You are running low on credits",
-            message=f"You have {balance} credit(s) left.",
-            created_at=now,
-            job_id=job.id,
-            data={"balance": balance},
-        )
-
     async def _progress(self, job: GenerationJob, progress: int) -> None:
         """Tell the owner how far the attempt has got. Progress is pushed, not stored: the stored job
         changes only at its transitions (and lease renewals), which keeps the worker's database
         traffic at two transactions per job."""
-        job.progress = max(job.progress, min(99, progress))
+        job.advance(progress, self._clock.now())
         await self._realtime.job_updated(job.user_id, job_update(job))
 
     @contextlib.asynccontextmanager
@@ -512,8 +482,7 @@ class JobProcessor:
                     current = await self._still_ours(uow, job)
                     if current is None:
                         return
-                    current.lease_expires_at = now + timedelta(seconds=self.policy.lease_seconds)
-                    current.updated_at = now
+                    current.renew_lease(now, now + timedelta(seconds=self.policy.lease_seconds))
                     await uow.jobs.save(
                         current, expected_status=JobStatus.RUNNING, expected_attempts=job.attempts
                     )
@@ -544,7 +513,3 @@ class JobProcessor:
             await self._realtime.notification_created(
                 job.user_id, notification_payload(notification)
             )
-
-
-def _excerpt(text: str, limit: int = 80) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -15,7 +15,6 @@ from chatsvg.application.ports import (
     TaskQueue,
     UnitOfWorkFactory,
 )
-from chatsvg.domain.generation.jobs import JobErrorCode, JobStatus
 
 log = logging.getLogger(__name__)
 
@@ -54,21 +53,17 @@ class JobReaper:
         for job in candidates:
             async with self._uow() as uow:
                 current = await uow.jobs.get(job.id)
-                if current is None or current.status.terminal:
+                # Finished, or held by a live lease, since the candidates were read.
+                if current is None or not current.claimable(now):
                     continue
                 before = (current.status, current.attempts)
-                if current.status is JobStatus.RUNNING:
-                    if current.lease_expires_at and current.lease_expires_at > now:
-                        continue
-                    current.requeue(JobErrorCode.TIMED_OUT, now)
-                else:
-                    current.updated_at = now
+                was_running = current.hand_back(now)
                 if not await uow.jobs.save(
                     current, expected_status=before[0], expected_attempts=before[1]
                 ):
                     continue
                 await uow.commit()
-            if before[0] is JobStatus.RUNNING:
+            if was_running:
                 await self._realtime.job_updated(current.user_id, job_update(current))
                 await self._realtime.flush()
             try:

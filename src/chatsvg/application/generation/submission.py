@@ -20,7 +20,7 @@ from chatsvg.application.ports import (
     TaskQueue,
     UnitOfWorkFactory,
 )
-from chatsvg.domain.credits.ledger import can_afford, refund_entry
+from chatsvg.domain.credits.ledger import can_afford
 from chatsvg.domain.errors import (
     IdempotencyKeyReused,
     InsufficientCredits,
@@ -226,19 +226,13 @@ class GenerationService:
             if job is None or job.user_id != user_id:
                 raise NotFound("Job not found.")
             before_status, before_attempts = job.status, job.attempts
-            refund_owed = job.cancel(now)
+            refund = job.cancel_and_refund(now, refund_id=new_id())
             if not await uow.jobs.save(
                 job, expected_status=before_status, expected_attempts=before_attempts
             ):
                 raise JobNotCancellable()
-            if refund_owed:
-                await uow.ledger.append(
-                    refund_entry(
-                        entry_id=new_id(), user_id=user_id, job_id=job.id, cost=job.cost, now=now
-                    )
-                )
-                job.mark_refunded()
-                await uow.jobs.save(job, expected_status=job.status, expected_attempts=job.attempts)
+            if refund is not None:
+                await uow.ledger.append(refund)
             await uow.commit()
         # An attempt interrupted after storing its file may have left one behind.
         try:

@@ -41,6 +41,6 @@ class NotificationService:
             user = await uow.users.get(user_id)
             if user is None:
                 raise Unauthenticated()
-            user.notifications_seen_at = self._clock.now()
+            user.mark_notifications_seen(self._clock.now())
             await uow.users.update(user)
             await uow.commit()

@@ -58,6 +58,17 @@ class RefreshTokenFamily:
             ip_address=ip_address,
         )
 
+    def record_use(
+        self, now: datetime, *, user_agent: str | None = None, ip_address: str | None = None
+    ) -> None:
+        """The session was refreshed from this client: remember when and from where (what the
+        client did not tell stays as it was)."""
+        self.last_used_at = now
+        if user_agent:
+            self.user_agent = user_agent[:512]
+        if ip_address:
+            self.ip_address = ip_address
+
     def is_live(self, now: datetime) -> bool:
         return self.revoked_at is None and now < self.expires_at
 

@@ -12,6 +12,7 @@ PASSWORD_MIN = 8
 PASSWORD_MAX = 128
 NAME_MAX = 100
 EMAIL_MAX = 254
+FREE_PLAN = "FREE"
 
 # Deliberately loose: one @, something on both sides, a dot in the domain, no spaces.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -28,6 +29,61 @@ class User:
     created_at: datetime
     email_verified: bool = False
     notifications_seen_at: datetime | None = None
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        user_id: str,
+        email: str,
+        name: str,
+        password_hash: str | None,
+        now: datetime,
+        avatar: str | None = None,
+        email_verified: bool = False,
+    ) -> User:
+        """A new account, on the FREE plan (the email and name already normalised)."""
+        return cls(
+            id=user_id,
+            email=email,
+            name=name,
+            password_hash=password_hash,
+            avatar=avatar,
+            plan=FREE_PLAN,
+            created_at=now,
+            email_verified=email_verified,
+        )
+
+    def rename(self, raw: str) -> None:
+        self.name = normalise_name(raw)
+
+    def change_password(self, password_hash: str) -> None:
+        """A new password (already hashed): a change by the user, or a rehash at sign-in."""
+        self.password_hash = password_hash
+
+    def reset_password(self, password_hash: str) -> None:
+        """A password set through a reset link: the link reached this inbox, so the address is proven."""
+        self.password_hash = password_hash
+        self.email_verified = True
+
+    def prove_email_by_provider(self) -> bool:
+        """An OAuth provider vouches for this address. If it was not proven before, whoever set the
+        password never showed they own the address: the password is dropped. Returns whether it
+        was (the account's sessions must end then)."""
+        if self.email_verified:
+            return False
+        self.password_hash = None
+        self.email_verified = True
+        return True
+
+    def adopt_avatar(self, avatar: str | None) -> None:
+        """Take a provider's picture, unless the account has one already."""
+        if self.avatar is None:
+            self.avatar = avatar
+
+    def mark_notifications_seen(self, now: datetime) -> None:
+        """Notifications created until `now` count as read from now on."""
+        self.notifications_seen_at = now
 
 
 def normalise_email(raw: str) -> str:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from chatsvg.domain.errors import InsufficientCredits
+from chatsvg.domain.errors import InsufficientCredits, ValidationFailed
 
 
 class LedgerReason(StrEnum):
@@ -31,6 +31,12 @@ class LedgerEntry:
     job_id: str | None
     created_at: datetime
 
+    @property
+    def once_key(self) -> tuple[str, str] | None:
+        """An entry that names a job is written at most once per (job, reason); the storage
+        adapters keep it unique, so a retried or replayed write adds nothing."""
+        return (self.job_id, self.reason) if self.job_id is not None else None
+
 
 def charge_entry(
     *, entry_id: str, user_id: str, job_id: str, cost: int, balance: int, now: datetime
@@ -45,6 +51,28 @@ def refund_entry(
     *, entry_id: str, user_id: str, job_id: str, cost: int, now: datetime
 ) -> LedgerEntry:
     return LedgerEntry(entry_id, user_id, cost, LedgerReason.GENERATION_REFUND, job_id, now)
+
+
+def signup_grant(*, entry_id: str, user_id: str, amount: int, now: datetime) -> LedgerEntry:
+    """A new account's starting credits."""
+    return LedgerEntry(entry_id, user_id, amount, LedgerReason.SIGNUP_GRANT, None, now)
+
+
+def adjustment_entry(*, entry_id: str, user_id: str, delta: int, now: datetime) -> LedgerEntry:
+    """An operator's grant (delta > 0) or revocation (delta < 0). The ledger refuses the entry
+    if it would take the balance below zero."""
+    if delta == 0:
+        raise ValidationFailed("The amount must not be zero.")
+    reason = LedgerReason.ADMIN_GRANT if delta > 0 else LedgerReason.ADMIN_REVOKE
+    return LedgerEntry(entry_id, user_id, delta, reason, None, now)
+
+
+def balance_after(balance: int, entry: LedgerEntry) -> int:
+    """The balance once the entry is written; a debit that would take it below zero is refused."""
+    after = balance + entry.delta
+    if entry.delta < 0 and after < 0:
+        raise InsufficientCredits()
+    return after
 
 
 def can_afford(balance: int, pending_cost: int, cost: int) -> bool:

@@ -23,6 +23,13 @@ class SvgGeneration:
     def public(self) -> bool:
         return not self.privacy
 
+    def set_privacy(self, privacy: bool) -> bool:
+        """Show the generation in the public gallery (False) or hide it (True); returns whether
+        that changed anything."""
+        changed = self.privacy != privacy
+        self.privacy = privacy
+        return changed
+
 
 def artifact_key(user_id: str, job_id: str) -> str:
     """Derived from the job, so a retried attempt overwrites its own artifact instead of orphaning one."""

@@ -6,7 +6,10 @@
       └──requeue (transient fault, retries left)──┘
 
 A cancelled job is FAILED with error code CANCELED. `attempts` counts claims and doubles as a
-fencing token: a worker may only finish the attempt it claimed.
+fencing token: a worker may only finish the attempt it claimed. A RUNNING job is held under a
+lease that its attempt keeps renewing; once the lease has run out, the job is claimable again and
+the reaper (or an operator) hands it back to the queue. Charges and refunds are ledger entries
+made here, with the transitions that owe them, so each happens at most once per job.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from chatsvg.domain.credits.ledger import LedgerEntry, charge_entry, refund_entry
 from chatsvg.domain.errors import IllegalTransition, JobNotCancellable, ValidationFailed
 
 PROMPT_MAX = 1000
@@ -238,6 +242,35 @@ class GenerationJob:
         self.lease_expires_at = lease_until
         self.updated_at = now
 
+    def renew_lease(self, now: datetime, until: datetime) -> None:
+        """The attempt holding the job is alive: its lease now runs until `until`."""
+        self._require(JobStatus.RUNNING, action="renew the lease of")
+        self.lease_expires_at = until
+        self.updated_at = now
+
+    def needs_attention(self, now: datetime, queued_before: datetime) -> bool:
+        """Nobody is working on it: RUNNING under a lease that has run out (its worker is gone),
+        or QUEUED and untouched since `queued_before` (its message was lost)."""
+        if self.status is JobStatus.RUNNING:
+            return self.lease_expires_at is not None and self.lease_expires_at <= now
+        return self.status is JobStatus.QUEUED and self.updated_at <= queued_before
+
+    def hand_back(self, now: datetime) -> bool:
+        """Put a job nobody is working on back in line (the reaper, an operator): a RUNNING job
+        whose lease has run out is requeued as TIMED_OUT, a QUEUED one is stamped `now`, so it
+        counts as waiting from now on. Returns whether it was RUNNING (a change its owner sees).
+
+        Refused for a job a live lease holds and for a finished job."""
+        if not self.claimable(now):
+            if self.status is JobStatus.RUNNING:
+                raise IllegalTransition("This job is held by a live worker.")
+            self._require(JobStatus.QUEUED, action="hand back")
+        if self.status is JobStatus.RUNNING:
+            self.requeue(JobErrorCode.TIMED_OUT, now)
+            return True
+        self.updated_at = now
+        return False
+
     @property
     def revision(self) -> int:
         """Orders the job's observable states: every change a client can see has a higher
@@ -268,7 +301,26 @@ class GenerationJob:
             raise IllegalTransition("A job is charged at most once.")
         self.charged = True
 
+    def charge(self, *, entry_id: str, balance: int, now: datetime) -> LedgerEntry | None:
+        """The ledger debit for this job, marked as made; None when it was charged already (a
+        re-claimed job keeps its first charge). Raises InsufficientCredits when `balance` cannot
+        cover the cost, leaving the job uncharged."""
+        if not self.needs_charge():
+            return None
+        entry = charge_entry(
+            entry_id=entry_id,
+            user_id=self.user_id,
+            job_id=self.id,
+            cost=self.cost,
+            balance=balance,
+            now=now,
+        )
+        self.mark_charged()
+        return entry
+
     def advance(self, progress: int, now: datetime) -> None:
+        """The running attempt has got this far (progress never goes back, and stays below 100
+        until the job succeeds)."""
         self._require(JobStatus.RUNNING, action="advance")
         self.progress = max(self.progress, min(99, progress))
         self.updated_at = now
@@ -307,10 +359,32 @@ class GenerationJob:
         self.updated_at = now
         return self.charged and not self.refunded
 
+    def fail_and_refund(
+        self, code: str, now: datetime, *, refund_id: str, message: str | None = None
+    ) -> LedgerEntry | None:
+        """End the job FAILED and settle its credits: the refund entry it is owed (it was charged
+        and not yet refunded), marked as made; None when nothing is owed."""
+        if not self.fail(code, now, message):
+            return None
+        return self._refund(refund_id, now)
+
     def cancel(self, now: datetime) -> bool:
         if self.status is not JobStatus.QUEUED:
             raise JobNotCancellable()
         return self.fail(JobErrorCode.CANCELED, now)
+
+    def cancel_and_refund(self, now: datetime, *, refund_id: str) -> LedgerEntry | None:
+        """The owner withdraws a QUEUED job: FAILED as CANCELED, and the refund it is owed (a job
+        handed back after a charge keeps it), marked as made; None when nothing is owed."""
+        if not self.cancel(now):
+            return None
+        return self._refund(refund_id, now)
+
+    def _refund(self, refund_id: str, now: datetime) -> LedgerEntry:
+        self.mark_refunded()
+        return refund_entry(
+            entry_id=refund_id, user_id=self.user_id, job_id=self.id, cost=self.cost, now=now
+        )
 
     def mark_refunded(self) -> None:
         if not self.charged or self.refunded:
