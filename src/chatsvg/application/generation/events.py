@@ -1,11 +1,12 @@
-"""Payloads pushed to the owner's sockets. Their shape is part of the realtime contract."""
+"""The job update pushed to the owner's sockets (`generation-job:update`). Its shape is part of
+the realtime contract; its fields carry the same values as the job's HTTP answer (the `Job`
+schema), which tests/unit/test_wire.py checks. Notifications: application/notifications/events.py."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from chatsvg.domain.generation.jobs import GenerationJob
-from chatsvg.domain.notifications.notifications import Notification
 
 
 def job_update(job: GenerationJob) -> dict[str, Any]:
@@ -22,15 +23,3 @@ def job_update(job: GenerationJob) -> dict[str, Any]:
         payload["errorCode"] = job.error_code
         payload["errorMessage"] = job.error_message
     return payload
-
-
-def notification_payload(notification: Notification) -> dict[str, Any]:
-    return {
-        "id": notification.id,
-        "type": notification.type,
-        "title": notification.title,
-        "message": notification.message,
-        "data": notification.data,
-        "createdAt": notification.created_at.isoformat().replace("+00:00", "Z"),
-        "readAt": None,
-    }

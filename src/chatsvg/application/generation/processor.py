@@ -23,9 +23,10 @@ from typing import TypeVar
 
 from chatsvg.application.generation.batches import Batches
 from chatsvg.application.generation.circuit import Permit, ProviderCircuit
-from chatsvg.application.generation.events import job_update, notification_payload
+from chatsvg.application.generation.events import job_update
 from chatsvg.application.generation.retry import RetryPolicy
 from chatsvg.application.ids import new_id
+from chatsvg.application.notifications.events import notification_payload
 from chatsvg.application.ports import (
     Clock,
     GalleryCache,

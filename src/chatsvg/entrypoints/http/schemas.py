@@ -12,6 +12,9 @@ from typing import Annotated, Any
 import msgspec
 
 from chatsvg.application.accounts.auth import Account, SessionView
+from chatsvg.application.notifications.events import notification_payload
+from chatsvg.application.wire import optional_timestamp
+from chatsvg.application.wire import timestamp as timestamp  # controllers use it too
 from chatsvg.domain.credits.ledger import LedgerEntry
 from chatsvg.domain.generation.generations import SvgGeneration
 from chatsvg.domain.generation.jobs import GenerationJob
@@ -77,17 +80,8 @@ class SupportBody(Body):
     user_agent: str | None = None
 
 
-def iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def timestamp(value: datetime) -> str:
-    return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-# Times are sent as RFC 3339 strings in UTC with milliseconds ("2025-01-31T12:00:00.000Z").
+# Times are sent as RFC 3339 strings in UTC with milliseconds ("2025-01-31T12:00:00.000Z"), on
+# HTTP and sockets alike: see application/wire.py.
 Timestamp = Annotated[
     str,
     msgspec.Meta(
@@ -335,8 +329,8 @@ def job_json(
         generation=gen,
         attempts=job.attempts,
         created_at=timestamp(job.created_at),
-        started_at=iso(job.started_at),
-        finished_at=iso(job.finished_at),
+        started_at=optional_timestamp(job.started_at),
+        finished_at=optional_timestamp(job.finished_at),
     )
 
 
@@ -386,15 +380,5 @@ def session_json(view: SessionView) -> Session:
 
 
 def notification_json(notification: DomainNotification, seen_at: datetime | None) -> Notification:
-    read_at = notification.read_at or (
-        seen_at if seen_at and notification.created_at <= seen_at else None
-    )
-    return Notification(
-        id=notification.id,
-        type=notification.type,
-        title=notification.title,
-        message=notification.message,
-        data=notification.data,
-        created_at=timestamp(notification.created_at),
-        read_at=iso(read_at),
-    )
+    """Filled from the socket event's payload, so `notification:new` and the HTTP item agree."""
+    return msgspec.convert(notification_payload(notification, seen_at), Notification)
