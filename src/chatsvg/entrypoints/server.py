@@ -71,13 +71,14 @@ FULL_COLLECTION_EVERY = 100
 def freeze_startup_objects() -> None:
     """Keep full garbage collections off the requests and jobs in flight (docs/performance.md).
 
-    Everything built at start-up (modules, the app, the container: about 230,000 objects) moves
-    out of the collector's reach. What a full collection still walks is what the process built
-    since, mostly long-lived per-socket and per-job state (an API holding 1,000 sockets has about
-    190,000 such objects, largely the coroutines, contexts, lists and queues of its sockets'
-    tasks), and walking it took 60-146 ms, a pause for every push and request in flight. Full collections also run ten times
-    less often than by default; they find little (that state is alive), and the young
-    generations still collect short-lived cycles as usual. Memory was checked in the benches."""
+    Everything built at start-up (modules, the app, the container) moves out of the collector's
+    reach. What a full collection still walks is what the process built since, mostly
+    long-lived per-socket and per-job state (largely the coroutines, contexts, lists and queues
+    of its sockets' tasks), and with many sockets walking it is a pause for every push and
+    request in flight (the measured sizes and pauses are in docs/performance.md). Full
+    collections also run ten times less often than by default; they find little (that state is
+    alive), and the young generations still collect short-lived cycles as usual. Memory was
+    checked in the benches."""
     gc.collect()
     gc.freeze()
     young, middle, _full = gc.get_threshold()

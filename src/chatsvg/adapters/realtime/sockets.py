@@ -155,18 +155,18 @@ class PipelinedRedisManager(socketio.AsyncRedisManager, OrderedJobUpdates):  # t
 
     The stock manager sends each event with its own PUBLISH and waits for the answer: a worker
     with hundreds of jobs finishing at once makes four pushes per job, each one a round trip
-    through an event loop that is busy with those jobs, so pushes queued for up to a second
-    (and, unbounded, they exhausted redis-py's pool of 100 connections). Here every event is
-    encoded at once, in the order emitted, and one task sends whatever has accumulated as one
-    pipeline (one round trip, one connection) while the next events gather behind it. An idle
-    process sends at once; a busy one sends batches. Messages are the manager's own, so every
+    through an event loop that is busy with those jobs, so pushes queued up behind one another
+    (and, unbounded, they exhausted redis-py's connection pool; docs/performance.md). Here every
+    event is encoded at once, in the order emitted, and one task sends whatever has accumulated
+    as one pipeline (one round trip, one connection) while the next events gather behind it. An
+    idle process sends at once; a busy one sends batches. Messages are the manager's own, so every
     API process decodes them unchanged.
 
     An emit returns as soon as its event is in line to be sent: a job attempt does not wait for
-    its pushes on the way to the model and the store (a probe in the worker saw each awaited push
-    take 80 ms at the median under load, three of them on every job's path). Only when more
-    than `max_backlog` events wait (Redis slow or away) does an emit wait for the send, which
-    bounds the memory they take; a send that fails is logged and dropped, as before.
+    its pushes on the way to the model and the store (three of them sit on every job's path, and
+    under load an awaited push waited for the pipeline it had joined; docs/performance.md). Only
+    when more than `max_backlog` events wait (Redis slow or away) does an emit wait for the send,
+    which bounds the memory they take; a send that fails is logged and dropped, as before.
     """
 
     max_batch = 500

@@ -54,8 +54,9 @@ def _status(error: ClientError) -> int:
     return int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
 
 
-# Building a client reads S3's service model from disk (about 150 ms); clients made from one
-# session share the parsed model. Making clients is not thread-safe, using them is.
+# Building a client reads S3's service model from disk, which is slow (docs/performance.md);
+# clients made from one session share the parsed model. Making clients is not thread-safe, using
+# them is.
 _session_lock = threading.Lock()
 _session: boto3.session.Session | None = None
 
