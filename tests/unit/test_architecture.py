@@ -54,3 +54,17 @@ def test_a_domain_module_importing_a_framework_breaks_the_build(tmp_path: Path) 
     result = run_linter(project)
     assert result.returncode != 0
     assert "The domain is pure" in result.stdout and "BROKEN" in result.stdout
+
+
+def test_a_feature_reaching_into_another_feature_breaks_the_build(tmp_path: Path) -> None:
+    """Generation and accounts are independent application features: neither imports the other."""
+    project = copy_project(tmp_path)
+    submission = project / "src" / "chatsvg" / "application" / "generation" / "submission.py"
+    submission.write_text(
+        submission.read_text() + "\nfrom chatsvg.application.accounts import sessions  # noqa\n"
+    )
+    result = run_linter(project)
+    assert result.returncode != 0
+    assert "Application features" in result.stdout and "BROKEN" in result.stdout
+    report = " ".join(result.stdout.split())  # the report wraps long lines
+    assert "chatsvg.application.generation.submission -> chatsvg.application.accounts" in report
