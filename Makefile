@@ -4,18 +4,35 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
+# Every install is from the lock files (exact versions, checked against their hashes); only the
+# project itself comes from the tree. `make lock` writes them from pyproject.toml.
+RUNTIME_LOCK := requirements/runtime.lock
+DEV_LOCK := requirements/dev.lock
+# One lock for every platform (uv's universal resolution: Linux in the image, any developer's
+# machine), Python 3.11 and up, with the hashes of every file of each pinned release.
+LOCK_OPTIONS := --universal --python-version 3.11 --generate-hashes --custom-compile-command "make lock" --quiet
 
 .PHONY: run test lint typecheck bench quality chaos services clean
 
-$(RUNTIME): pyproject.toml
+.PHONY: lock
+
+$(RUNTIME): pyproject.toml $(RUNTIME_LOCK)
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q --require-hashes -r $(RUNTIME_LOCK)
+	$(BIN)/pip install -q --no-deps -e .
 	touch $(RUNTIME)
 
-$(DEV): $(RUNTIME)
-	$(BIN)/pip install -q -e ".[dev]"
+$(DEV): $(RUNTIME) $(DEV_LOCK)
+	$(BIN)/pip install -q --require-hashes -r $(DEV_LOCK)
 	touch $(DEV)
+
+# Re-resolve both locks from pyproject.toml, keeping every pin that still satisfies it (the
+# runtime lock takes the dev lock's versions). Move pins forward with
+# `make lock LOCK_ARGS=--upgrade` or `LOCK_ARGS="--upgrade-package NAME"`.
+lock: $(DEV)
+	$(BIN)/uv pip compile pyproject.toml --extra dev $(LOCK_OPTIONS) $(LOCK_ARGS) -o $(DEV_LOCK)
+	$(BIN)/uv pip compile pyproject.toml -c $(DEV_LOCK) $(LOCK_OPTIONS) $(LOCK_ARGS) -o $(RUNTIME_LOCK)
 
 run: $(RUNTIME)  ## the whole product on embedded defaults: http://127.0.0.1:8000
 	$(BIN)/chatsvg serve
