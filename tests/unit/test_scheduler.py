@@ -162,3 +162,29 @@ async def test_real_sleeps_space_the_runs_by_the_interval() -> None:
     await scheduler.stop()
     gaps = [b - a for a, b in zip([started, *times], times, strict=False)]
     assert all(gap >= 0.045 for gap in gaps[:3]), gaps
+
+
+async def test_stop_does_not_wait_for_ever_on_a_run_stuck_in_its_clean_up(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    started = asyncio.Event()
+    release = asyncio.Event()
+    ended = asyncio.Event()
+
+    async def stuck() -> None:
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await release.wait()  # a clean-up that outlasts the shutdown's patience
+            ended.set()
+
+    scheduler = Scheduler(sleep=FakeSleep())
+    scheduler.every(1.0, "stuck", stuck, immediately=True)
+    scheduler.start()
+    await asyncio.wait_for(started.wait(), 5)
+    with caplog.at_level(logging.WARNING, logger="chatsvg.scheduler"):
+        await asyncio.wait_for(scheduler.stop(timeout=0.05), 5)
+    assert "periodic:stuck" in caplog.text and not ended.is_set()
+    release.set()
+    await asyncio.wait_for(ended.wait(), 5)

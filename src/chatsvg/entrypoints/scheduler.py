@@ -16,7 +16,6 @@ ends a sweep.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
@@ -78,14 +77,21 @@ class Scheduler:
             raise RuntimeError("the scheduler is running already")
         self._tasks = [self._spawn(p) for p in self._periodic]
 
-    async def stop(self) -> None:
-        """Cancel every sweep (a run in progress is interrupted) and wait for them to end."""
+    async def stop(self, timeout: float = 5.0) -> None:
+        """Cancel every sweep (a run in progress is interrupted) and wait for them to end, at
+        most `timeout` seconds: a run stuck in its clean-up does not hold a shutdown up."""
         tasks, self._tasks = self._tasks, []
         for task in tasks:
             task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if not tasks:
+            return
+        _done, pending = await asyncio.wait(tasks, timeout=timeout)
+        if pending:
+            log.warning(
+                "periodic sweeps still ending after %.0f s: %s",
+                timeout,
+                ", ".join(task.get_name() for task in pending),
+            )
 
     def _spawn(self, periodic: Periodic) -> asyncio.Task[None]:
         return asyncio.get_running_loop().create_task(
