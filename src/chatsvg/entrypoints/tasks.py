@@ -3,18 +3,17 @@
 Worker tasks (`WORKER_TASKS`) are run by `chatsvg worker`, off Dramatiq, in production, and by the
 API's in-process queue in local mode; the API only sends them. `send_mail` is an API task: every
 API process delivers the mail it recorded (the worker sends none and has no mail settings), on its
-in-process queue, in every mode; the accounts feature hands it over with its sweep
-(entrypoints/accounts_wiring.py).
+own in-process queue (`local_tasks` in the container), in every mode, with the outbox's sweep.
 
 A new kind of task is a handler in its feature's application package, with its name beside it
 (like `application/generation/tasks.py`), and one line here. The Dramatiq actor, its queue
 (`chatsvg-<name>`), the worker's consumer and the in-process queue follow from that line. For
-example the billing provider's webhook events (next issue):
+example the billing provider's webhook events (next issue), in `WORKER_TASKS`:
 
-    HANDLE_BILLING_EVENT: TaskSpec(lambda c: billing_event_task(c.billing()), log_key="event_id"),
+    HANDLE_BILLING_EVENT: TaskSpec(lambda c: billing_task(c.billing.events()), log_key="event_id"),
 
-and the webhook's controller records the event, then enqueues
-`HANDLE_BILLING_EVENT` with its id, as submission does with `GENERATE`.
+and the webhook's controller records the event, then enqueues `HANDLE_BILLING_EVENT` with its id,
+as submission does with `GENERATE`; a sweep of unhandled events covers a lost one.
 """
 
 from __future__ import annotations
