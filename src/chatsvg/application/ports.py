@@ -113,21 +113,21 @@ class JobRepository(Protocol):
 
     async def get(self, job_id: str) -> GenerationJob | None: ...
 
-    async def lock_claimable(self, job_ids: list[str], now: datetime) -> list[GenerationJob]:
-        """The jobs among these ids that a worker may claim now (QUEUED, or RUNNING with its lease
-        run out), held against other transactions' writes until this one ends. A job that another
-        transaction is writing is left out: that one moves it on (and re-enqueues it if needed).
-        An embedded store runs one transaction at a time."""
+    async def hold_claimable(self, job_ids: list[str], now: datetime) -> list[GenerationJob]:
+        """The jobs among these ids that a worker may claim now (`GenerationJob.claimable`), held
+        for this unit of work: they stay as read until it ends, so decisions made on them hold at
+        commit. A job that another unit of work is changing is left out, not waited for: that
+        one moves it on (and re-enqueues it if needed)."""
         ...
 
-    async def lock_many(self, job_ids: list[str]) -> list[GenerationJob]:
-        """The jobs among these ids, held against other transactions' writes until this one ends
-        (waiting for any that another transaction is writing; locks taken in id order)."""
+    async def hold(self, job_ids: list[str]) -> list[GenerationJob]:
+        """The jobs among these ids, held for this unit of work: they stay as read until it ends
+        (waiting for any that another unit of work is changing)."""
         ...
 
-    async def save_locked(self, jobs: list[GenerationJob]) -> None:
-        """Write jobs read with `lock_claimable` or `lock_many` in this transaction (the lock is
-        their compare-and-set)."""
+    async def save_held(self, jobs: list[GenerationJob]) -> None:
+        """Write jobs this unit of work holds (read with `hold_claimable` or `hold`): nothing
+        changed them since, so no compare-and-set is needed."""
         ...
 
     async def by_idempotency_key(self, user_id: str, key: str) -> GenerationJob | None: ...
@@ -209,8 +209,9 @@ class CreditLedger(Protocol):
         Raises InsufficientCredits when the entry would make the balance negative."""
         ...
 
-    async def lock_balances(self, user_ids: set[str]) -> dict[str, int]:
-        """The users' balances, held against other transactions' changes until this one ends."""
+    async def hold_balances(self, user_ids: set[str]) -> dict[str, int]:
+        """The users' balances, held for this unit of work: no other unit of work moves them
+        until it ends."""
         ...
 
     async def append_many(self, entries: list[LedgerEntry]) -> set[str]:

@@ -173,17 +173,17 @@ class MemoryJobs(_Repo):
         job: GenerationJob | None = self._t("jobs").get(job_id)
         return copy.copy(job) if job else None
 
-    async def lock_claimable(self, job_ids: list[str], now: datetime) -> list[GenerationJob]:
+    async def hold_claimable(self, job_ids: list[str], now: datetime) -> list[GenerationJob]:
         # The store runs one unit of work at a time: reading is locking.
         jobs = self._t("jobs")
         found = (jobs[i] for i in sorted(set(job_ids)) if i in jobs)
         return [copy.copy(job) for job in found if job.claimable(now)]
 
-    async def lock_many(self, job_ids: list[str]) -> list[GenerationJob]:
+    async def hold(self, job_ids: list[str]) -> list[GenerationJob]:
         jobs = self._t("jobs")
         return [copy.copy(jobs[i]) for i in sorted(set(job_ids)) if i in jobs]
 
-    async def save_locked(self, jobs: list[GenerationJob]) -> None:
+    async def save_held(self, jobs: list[GenerationJob]) -> None:
         for job in jobs:
             self._t("jobs")[job.id] = copy.copy(job)
 
@@ -348,7 +348,7 @@ class MemoryLedger(_Repo):
         self._t("ledger")[entry.id] = entry
         return True
 
-    async def lock_balances(self, user_ids: set[str]) -> dict[str, int]:
+    async def hold_balances(self, user_ids: set[str]) -> dict[str, int]:
         return {user_id: await self.balance(user_id) for user_id in user_ids}
 
     async def append_many(self, entries: list[LedgerEntry]) -> set[str]:

@@ -411,19 +411,20 @@ class SqlJobs(_Repo):
         row = (await self._c.execute(_JOB_BY_ID, {"job_id": job_id})).first()
         return _job(row) if row else None
 
-    async def lock_claimable(self, job_ids: list[str], now: datetime) -> list[GenerationJob]:
+    async def hold_claimable(self, job_ids: list[str], now: datetime) -> list[GenerationJob]:
+        """SELECT ... FOR NO KEY UPDATE SKIP LOCKED of the claimable jobs, in id order."""
         if not job_ids:
             return []
         rows = await self._c.execute(_JOBS_CLAIMABLE, {"job_ids": sorted(set(job_ids)), "now": now})
         return [_job(row) for row in rows]
 
-    async def lock_many(self, job_ids: list[str]) -> list[GenerationJob]:
+    async def hold(self, job_ids: list[str]) -> list[GenerationJob]:
         if not job_ids:
             return []
         rows = await self._c.execute(_JOBS_LOCKED, {"job_ids": sorted(set(job_ids))})
         return [_job(row) for row in rows]
 
-    async def save_locked(self, jobs: list[GenerationJob]) -> None:
+    async def save_held(self, jobs: list[GenerationJob]) -> None:
         if not jobs:
             return
         params = []
@@ -664,7 +665,7 @@ class SqlLedger(_Repo):
             return False
         return True
 
-    async def lock_balances(self, user_ids: set[str]) -> dict[str, int]:
+    async def hold_balances(self, user_ids: set[str]) -> dict[str, int]:
         if not user_ids:
             return {}
         rows = await self._c.execute(_BALANCES_LOCKED, {"user_ids": sorted(user_ids)})

@@ -196,12 +196,12 @@ class JobProcessor:
     async def _claim_batch_of(
         self, job_ids: list[str]
     ) -> tuple[dict[str, GenerationJob], list[tuple[GenerationJob, list[Notification]]]]:
-        """One transaction for a batch: lock the claimable jobs and their owners' balances,
+        """One unit of work for a batch: hold the claimable jobs and their owners' balances,
         decide each job as the domain says (claim and charge, or fail and refund), then write
         the ledger entries, the jobs and the notifications with one statement each.
 
-        Locked rows cannot change under it, so no compare-and-set is needed and every decision
-        holds at commit. A job that another transaction is writing is skipped, not waited for:
+        Held rows cannot change under it, so no compare-and-set is needed and every decision
+        stands at commit. A job that another transaction is writing is skipped, not waited for:
         that one (another worker's claim, an attempt's finish or fault, the reaper, a cancel)
         moves it on and enqueues it again if it needs another attempt; the reaper covers the
         rest. Safe to run again: it starts from a fresh read, and a job claimed by an earlier try
@@ -212,10 +212,10 @@ class JobProcessor:
         entries: list[LedgerEntry] = []
         notes: dict[str, list[Notification]] = {}
         async with self._uow() as uow:
-            jobs = await uow.jobs.lock_claimable(job_ids, now)
+            jobs = await uow.jobs.hold_claimable(job_ids, now)
             if not jobs:
                 return {}, []
-            balances = await uow.ledger.lock_balances({job.user_id for job in jobs})
+            balances = await uow.ledger.hold_balances({job.user_id for job in jobs})
             for job in jobs:
                 changed.append(job)
                 failure: str | None = None
@@ -250,7 +250,7 @@ class JobProcessor:
                 if warning is not None:
                     notes[job.id] = [warning]
             await uow.ledger.append_many(entries)
-            await uow.jobs.save_locked(changed)
+            await uow.jobs.save_held(changed)
             added = await uow.notifications.add_many([n for ns in notes.values() for n in ns])
             await uow.commit()
         announcements = [
@@ -295,7 +295,7 @@ class JobProcessor:
         """Record the generation and mark the job SUCCEEDED, if this attempt still holds it.
 
         Recorded with the other successes of the moment in one transaction (`_record_batch`),
-        which locks the jobs and writes only those whose attempt still holds them: everything
+        which holds the jobs and writes only those whose attempt still holds them: everything
         that can change a held job (a cancel, the reaper, an admin requeue) changes its status or
         attempts. What it writes (this attempt's copy of the job) is what the stored row holds
         apart from the lease, which succeeding clears anyway."""
@@ -345,14 +345,12 @@ class JobProcessor:
     ) -> list[tuple[bool, bool, GenerationJob | None]]:
         """Per success: (held, notification added, the stored job when not held).
 
-        One transaction for the batch: the jobs are locked, so whether each attempt still holds
+        One unit of work for the batch: it holds the jobs, so whether each attempt still holds
         its job (RUNNING, same attempt) is decided on rows nobody else can change before the
         commit; then the held jobs, their generations and notifications are written with one
         statement each."""
         async with self._uow() as uow:
-            stored = {
-                job.id: job for job in await uow.jobs.lock_many([s.done.id for s in successes])
-            }
+            stored = {job.id: job for job in await uow.jobs.hold([s.done.id for s in successes])}
             holds = [
                 (current := stored.get(s.done.id)) is not None and current.holds(s.attempt)
                 for s in successes
@@ -360,7 +358,7 @@ class JobProcessor:
             held = [s for s, holding in zip(successes, holds, strict=True) if holding]
             added: set[str] = set()
             if held:
-                await uow.jobs.save_locked([s.done for s in held])
+                await uow.jobs.save_held([s.done for s in held])
                 await uow.generations.add_many([s.generation for s in held])
                 added = await uow.notifications.add_many([s.notification for s in held])
                 await uow.commit()
