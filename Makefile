@@ -14,7 +14,7 @@ LOCK_OPTIONS := --universal --python-version 3.11 --generate-hashes --custom-com
 
 .PHONY: run test lint typecheck bench quality chaos services clean
 
-.PHONY: lock
+.PHONY: lock test-fast
 
 $(RUNTIME): pyproject.toml $(RUNTIME_LOCK)
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,12 @@ services:
 
 test: $(DEV) services lint typecheck  ## every check and every test
 	$(BIN)/pytest -q
+
+# Domain and application on the in-memory fakes and SQLite, the accounts flows on an in-process
+# server: no Postgres, Redis, S3, browser or CLI subprocesses. Under a minute.
+test-fast: $(DEV)
+	$(BIN)/pytest -q -p no:cacheprovider -m "not real and not browser and not subprocess" \
+		tests/unit tests/behaviour tests/accounts $(PYTEST_ARGS)
 
 # Production mode (2 API + 2 worker processes) under model 429s/500s and 3 s outages of Redis,
 # Postgres and S3, each scenario on its own, three times (tests/chaos/test_chaos.py). `make test`

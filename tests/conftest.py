@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -105,6 +106,21 @@ async def truncate_all(db: SqlDatabase) -> None:
         await conn.execute(text(f"TRUNCATE {names} CASCADE"))
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A SQLite database migrated to head once per session: each SQLite test starts from a copy
+    (migrating costs more than most tests)."""
+    path = tmp_path_factory.mktemp("sqlite") / "template.db"
+
+    async def migrate() -> None:
+        db = SqlDatabase(f"sqlite+aiosqlite:///{path}")
+        await upgrade(db.engine)
+        await db.dispose()
+
+    run_in_fresh_loop(migrate)
+    return path
+
+
 @pytest.fixture(
     params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.real)],
 )
@@ -115,8 +131,8 @@ async def uow(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIterator[Un
         yield lambda: MemoryUnitOfWork(store)
         return
     if kind == "sqlite":
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), tmp_path / "test.db")
         db = SqlDatabase(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}")
-        await upgrade(db.engine)
     else:
         db = SqlDatabase(request.getfixturevalue("postgres_url"))
         await truncate_all(db)

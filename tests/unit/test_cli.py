@@ -61,7 +61,9 @@ def test_the_help_check_catches_an_option_without_help() -> None:
 
 
 @pytest.fixture
-def chatsvg(tmp_path: Path) -> Run:
+def chatsvg(tmp_path: Path, request: pytest.FixtureRequest) -> Run:
+    # Each command takes a second or more to start: `make test-fast` leaves these tests out.
+    assert request.node.get_closest_marker("subprocess"), "mark it @pytest.mark.subprocess"
     data = tmp_path / "data"
     base = {
         "PATH": "/usr/bin:/bin",
@@ -90,11 +92,13 @@ def chatsvg(tmp_path: Path) -> Run:
     return run
 
 
+@pytest.mark.subprocess
 def test_version(chatsvg: Run) -> None:
     result = chatsvg("--version")
     assert result.returncode == 0 and result.stdout.strip() == f"chatsvg {__version__}"
 
 
+@pytest.mark.subprocess
 def test_migrate_logs_what_it_applies_and_has_current_and_downgrade(chatsvg: Run) -> None:
     head = head_revision()
     assert head is not None
@@ -125,6 +129,7 @@ def test_migrate_logs_what_it_applies_and_has_current_and_downgrade(chatsvg: Run
     assert chatsvg("migrate", "current").stdout.strip() == f"{head} (head)"
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize(
     "args",
     [("migrate",), ("migrate", "current"), ("admin", "stuck-jobs")],
@@ -138,12 +143,14 @@ def test_an_unreachable_database_is_one_line_on_stderr_and_exit_1(
     assert len(result.stderr.strip().splitlines()) == 1 and "pw" not in result.stderr
 
 
+@pytest.mark.subprocess
 def test_a_missing_file_is_one_line_on_stderr_and_exit_1(chatsvg: Run) -> None:
     result = chatsvg("sanitize", "missing.svg")
     assert result.returncode == 1
     assert result.stderr.startswith("error: ") and "missing.svg" in result.stderr
 
 
+@pytest.mark.subprocess
 def test_configuration_errors_exit_2_without_a_traceback(chatsvg: Run) -> None:
     result = chatsvg("check-config", env={"CHATSVG_LOG_LEVEL": "loud"})
     assert result.returncode == 2
@@ -152,6 +159,7 @@ def test_configuration_errors_exit_2_without_a_traceback(chatsvg: Run) -> None:
     assert worker.returncode == 2 and worker.stderr.startswith("configuration error: ")
 
 
+@pytest.mark.subprocess
 def test_a_misspelt_setting_is_a_warning_naming_the_right_one(chatsvg: Run) -> None:
     result = chatsvg(
         "check-config",
@@ -164,6 +172,7 @@ def test_a_misspelt_setting_is_a_warning_naming_the_right_one(chatsvg: Run) -> N
     assert "configuration OK for `chatsvg serve` (local mode)" in result.stdout
 
 
+@pytest.mark.subprocess
 def test_create_user_reads_the_password_from_stdin_never_from_argv(chatsvg: Run) -> None:
     assert chatsvg("migrate").returncode == 0
     on_argv = chatsvg(
@@ -197,6 +206,7 @@ def test_create_user_reads_the_password_from_stdin_never_from_argv(chatsvg: Run)
     assert "below zero" in refused.stderr and refused.stdout == ""
 
 
+@pytest.mark.subprocess
 def test_the_password_is_the_line_read_from_stdin(chatsvg: Run, tmp_path: Path) -> None:
     """What is stored is exactly the line (without its newline): that password signs in."""
     import asyncio
