@@ -24,9 +24,9 @@ from chatsvg.adapters.memory.store import (
     RecordingRealtime,
 )
 from chatsvg.adapters.rate_limits import LimitsRateLimiter, RatePolicy
+from chatsvg.adapters.sql.engine import SqlDatabase
 from chatsvg.adapters.sql.migrate import upgrade
 from chatsvg.adapters.sql.tables import metadata
-from chatsvg.adapters.sql.uow import SqlDatabase
 from chatsvg.application.accounts.auth import AuthService
 from chatsvg.application.gallery.library import GenerationLibrary
 from chatsvg.application.generation.processor import JobProcessor

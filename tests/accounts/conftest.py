@@ -17,42 +17,17 @@ from aiosmtpd.controller import Controller
 
 from chatsvg.adapters.accounts.passwords import Argon2PasswordHasher
 from chatsvg.adapters.mail.mailers import MailTemplateSet
-from chatsvg.adapters.memory.accounts import MemoryAccountRecords
-from chatsvg.adapters.memory.store import MemoryUnitOfWork
 from chatsvg.adapters.rate_limits import LimitsRateLimiter, RatePolicy
-from chatsvg.adapters.sql.accounts_repo import SqlAccountRecords
 from chatsvg.application.accounts.oauth import OAuthSignIn
-from chatsvg.application.accounts.ports import (
-    AccountRecords,
-    MailOutboxRepository,
-    OAuthFailed,
-    OAuthIdentity,
-)
+from chatsvg.application.accounts.ports import OAuthFailed, OAuthIdentity
 from chatsvg.application.accounts.recovery import PasswordRecovery
 from chatsvg.application.mail.outbox import DeliveryPolicy, MailOutbox
-from chatsvg.application.ports import MailMessage, UnitOfWork, UnitOfWorkFactory
+from chatsvg.application.ports import MailMessage, UnitOfWorkFactory
 from chatsvg.entrypoints.accounts_settings import AccountsSettings
 from chatsvg.entrypoints.settings import Settings, load_settings
 from tests.accounts.fake_oauth import FakeOAuthProvider
 from tests.conftest import Stack, build_stack
 from tests.support.live import LiveServer, free_port, start_server
-
-
-class AnyAccountRecords:
-    """Binds to whichever unit of work the `uow` fixture hands out (memory or SQL)."""
-
-    def __init__(self) -> None:
-        self._memory = MemoryAccountRecords()
-        self._sql = SqlAccountRecords()
-
-    def _pick(self, uow: UnitOfWork) -> AccountRecords:
-        return self._memory if isinstance(uow, MemoryUnitOfWork) else self._sql
-
-    def identities(self, uow: UnitOfWork) -> Any:
-        return self._pick(uow).identities(uow)
-
-    def outbox(self, uow: UnitOfWork) -> MailOutboxRepository:
-        return self._pick(uow).outbox(uow)
 
 
 class RecordingMailer:
@@ -101,7 +76,6 @@ FORGOT_LIMIT = 3
 @dataclass
 class AccountsStack:
     base: Stack
-    records: AnyAccountRecords
     mailer: RecordingMailer
     outbox: MailOutbox
     recovery: PasswordRecovery
@@ -118,11 +92,9 @@ class AccountsStack:
 
 def build_accounts_stack(uow: UnitOfWorkFactory) -> AccountsStack:
     base = build_stack(uow)
-    records = AnyAccountRecords()
     mailer = RecordingMailer()
     outbox = MailOutbox(
         uow=uow,
-        records=records,
         mailer=mailer,
         clock=base.clock,
         policy=DeliveryPolicy(max_attempts=3, backoff_base_seconds=10, backoff_cap_seconds=60),
@@ -142,13 +114,12 @@ def build_accounts_stack(uow: UnitOfWorkFactory) -> AccountsStack:
     provider = ScriptedProvider()
     oauth = OAuthSignIn(
         uow=uow,
-        records=records,
         auth=base.auth,
         clock=base.clock,
         realtime=base.realtime,
         providers=[provider],
     )
-    stack = AccountsStack(base, records, mailer, outbox, recovery, provider, oauth)
+    stack = AccountsStack(base, mailer, outbox, recovery, provider, oauth)
     outbox.on_enqueued(lambda: stack.nudges.append(1))
     return stack
 

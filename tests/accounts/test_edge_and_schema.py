@@ -10,10 +10,10 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from chatsvg.adapters.sql.engine import SqlDatabase
 from chatsvg.adapters.sql.migrate import upgrade
 from chatsvg.adapters.sql.oauth_tables import mail_outbox, oauth_identities
 from chatsvg.adapters.sql.tables import metadata
-from chatsvg.adapters.sql.uow import SqlDatabase
 from chatsvg.entrypoints.accounts_settings import load_accounts_settings
 from chatsvg.entrypoints.accounts_wiring import build_oauth_providers
 from chatsvg.entrypoints.http.controllers.accounts import (

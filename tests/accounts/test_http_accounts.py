@@ -13,8 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from chatsvg.adapters.sql.accounts_repo import SqlAccountRecords
-from chatsvg.adapters.sql.uow import SqlDatabase
+from chatsvg.adapters.sql.engine import SqlDatabase
 from chatsvg.application.accounts.ports import MailStatus, OutboxMail
 from chatsvg.entrypoints.mail_cli import add_mail_command
 from tests.accounts.conftest import SmtpServer
@@ -71,7 +70,7 @@ async def outbox_of(live: LiveServer) -> list[OutboxMail]:
     db = SqlDatabase(live.settings.effective_database_url)
     try:
         async with db.uow() as uow:
-            return await SqlAccountRecords().outbox(uow).recent(10)
+            return await uow.mail_outbox.recent(10)
     finally:
         await db.dispose()
 

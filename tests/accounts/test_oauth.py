@@ -55,7 +55,7 @@ async def test_a_first_sign_in_creates_the_account_and_the_next_signs_in_to_it(
     again = await finish(accounts, "code-2")
     assert again.account.user.id == user.id and again.session_id != first.session_id
     async with accounts.base.uow() as uow:
-        links = await accounts.records.identities(uow).for_user(user.id)
+        links = await uow.identities.for_user(user.id)
     assert [(i.provider, i.subject) for i in links] == [("google", "sub-1")]
 
 
@@ -103,7 +103,7 @@ async def test_an_unverified_email_never_links_to_an_existing_account(
     async with accounts.base.uow() as uow:
         user = await uow.users.by_email("ada@example.com")
         assert user is not None
-        assert await accounts.records.identities(uow).for_user(user.id) == []
+        assert await uow.identities.for_user(user.id) == []
 
 
 async def test_a_verified_email_links_to_the_existing_account_and_evicts_a_squatter(

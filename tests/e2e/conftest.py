@@ -73,7 +73,7 @@ def server_factory(
 
 
 async def _truncate(url: str) -> None:
-    from chatsvg.adapters.sql.uow import SqlDatabase
+    from chatsvg.adapters.sql.engine import SqlDatabase
 
     db = SqlDatabase(url)
     try:

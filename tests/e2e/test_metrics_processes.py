@@ -22,8 +22,8 @@ import pytest
 from dramatiq.brokers.stub import StubBroker
 
 from chatsvg.adapters.queue.dramatiq import DramatiqTaskQueue
+from chatsvg.adapters.sql.engine import SqlDatabase
 from chatsvg.adapters.sql.migrate import upgrade
-from chatsvg.adapters.sql.uow import SqlDatabase
 from chatsvg.application.generation.tasks import GENERATE
 from chatsvg.application.tasks import TaskRegistry
 from chatsvg.entrypoints.observability import REGISTRY, ClusterFigures, MetricsServer

@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from chatsvg.adapters.sql.uow import SqlDatabase
+from chatsvg.adapters.sql.engine import SqlDatabase
 
 pytestmark = pytest.mark.real
 

@@ -30,7 +30,6 @@ from chatsvg.adapters.mail.mailers import (
     OutboxDeliveryLoop,
     SmtpMailer,
 )
-from chatsvg.adapters.sql.accounts_repo import SqlAccountRecords
 from chatsvg.application.accounts.oauth import OAuthSignIn
 from chatsvg.application.accounts.ports import OAuthProvider
 from chatsvg.application.accounts.recovery import PasswordRecovery
@@ -118,10 +117,8 @@ def install_accounts(
     accounts = accounts or load_accounts_settings()
     uow = container.uow()
     clock = container.clock()
-    records = SqlAccountRecords()
     outbox = MailOutbox(
         uow=uow,
-        records=records,
         mailer=build_mailer(accounts, settings),
         clock=clock,
         policy=DeliveryPolicy(
@@ -151,7 +148,6 @@ def install_accounts(
     providers = build_oauth_providers(accounts)
     oauth = OAuthSignIn(
         uow=uow,
-        records=records,
         auth=container.auth_service(),
         clock=clock,
         realtime=container.realtime(),

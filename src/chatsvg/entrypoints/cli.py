@@ -75,7 +75,7 @@ def _check_config(args: argparse.Namespace) -> int:
 
 
 def _migration_engine() -> tuple[Any, Settings]:
-    from chatsvg.adapters.sql.uow import make_engine
+    from chatsvg.adapters.sql.engine import make_engine
     from chatsvg.entrypoints.startup import prepare
 
     settings, _accounts = prepare()

@@ -23,7 +23,7 @@ from chatsvg.adapters.realtime.sockets import (
     SocketIoRealtime,
     create_socket_server,
 )
-from chatsvg.adapters.sql.uow import SqlDatabase
+from chatsvg.adapters.sql.engine import SqlDatabase
 from chatsvg.adapters.storage.local import LocalDiskStorage
 from chatsvg.adapters.storage.signed_urls import ApiServedStorage
 from chatsvg.application.accounts.auth import AuthService

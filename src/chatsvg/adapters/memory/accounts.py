@@ -1,8 +1,4 @@
-"""In-memory twins of the accounts repositories, inside a MemoryUnitOfWork's transaction.
-
-The memory unit of work copies every table of its store on entry and publishes every table on
-commit, so tables added here (by name) get the same all-or-nothing semantics as the shared ones.
-"""
+"""In-memory twins of the accounts repositories, on tables of a MemoryUnitOfWork's transaction."""
 
 from __future__ import annotations
 
@@ -11,28 +7,17 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from chatsvg.adapters.memory.store import MemoryUnitOfWork
 from chatsvg.application.accounts.ports import (
+    ERASED_BODY,
     IdentityAlreadyLinked,
     LinkedIdentity,
     MailStatus,
     OutboxMail,
 )
-from chatsvg.application.ports import UnitOfWork
-
-IDENTITIES = "oauth_identities"
-OUTBOX = "mail_outbox"
-ERASED = "(erased after delivery)"
-
-
-def _table(uow: UnitOfWork, name: str) -> dict[Any, Any]:
-    if not isinstance(uow, MemoryUnitOfWork):
-        raise TypeError(f"MemoryAccountRecords needs a MemoryUnitOfWork, got {type(uow).__name__}")
-    return uow.tables.setdefault(name, {})
 
 
 class MemoryIdentities:
-    def __init__(self, rows: dict[tuple[str, str], LinkedIdentity]) -> None:
+    def __init__(self, rows: dict[Any, LinkedIdentity]) -> None:
         self._rows = rows
 
     async def get(self, provider: str, subject: str) -> LinkedIdentity | None:
@@ -97,19 +82,9 @@ class MemoryMailOutbox:
         if sent_at is not None:
             mail.sent_at = sent_at
         if erase_body:
-            mail.message = replace(mail.message, text=ERASED, html=None)
+            mail.message = replace(mail.message, text=ERASED_BODY, html=None)
         self._rows[mail_id] = mail
 
     async def recent(self, limit: int) -> list[OutboxMail]:
         rows = sorted(self._rows.values(), key=lambda m: (m.created_at, m.id), reverse=True)
         return [copy.copy(m) for m in rows[:limit]]
-
-
-class MemoryAccountRecords:
-    """AccountRecords for MemoryUnitOfWork."""
-
-    def identities(self, uow: UnitOfWork) -> MemoryIdentities:
-        return MemoryIdentities(_table(uow, IDENTITIES))
-
-    def outbox(self, uow: UnitOfWork) -> MemoryMailOutbox:
-        return MemoryMailOutbox(_table(uow, OUTBOX))

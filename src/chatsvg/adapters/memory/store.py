@@ -14,6 +14,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
+from chatsvg.adapters.memory.accounts import MemoryIdentities, MemoryMailOutbox
 from chatsvg.application.ports import DuplicateIdempotencyKey, Position
 from chatsvg.domain.accounts.auth import PasswordResetToken, RefreshToken, RefreshTokenFamily
 from chatsvg.domain.accounts.users import User
@@ -32,6 +33,8 @@ _TABLES = (
     "generations",
     "ledger",
     "notifications",
+    "oauth_identities",
+    "mail_outbox",
 )
 
 
@@ -414,10 +417,14 @@ class MemoryUnitOfWork:
         self.generations = MemoryGenerations(self)
         self.ledger = MemoryLedger(self)
         self.notifications = MemoryNotifications(self)
+        self.identities = MemoryIdentities({})
+        self.mail_outbox = MemoryMailOutbox({})
 
     async def __aenter__(self) -> Self:
         await self._store.lock.acquire()
         self.tables = {name: dict(rows) for name, rows in self._store.tables.items()}
+        self.identities = MemoryIdentities(self.tables["oauth_identities"])
+        self.mail_outbox = MemoryMailOutbox(self.tables["mail_outbox"])
         return self
 
     async def __aexit__(

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from chatsvg.application.accounts.auth import AuthService, ClientInfo, SignedIn
 from chatsvg.application.accounts.ports import (
-    AccountRecords,
+    AccountsUnitOfWorkFactory,
     IdentityAlreadyLinked,
     LinkedIdentity,
     OAuthFailed,
@@ -28,7 +28,7 @@ from chatsvg.application.accounts.ports import (
     OAuthProvider,
 )
 from chatsvg.application.ids import new_id, new_secret_token
-from chatsvg.application.ports import Clock, RealtimePublisher, UnitOfWorkFactory
+from chatsvg.application.ports import Clock, RealtimePublisher
 from chatsvg.domain.accounts.users import NAME_MAX, User, normalise_email
 from chatsvg.domain.errors import EmailTaken, NotFound, ValidationFailed
 
@@ -57,15 +57,13 @@ class OAuthSignIn:
     def __init__(
         self,
         *,
-        uow: UnitOfWorkFactory,
-        records: AccountRecords,
+        uow: AccountsUnitOfWorkFactory,
         auth: AuthService,
         clock: Clock,
         realtime: RealtimePublisher,
         providers: Sequence[OAuthProvider],
     ) -> None:
         self._uow = uow
-        self._records = records
         self._auth = auth
         self._clock = clock
         self._realtime = realtime
@@ -123,7 +121,7 @@ class OAuthSignIn:
         now = self._clock.now()
         revoked: list[str] = []
         async with self._uow() as uow:
-            identities = self._records.identities(uow)
+            identities = uow.identities
             linked = await identities.get(identity.provider, identity.subject)
             if linked is not None:
                 if await uow.users.get(linked.user_id) is not None:

@@ -1,12 +1,13 @@
 """The ports of account recovery, the mail outbox and OAuth sign-in (issue 11).
 
-They sit beside `ports.py` rather than in it: the shared UnitOfWork is left as it is, and these
-repositories are *bound to* an open unit of work by `AccountRecords`, so they write in the same
-transaction as the users, sessions and reset tokens of that unit of work.
+Their repositories belong to the same unit of work as every other aggregate:
+`AccountsUnitOfWork` is the shared UnitOfWork with the linked identities and the mail outbox, so
+these use cases write in the same transaction as the users, sessions and reset tokens.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -67,6 +68,10 @@ class OutboxMail:
     sensitive: bool = False
 
 
+# What a sensitive mail's text becomes once it is done with (`record(..., erase_body=True)`).
+ERASED_BODY = "(erased after delivery)"
+
+
 class MailOutboxRepository(Protocol):
     async def add(self, mail: OutboxMail) -> None: ...
 
@@ -93,12 +98,14 @@ class MailOutboxRepository(Protocol):
         ...
 
 
-class AccountRecords(Protocol):
-    """The repositories of this feature, bound to an open unit of work (its transaction)."""
+class AccountsUnitOfWork(UnitOfWork, Protocol):
+    """The unit of work of these use cases: the shared one, with their repositories."""
 
-    def identities(self, uow: UnitOfWork) -> IdentityRepository: ...
+    identities: IdentityRepository
+    mail_outbox: MailOutboxRepository
 
-    def outbox(self, uow: UnitOfWork) -> MailOutboxRepository: ...
+
+AccountsUnitOfWorkFactory = Callable[[], AccountsUnitOfWork]
 
 
 class MailTemplates(Protocol):

@@ -14,7 +14,7 @@ import time
 from datetime import timedelta
 from urllib.parse import urlencode
 
-from chatsvg.application.accounts.ports import MailTemplates
+from chatsvg.application.accounts.ports import AccountsUnitOfWorkFactory, MailTemplates
 from chatsvg.application.ids import new_secret_token
 from chatsvg.application.mail.outbox import MailOutbox
 from chatsvg.application.ports import (
@@ -22,7 +22,6 @@ from chatsvg.application.ports import (
     PasswordHasher,
     RateLimiter,
     RealtimePublisher,
-    UnitOfWorkFactory,
 )
 from chatsvg.domain.accounts.auth import PasswordResetToken, hash_token
 from chatsvg.domain.accounts.users import check_password, normalise_email
@@ -50,7 +49,7 @@ class PasswordRecovery:
     def __init__(
         self,
         *,
-        uow: UnitOfWorkFactory,
+        uow: AccountsUnitOfWorkFactory,
         outbox: MailOutbox,
         templates: MailTemplates,
         hasher: PasswordHasher,

@@ -21,7 +21,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from chatsvg.application.accounts.ports import AccountRecords, MailStatus, OutboxMail
+from chatsvg.application.accounts.ports import (
+    AccountsUnitOfWork,
+    AccountsUnitOfWorkFactory,
+    MailStatus,
+    OutboxMail,
+)
 from chatsvg.application.ids import new_id
 from chatsvg.application.ports import (
     Clock,
@@ -29,8 +34,6 @@ from chatsvg.application.ports import (
     MailMessage,
     TaskPayload,
     TaskQueue,
-    UnitOfWork,
-    UnitOfWorkFactory,
 )
 
 log = logging.getLogger(__name__)
@@ -71,15 +74,13 @@ class MailOutbox:
     def __init__(
         self,
         *,
-        uow: UnitOfWorkFactory,
-        records: AccountRecords,
+        uow: AccountsUnitOfWorkFactory,
         mailer: Mailer,
         clock: Clock,
         policy: DeliveryPolicy | None = None,
         tasks: TaskQueue | None = None,
     ) -> None:
         self._uow = uow
-        self._records = records
         self._mailer = mailer
         self._clock = clock
         self.policy = policy or DeliveryPolicy()
@@ -126,7 +127,7 @@ class MailOutbox:
 
     async def add_in(
         self,
-        uow: UnitOfWork,
+        uow: AccountsUnitOfWork,
         message: MailMessage,
         *,
         purpose: str,
@@ -144,7 +145,7 @@ class MailOutbox:
             expires_at=expires_at,
             sensitive=sensitive,
         )
-        await self._records.outbox(uow).add(mail)
+        await uow.mail_outbox.add(mail)
         return mail.id
 
     async def send_task(self, payload: TaskPayload) -> float | None:
@@ -169,7 +170,7 @@ class MailOutbox:
         policy = self.policy
         now = self._clock.now()
         async with self._uow() as uow:
-            claimed = await self._records.outbox(uow).claim_due(
+            claimed = await uow.mail_outbox.claim_due(
                 now, now + timedelta(seconds=policy.lease_seconds), policy.batch_size
             )
             await uow.commit()
@@ -212,11 +213,11 @@ class MailOutbox:
 
     async def recent(self, limit: int = 50) -> list[OutboxMail]:
         async with self._uow() as uow:
-            return await self._records.outbox(uow).recent(limit)
+            return await uow.mail_outbox.recent(limit)
 
     async def get(self, mail_id: str) -> OutboxMail | None:
         async with self._uow() as uow:
-            return await self._records.outbox(uow).get(mail_id)
+            return await uow.mail_outbox.get(mail_id)
 
     async def _record(
         self,
@@ -228,7 +229,7 @@ class MailOutbox:
         sent_at: datetime | None = None,
     ) -> None:
         async with self._uow() as uow:
-            await self._records.outbox(uow).record(
+            await uow.mail_outbox.record(
                 mail.id,
                 status=status,
                 next_attempt_at=retry_at,

@@ -1,0 +1,132 @@
+"""Credits: the ledger and the balances it moves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Integer, String, bindparam, column, func, insert, select, update, values
+
+from chatsvg.adapters.sql import tables as t
+from chatsvg.adapters.sql.repositories.base import SqlRepository, insert_once, newest_first
+from chatsvg.application.ports import Position
+from chatsvg.domain.credits.ledger import LedgerEntry
+from chatsvg.domain.errors import InsufficientCredits
+from chatsvg.domain.generation.jobs import JobStatus
+
+_U = t.users
+_L = t.credit_ledger
+_J = t.generation_jobs
+# One charge and one refund per job: the ledger's unique (job_id, reason) key.
+_ONCE_PER_JOB = ("job_id", "reason")
+
+# Read or run on every submission and claim: built once, values as parameters.
+_BALANCE = select(_U.c.credits).where(_U.c.id == bindparam("user_id"))
+# The cost of the user's queued jobs that are not charged yet.
+_PENDING_COST = select(func.coalesce(func.sum(_J.c.cost), 0)).where(
+    _J.c.user_id == bindparam("user_id"),
+    _J.c.status == JobStatus.QUEUED.value,
+    _J.c.charged.is_(False),
+)
+_BALANCE_AND_RESERVED = select(_U.c.credits, _PENDING_COST.scalar_subquery()).where(
+    _U.c.id == bindparam("user_id")
+)
+_CREDIT = (
+    update(_U)
+    .where(_U.c.id == bindparam("user_id"))
+    .values(credits=_U.c.credits + bindparam("delta"))
+)
+# Conditional: a balance never goes below zero.
+_DEBIT = (
+    update(_U)
+    .where(_U.c.id == bindparam("user_id"), _U.c.credits + bindparam("delta") >= 0)
+    .values(credits=_U.c.credits + bindparam("delta"))
+)
+# FOR NO KEY UPDATE in user id order; see jobs.py for why not FOR UPDATE.
+_HOLD_BALANCES = (
+    select(_U.c.id, _U.c.credits)
+    .where(_U.c.id.in_(bindparam("user_ids", expanding=True)))
+    .order_by(_U.c.id)
+    .with_for_update(key_share=True)
+)
+
+
+def _entry(row: Any) -> LedgerEntry:
+    return LedgerEntry(row.id, row.user_id, row.delta, row.reason, row.job_id, row.created_at)
+
+
+class SqlLedger(SqlRepository):
+    """The balance column on users is a running total of the ledger, moved only here, in the same
+    transaction as the entry, and never below zero (the update is conditional)."""
+
+    async def balance(self, user_id: str) -> int:
+        value = await self._c.scalar(_BALANCE, {"user_id": user_id})
+        return int(value or 0)
+
+    async def balance_and_reserved(self, user_id: str) -> tuple[int, int]:
+        row = (await self._c.execute(_BALANCE_AND_RESERVED, {"user_id": user_id})).first()
+        return (int(row[0] or 0), int(row[1] or 0)) if row else (0, 0)
+
+    async def append(self, entry: LedgerEntry) -> bool:
+        """The balance moves first (a debit only if it stays at or above zero), then the entry is
+        inserted once per (job, reason); a duplicate moves the balance back."""
+        moved = await self._c.execute(
+            _DEBIT if entry.delta < 0 else _CREDIT, {"user_id": entry.user_id, "delta": entry.delta}
+        )
+        if moved.rowcount != 1:
+            raise InsufficientCredits()
+        stmt = insert_once(self._dialect, _L, _ONCE_PER_JOB) if entry.job_id else insert(_L)
+        inserted = await self._c.execute(stmt, entry.__dict__)
+        if inserted.rowcount != 1:
+            await self._c.execute(_CREDIT, {"user_id": entry.user_id, "delta": -entry.delta})
+            return False
+        return True
+
+    async def hold_balances(self, user_ids: set[str]) -> dict[str, int]:
+        """SELECT ... FOR NO KEY UPDATE of the users' balance column, in id order."""
+        if not user_ids:
+            return {}
+        rows = await self._c.execute(_HOLD_BALANCES, {"user_ids": sorted(user_ids)})
+        return {row.id: int(row.credits or 0) for row in rows}
+
+    async def append_many(self, entries: list[LedgerEntry]) -> set[str]:
+        """Entries first (once per job and reason), then one balance move per user for what was
+        written, conditional on not going below zero: on Postgres one statement for all users."""
+        if not entries:
+            return set()
+        written = await self._insert_reporting(_L, _ONCE_PER_JOB, [e.__dict__ for e in entries])
+        deltas: dict[str, int] = {}
+        for entry in entries:
+            if entry.id in written:
+                deltas[entry.user_id] = deltas.get(entry.user_id, 0) + entry.delta
+        moves = sorted((user, delta) for user, delta in deltas.items() if delta)
+        if not moves:
+            return written
+        if self._dialect == "postgresql":
+            v = values(column("user_id", String), column("delta", Integer), name="moves").data(
+                moves
+            )
+            moved = await self._c.execute(
+                update(_U)
+                .where(_U.c.id == v.c.user_id, _U.c.credits + v.c.delta >= 0)
+                .values(credits=_U.c.credits + v.c.delta)
+                .returning(_U.c.id)
+            )
+            if len(moved.all()) != len(moves):
+                raise InsufficientCredits()
+        else:
+            for user_id, delta in moves:
+                moved = await self._c.execute(
+                    _DEBIT if delta < 0 else _CREDIT, {"user_id": user_id, "delta": delta}
+                )
+                if moved.rowcount != 1:
+                    raise InsufficientCredits()
+        return written
+
+    async def entries(
+        self, user_id: str, *, limit: int, before: Position | None
+    ) -> list[LedgerEntry]:
+        stmt = newest_first(select(_L).where(_L.c.user_id == user_id), _L, before, limit)
+        return [_entry(r) for r in await self._c.execute(stmt)]
+
+    async def for_job(self, job_id: str) -> list[LedgerEntry]:
+        return [_entry(r) for r in await self._c.execute(select(_L).where(_L.c.job_id == job_id))]

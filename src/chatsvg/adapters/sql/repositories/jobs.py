@@ -1,0 +1,200 @@
+"""Generation jobs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from chatsvg.adapters.sql import tables as t
+from chatsvg.adapters.sql.repositories.base import SqlRepository, newest_first
+from chatsvg.application.ports import DuplicateIdempotencyKey, Position
+from chatsvg.domain.generation.jobs import GenerationJob, JobStatus
+
+_J = t.generation_jobs
+_FIELDS = [
+    "id",
+    "user_id",
+    "prompt",
+    "style",
+    "model",
+    "privacy",
+    "cost",
+    "status",
+    "progress",
+    "attempts",
+    "charged",
+    "refunded",
+    "error_code",
+    "error_message",
+    "generation_id",
+    "idempotency_key",
+    "request_fingerprint",
+    "created_at",
+    "updated_at",
+    "started_at",
+    "finished_at",
+    "lease_expires_at",
+]
+# Every column but the key, as `v_<name>` parameters (a bound `id` would clash with the column).
+_NEW_VALUES: dict[str, Any] = {name: bindparam(f"v_{name}") for name in _FIELDS if name != "id"}
+
+
+def _job(row: Any) -> GenerationJob:
+    values = {name: getattr(row, name) for name in _FIELDS}
+    values["status"] = JobStatus(values["status"])
+    return GenerationJob(**values)
+
+
+def _values(job: GenerationJob) -> dict[str, Any]:
+    values = {name: getattr(job, name) for name in _FIELDS}
+    values["status"] = job.status.value
+    return values
+
+
+def _update_params(job: GenerationJob) -> dict[str, Any]:
+    params = {f"v_{name}": value for name, value in _values(job).items() if name != "id"}
+    params["job_id"] = job.id
+    return params
+
+
+# The hot statements are built once: constructing a SQLAlchemy statement (and its cache key) per
+# call costs more CPU than executing it. Values travel as parameters.
+_INSERT = insert(_J)
+_BY_ID = select(_J).where(_J.c.id == bindparam("job_id"))
+
+# GenerationJob.claimable in SQL: QUEUED, or RUNNING with the lease run out. Rows are locked FOR
+# NO KEY UPDATE (`key_share=True`), the lock an UPDATE of non-key columns takes anyway: a FOR
+# UPDATE lock on a job or a user would also block the KEY SHARE locks that inserts referencing it
+# take for their foreign keys (a recorded generation or notification), and a claim holding one
+# user while waiting for another could deadlock with a finish holding the second's key share
+# while inserting for the first. SKIP LOCKED leaves out a job another transaction is writing.
+# Locks are taken in id order. (SQLite ignores FOR UPDATE: one writer at a time holds everything.)
+_HOLD_CLAIMABLE = (
+    select(_J)
+    .where(
+        _J.c.id.in_(bindparam("job_ids", expanding=True)),
+        or_(
+            _J.c.status == JobStatus.QUEUED.value,
+            and_(
+                _J.c.status == JobStatus.RUNNING.value,
+                or_(_J.c.lease_expires_at.is_(None), _J.c.lease_expires_at <= bindparam("now")),
+            ),
+        ),
+    )
+    .order_by(_J.c.id)
+    .with_for_update(skip_locked=True, key_share=True)
+)
+# The same lock, waiting for a job another transaction is writing.
+_HOLD = (
+    select(_J)
+    .where(_J.c.id.in_(bindparam("job_ids", expanding=True)))
+    .order_by(_J.c.id)
+    .with_for_update(key_share=True)
+)
+# Held rows cannot change under the transaction: no compare-and-set needed.
+_SAVE_HELD = update(_J).where(_J.c.id == bindparam("job_id")).values(_NEW_VALUES)
+_SAVE_IF = (
+    update(_J)
+    .where(
+        _J.c.id == bindparam("job_id"),
+        _J.c.status == bindparam("expected_status"),
+        _J.c.attempts == bindparam("expected_attempts"),
+    )
+    .values(_NEW_VALUES)
+)
+
+
+class SqlJobs(SqlRepository):
+    async def add(self, job: GenerationJob) -> None:
+        # No savepoint: a duplicate key ends the caller's transaction, which then reads the winner's
+        # job in a new one (GenerationService.submit).
+        try:
+            await self._c.execute(_INSERT, _values(job))
+        except IntegrityError:
+            raise DuplicateIdempotencyKey(job.idempotency_key) from None
+
+    async def get(self, job_id: str) -> GenerationJob | None:
+        row = (await self._c.execute(_BY_ID, {"job_id": job_id})).first()
+        return _job(row) if row else None
+
+    async def hold_claimable(self, job_ids: list[str], now: datetime) -> list[GenerationJob]:
+        """SELECT ... FOR NO KEY UPDATE SKIP LOCKED of the claimable jobs, in id order."""
+        if not job_ids:
+            return []
+        rows = await self._c.execute(_HOLD_CLAIMABLE, {"job_ids": sorted(set(job_ids)), "now": now})
+        return [_job(row) for row in rows]
+
+    async def hold(self, job_ids: list[str]) -> list[GenerationJob]:
+        """SELECT ... FOR NO KEY UPDATE (waiting), in id order."""
+        if not job_ids:
+            return []
+        rows = await self._c.execute(_HOLD, {"job_ids": sorted(set(job_ids))})
+        return [_job(row) for row in rows]
+
+    async def save_held(self, jobs: list[GenerationJob]) -> None:
+        """One executemany UPDATE by id: the row locks are the compare-and-set."""
+        if jobs:
+            await self._c.execute(_SAVE_HELD, [_update_params(job) for job in jobs])
+
+    async def by_idempotency_key(self, user_id: str, key: str) -> GenerationJob | None:
+        row = (
+            await self._c.execute(
+                select(_J).where(_J.c.user_id == user_id, _J.c.idempotency_key == key)
+            )
+        ).first()
+        return _job(row) if row else None
+
+    async def save(
+        self, job: GenerationJob, *, expected_status: JobStatus, expected_attempts: int
+    ) -> bool:
+        params = _update_params(job)
+        params.update(expected_status=expected_status.value, expected_attempts=expected_attempts)
+        result = await self._c.execute(_SAVE_IF, params)
+        return bool(result.rowcount == 1)
+
+    async def list_for_user(
+        self, user_id: str, *, status: JobStatus | None, limit: int, before: Position | None
+    ) -> list[GenerationJob]:
+        stmt = select(_J).where(_J.c.user_id == user_id)
+        if status is not None:
+            stmt = stmt.where(_J.c.status == status.value)
+        return [_job(r) for r in await self._c.execute(newest_first(stmt, _J, before, limit))]
+
+    async def needing_attention(
+        self, now: datetime, queued_before: datetime, limit: int
+    ) -> list[GenerationJob]:
+        stmt = (
+            select(_J)
+            .where(
+                or_(
+                    and_(_J.c.status == JobStatus.RUNNING.value, _J.c.lease_expires_at <= now),
+                    and_(_J.c.status == JobStatus.QUEUED.value, _J.c.updated_at <= queued_before),
+                )
+            )
+            .order_by(_J.c.updated_at)
+            .limit(limit)
+        )
+        return [_job(r) for r in await self._c.execute(stmt)]
+
+    async def live_for_user(
+        self, user_id: str, *, finished_since: datetime, limit: int
+    ) -> list[GenerationJob]:
+        stmt = (
+            select(_J)
+            .where(
+                _J.c.user_id == user_id,
+                or_(
+                    _J.c.status.in_((JobStatus.QUEUED.value, JobStatus.RUNNING.value)),
+                    _J.c.finished_at >= finished_since,
+                ),
+            )
+            .order_by(_J.c.created_at.desc(), _J.c.id.desc())
+            .limit(limit)
+        )
+        return [_job(r) for r in await self._c.execute(stmt)]
+
+    async def delete_for_user(self, user_id: str) -> None:
+        await self._c.execute(delete(_J).where(_J.c.user_id == user_id))
