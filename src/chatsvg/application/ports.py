@@ -63,7 +63,10 @@ class UserRepository(Protocol):
 
     async def update(self, user: User) -> None: ...
 
-    async def delete(self, user_id: str) -> None: ...
+    async def delete(self, user_id: str) -> None:
+        """The user and everything they own: sessions and their tokens, reset tokens, linked
+        identities, jobs, generations, ledger entries and notifications."""
+        ...
 
 
 class SessionRepository(Protocol):
@@ -155,8 +158,6 @@ class JobRepository(Protocol):
         first."""
         ...
 
-    async def delete_for_user(self, user_id: str) -> None: ...
-
 
 class GenerationRepository(Protocol):
     async def add(self, generation: SvgGeneration) -> None: ...
@@ -197,6 +198,9 @@ class GenerationRepository(Protocol):
 
 
 class CreditLedger(Protocol):
+    """An entry tied to a job is written at most once per (job, reason), whatever the reason;
+    entries tied to no job never collide. A balance never goes below zero."""
+
     async def balance(self, user_id: str) -> int: ...
 
     async def balance_and_reserved(self, user_id: str) -> tuple[int, int]:
@@ -205,8 +209,9 @@ class CreditLedger(Protocol):
         ...
 
     async def append(self, entry: LedgerEntry) -> bool:
-        """Append an entry. False (and nothing written) when the job already has an entry of this reason.
-        Raises InsufficientCredits when the entry would make the balance negative."""
+        """Append an entry. Raises InsufficientCredits when it would make the balance negative
+        (a duplicate included); else False (nothing written) when its job already has an entry
+        of this reason."""
         ...
 
     async def hold_balances(self, user_ids: set[str]) -> dict[str, int]:
@@ -215,9 +220,9 @@ class CreditLedger(Protocol):
         ...
 
     async def append_many(self, entries: list[LedgerEntry]) -> set[str]:
-        """Append entries, as `append` does each: the ids of those written. An entry whose job
-        already has one of its reason is skipped. Raises InsufficientCredits when they would take
-        a balance below zero; the unit of work must then be abandoned, not committed."""
+        """Append entries: the ids of those written. An entry whose job already has one of its
+        reason is skipped. Raises InsufficientCredits when the entries written for a user would,
+        together, take the balance below zero; the unit of work must then be abandoned."""
         ...
 
     async def entries(

@@ -48,7 +48,6 @@ class AccountService:
         async with self._uow() as uow:
             keys = await uow.generations.keys_for_user(user_id)
             sessions = await uow.sessions.revoke_all(user_id, self._clock.now())
-            await uow.jobs.delete_for_user(user_id)
             await uow.users.delete(user_id)
             await uow.commit()
         await self._realtime.session_revoked(sessions)

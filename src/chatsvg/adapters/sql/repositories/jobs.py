@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from chatsvg.adapters.sql import tables as t
@@ -195,6 +195,3 @@ class SqlJobs(SqlRepository):
             .limit(limit)
         )
         return [_job(r) for r in await self._c.execute(stmt)]
-
-    async def delete_for_user(self, user_id: str) -> None:
-        await self._c.execute(delete(_J).where(_J.c.user_id == user_id))
