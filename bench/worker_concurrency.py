@@ -72,7 +72,7 @@ async def submit_jobs(stack: Stack, users: int, jobs: int, tag: str) -> tuple[fl
     try:
         user_ids: list[str] = stack.scratch.setdefault("users", [])
         if not user_ids:
-            auth = container.auth_service()
+            auth = container.accounts.auth()
             for i in range(users):
                 signed = await auth.register(
                     email=f"worker{i}-{uuid.uuid4().hex[:6]}@example.com",
@@ -82,7 +82,7 @@ async def submit_jobs(stack: Stack, users: int, jobs: int, tag: str) -> tuple[fl
                     client=ClientInfo("bench", "127.0.0.1"),
                 )
                 user_ids.append(signed.account.user.id)
-        service = container.generation_service()
+        service = container.generation.submission()
         limit = asyncio.Semaphore(32)
         ids: list[str] = []
 
@@ -104,7 +104,7 @@ async def submit_jobs(stack: Stack, users: int, jobs: int, tag: str) -> tuple[fl
         await asyncio.gather(*(one(i) for i in range(jobs)))
         return time.monotonic() - started, ids
     finally:
-        await container.database().dispose()
+        await container.infrastructure.database().dispose()
 
 
 async def job_counts(since: datetime) -> dict[str, int]:

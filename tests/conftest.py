@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from dependency_injector import providers
 
-from chatsvg.adapters.accounts.passwords import Argon2PasswordHasher
-from chatsvg.adapters.accounts.tokens import JwtAccessTokens
 from chatsvg.adapters.clock import FrozenClock
 from chatsvg.adapters.memory.store import (
     MemoryObjectStorage,
@@ -38,6 +37,9 @@ from chatsvg.application.notifications.service import NotificationService
 from chatsvg.application.ports import UnitOfWorkFactory
 from chatsvg.application.tasks import TaskRegistry
 from chatsvg.domain.generation.jobs import Catalogue, ModelSpec
+from chatsvg.entrypoints.accounts_settings import AccountsSettings
+from chatsvg.entrypoints.containers import Container, create_container
+from chatsvg.entrypoints.settings import load_settings
 from tests.support.fake_openai import start_process
 from tests.support.fakes import RecordingQueue, ScriptedGenerator
 from tests.support.moto_server import start_moto_process
@@ -150,6 +152,7 @@ CATALOGUE = Catalogue(
 POLICIES = {
     "login": RatePolicy(5, 900, fail_open=False),
     "generate": RatePolicy(1000, 60),
+    "forgot-password": RatePolicy(3, 3600),
 }
 
 
@@ -169,6 +172,7 @@ class Stack:
     processor: JobProcessor
     reaper: JobReaper
     notifications: NotificationService
+    container: Container  # the rest of the app, on the same fakes
 
     async def user(self, email: str = "ada@example.com", password: str = "correct horse") -> str:
         from chatsvg.application.accounts.auth import ClientInfo
@@ -195,49 +199,56 @@ class Stack:
         raise AssertionError("queue did not drain")
 
 
+TEST_SETTINGS: dict[str, Any] = {
+    "secret_key": "x" * 32,
+    "argon2_time_cost": 1,  # cheap hashing
+    "argon2_memory_kib": 1024,
+    "session_cache_seconds": 0,  # every request reads its session
+    "worker_claim_concurrency": 0,  # no bound on claim and finish transactions
+    "worker_finish_concurrency": 0,
+}
+
+
+TEST_ACCOUNTS = AccountsSettings(
+    forgot_password_min_seconds=0.0,
+    reset_url="https://app.example/reset-password",
+    mail_max_attempts=3,
+    mail_retry_base_seconds=10,
+    mail_retry_cap_seconds=60,
+)
+
+
+def app_container(*, start_credits: int = 10, **settings: Any) -> Container:
+    """The app's container with cheap settings; tests override its providers with their fakes."""
+    values = {**TEST_SETTINGS, "start_credits": start_credits, **settings}
+    return create_container(load_settings({}, **values), TEST_ACCOUNTS)
+
+
 def build_stack(
     uow: UnitOfWorkFactory, *, start_credits: int = 10, policy: RetryPolicy | None = None
 ) -> Stack:
-    from chatsvg.adapters.generation.svg_sanitizer import SvgSanitizer
-
+    """The use cases from the app's container, with fakes where the outside world would be."""
+    container = app_container(start_credits=start_credits)
     clock = FrozenClock()
     storage = MemoryObjectStorage()
     realtime = RecordingRealtime()
     queue = RecordingQueue()
     generator = ScriptedGenerator()
-    limiter = LimitsRateLimiter.in_memory(POLICIES)
-    hasher = Argon2PasswordHasher(time_cost=1, memory_cost=1024)
-    auth = AuthService(
-        uow=uow,
-        hasher=hasher,
-        tokens=JwtAccessTokens("x" * 32, clock),
-        clock=clock,
-        limiter=limiter,
-        realtime=realtime,
-        start_credits=start_credits,
+    infra = container.infrastructure
+    infra.uow.override(providers.Object(uow))
+    infra.clock.override(providers.Object(clock))
+    infra.storage.override(providers.Object(storage))
+    infra.realtime.override(providers.Object(realtime))
+    infra.queue.override(providers.Object(queue))
+    infra.limiter.override(providers.Object(LimitsRateLimiter.in_memory(POLICIES)))
+    infra.gallery_cache.override(providers.Object(None))  # read through, no cache
+    generation = container.generation
+    generation.generator.override(providers.Object(generator))
+    generation.catalogue.override(providers.Object(CATALOGUE))
+    generation.circuit.override(providers.Object(None))  # every failure reaches the retry policy
+    generation.retry_policy.override(
+        providers.Object(policy or RetryPolicy(max_attempts=3, backoff_base=0.01, backoff_cap=0.05))
     )
-    generation = GenerationService(
-        uow=uow,
-        queue=queue,
-        storage=storage,
-        realtime=realtime,
-        clock=clock,
-        catalogue=CATALOGUE,
-        limiter=limiter,
-    )
-    processor = JobProcessor(
-        uow=uow,
-        generator=generator,
-        sanitizer=SvgSanitizer(),
-        storage=storage,
-        realtime=realtime,
-        clock=clock,
-        catalogue=CATALOGUE,
-        policy=policy or RetryPolicy(max_attempts=3, backoff_base=0.01, backoff_cap=0.05),
-    )
-    reaper = JobReaper(uow=uow, queue=queue, realtime=realtime, clock=clock, processor=processor)
-    library = GenerationLibrary(uow=uow, storage=storage, clock=clock)
-    notifications = NotificationService(uow=uow, clock=clock)
     return Stack(
         uow,
         clock,
@@ -245,12 +256,13 @@ def build_stack(
         realtime,
         queue,
         generator,
-        auth,
-        generation,
-        library,
-        processor,
-        reaper,
-        notifications,
+        container.accounts.auth(),
+        generation.submission(),
+        container.gallery.library(),
+        generation.processor(),
+        generation.reaper(),
+        container.notifications.service(),
+        container,
     )
 
 

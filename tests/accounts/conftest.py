@@ -14,19 +14,17 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from dependency_injector import providers
 
-from chatsvg.adapters.accounts.passwords import Argon2PasswordHasher
-from chatsvg.adapters.mail.mailers import MailTemplateSet
-from chatsvg.adapters.rate_limits import LimitsRateLimiter, RatePolicy
 from chatsvg.application.accounts.oauth import OAuthSignIn
 from chatsvg.application.accounts.ports import OAuthFailed, OAuthIdentity
 from chatsvg.application.accounts.recovery import PasswordRecovery
-from chatsvg.application.mail.outbox import DeliveryPolicy, MailOutbox
+from chatsvg.application.mail.outbox import MailOutbox
 from chatsvg.application.ports import MailMessage, UnitOfWorkFactory
 from chatsvg.entrypoints.accounts_settings import AccountsSettings
 from chatsvg.entrypoints.settings import Settings, load_settings
 from tests.accounts.fake_oauth import FakeOAuthProvider
-from tests.conftest import Stack, build_stack
+from tests.conftest import POLICIES, Stack, build_stack
 from tests.support.live import LiveServer, free_port, start_server
 
 
@@ -70,7 +68,7 @@ class ScriptedProvider:
         return None
 
 
-FORGOT_LIMIT = 3
+FORGOT_LIMIT = POLICIES["forgot-password"].limit
 
 
 @dataclass
@@ -91,35 +89,21 @@ class AccountsStack:
 
 
 def build_accounts_stack(uow: UnitOfWorkFactory) -> AccountsStack:
+    """The base stack's container, with a recording mailer and a scripted OAuth provider."""
     base = build_stack(uow)
     mailer = RecordingMailer()
-    outbox = MailOutbox(
-        uow=uow,
-        mailer=mailer,
-        clock=base.clock,
-        policy=DeliveryPolicy(max_attempts=3, backoff_base_seconds=10, backoff_cap_seconds=60),
-    )
-    limiter = LimitsRateLimiter.in_memory({"forgot-password": RatePolicy(FORGOT_LIMIT, 3600)})
-    recovery = PasswordRecovery(
-        uow=uow,
-        outbox=outbox,
-        templates=MailTemplateSet(),
-        hasher=Argon2PasswordHasher(time_cost=1, memory_cost=1024),
-        clock=base.clock,
-        limiter=limiter,
-        realtime=base.realtime,
-        reset_url="https://app.example/reset-password",
-        min_response_seconds=0.0,
-    )
     provider = ScriptedProvider()
-    oauth = OAuthSignIn(
-        uow=uow,
-        auth=base.auth,
-        clock=base.clock,
-        realtime=base.realtime,
-        providers=[provider],
+    base.container.mail.mailer.override(providers.Object(mailer))
+    base.container.accounts.oauth_providers.override(providers.Object([provider]))
+    outbox = base.container.mail.outbox()
+    stack = AccountsStack(
+        base,
+        mailer,
+        outbox,
+        base.container.accounts.recovery(),
+        provider,
+        base.container.accounts.oauth(),
     )
-    stack = AccountsStack(base, mailer, outbox, recovery, provider, oauth)
     outbox.on_enqueued(lambda: stack.nudges.append(1))
     return stack
 

@@ -15,7 +15,7 @@ from chatsvg.adapters.sql.migrate import upgrade
 from chatsvg.adapters.sql.oauth_tables import mail_outbox, oauth_identities
 from chatsvg.adapters.sql.tables import metadata
 from chatsvg.entrypoints.accounts_settings import load_accounts_settings
-from chatsvg.entrypoints.accounts_wiring import build_oauth_providers
+from chatsvg.entrypoints.containers.accounts import build_oauth_providers
 from chatsvg.entrypoints.http.controllers.accounts import (
     OAuthStateSealer,
     PendingSignIn,

@@ -104,7 +104,7 @@ def assert_live_sequence(tab: Tab, job_id: str, final: str = "SUCCEEDED") -> Non
 
 async def drop_sockets(server: LiveServer, user_id: str) -> int:
     """Disconnect the user's sockets from the server side (as a restart or a deploy would)."""
-    sio = server.container.socket_server()
+    sio = server.container.web.socket_server()
     sids = [
         entry[0] if isinstance(entry, tuple) else entry
         for entry in sio.manager.get_participants("/", user_room(user_id))

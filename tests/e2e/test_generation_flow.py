@@ -340,7 +340,7 @@ async def test_a_socket_never_sees_a_job_go_back_whatever_order_updates_arrive_i
     user = await ada.register("order@example.com")
     watcher = SocketWatcher()
     await watcher.connect(server.url, ada.http.cookies.get("token"))
-    realtime = server.container.realtime()
+    realtime = server.container.infrastructure.realtime()
     job_id = "ordering-probe-job"
 
     def update(status: str, seq: int, progress: int) -> dict[str, Any]:

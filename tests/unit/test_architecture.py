@@ -56,6 +56,16 @@ def test_a_domain_module_importing_a_framework_breaks_the_build(tmp_path: Path) 
     assert "The domain is pure" in result.stdout and "BROKEN" in result.stdout
 
 
+def test_a_controller_importing_an_adapter_breaks_the_build(tmp_path: Path) -> None:
+    """Handlers get their services through dependency injection, never by building adapters."""
+    project = copy_project(tmp_path)
+    health = project / "src" / "chatsvg" / "entrypoints" / "http" / "controllers" / "health.py"
+    health.write_text(health.read_text() + "\nfrom chatsvg.adapters import clock  # noqa\n")
+    result = run_linter(project)
+    assert result.returncode != 0
+    assert "Controllers speak to use cases" in result.stdout and "BROKEN" in result.stdout
+
+
 def test_a_feature_reaching_into_another_feature_breaks_the_build(tmp_path: Path) -> None:
     """Generation and accounts are independent application features: neither imports the other."""
     project = copy_project(tmp_path)

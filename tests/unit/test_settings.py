@@ -12,7 +12,7 @@ from chatsvg.adapters.mail.mailers import (
 )
 from chatsvg.application.ports import MailMessage
 from chatsvg.entrypoints.accounts_settings import AccountsSettings, Role
-from chatsvg.entrypoints.accounts_wiring import build_mailer
+from chatsvg.entrypoints.containers.mail import build_mailer
 from chatsvg.entrypoints.settings import (
     DEFAULT_SECRET,
     NOT_SETTINGS,
@@ -242,11 +242,9 @@ def test_the_cli_refuses_to_serve_production_without_mail(tmp_path: Path) -> Non
 
 
 def test_with_mail_off_no_delivery_loop_runs(tmp_path: Path) -> None:
-    from chatsvg.entrypoints.accounts_wiring import install_accounts
     from chatsvg.entrypoints.containers import create_container
 
     settings = load_settings({}, data_dir=str(tmp_path))
-    container = create_container(settings)
-    off = install_accounts(container, settings, AccountsSettings(mail_backend="none"))
-    on = install_accounts(container, settings, AccountsSettings())
-    assert off.on_startup == [] and len(on.on_startup) == 1
+    off = create_container(settings, AccountsSettings(mail_backend="none"))
+    on = create_container(settings, AccountsSettings())
+    assert not off.mail.delivers() and on.mail.delivers()

@@ -20,35 +20,23 @@ if TYPE_CHECKING:  # imported when a command runs: `chatsvg --help` stays quick
     from chatsvg.entrypoints.containers import Container
 
 
-def _service(container: Container) -> AdminService:
-    from chatsvg.application.admin.service import AdminService
-
-    return AdminService(
-        uow=container.uow(),
-        auth=container.auth_service(),
-        hasher=container.hasher(),
-        queue=container.queue(),
-        realtime=container.realtime(),
-        clock=container.clock(),
-    )
-
-
 def _run(work: Callable[[Container, AdminService], Awaitable[int]]) -> int:
     from chatsvg.domain.errors import DomainError
     from chatsvg.entrypoints.containers import create_container
     from chatsvg.entrypoints.startup import prepare, reaching_database
 
-    settings, _accounts = prepare()
+    settings, accounts = prepare()
 
     async def main() -> int:
-        container = create_container(settings, worker_process=True)
+        # Like a worker: no sockets here; realtime updates go through Redis to the API processes.
+        container = create_container(settings, accounts, process="worker")
         try:
-            return await work(container, _service(container))
+            return await work(container, container.admin.service())
         except DomainError as error:
             print(f"error: {error.message}", file=sys.stderr)
             return 1
         finally:
-            await container.database().dispose()
+            await container.infrastructure.database().dispose()
 
     with reaching_database(settings):
         return asyncio.run(main())
@@ -125,7 +113,7 @@ def _revoke_sessions(args: argparse.Namespace) -> int:
 
 def _gc(args: argparse.Namespace) -> int:
     async def work(container: Container, admin: AdminService) -> int:
-        storage: Any = container.storage()
+        storage: Any = container.infrastructure.storage()
         inner = getattr(storage, "inner", storage)
         if not hasattr(inner, "keys"):
             print("error: this storage cannot list its objects", file=sys.stderr)

@@ -1,7 +1,9 @@
-"""Realtime over Socket.IO (python-socketio): authenticated sockets, one room per user and per session.
+"""Realtime over Socket.IO (python-socketio): the client managers and the realtime publisher.
 
-With REDIS_URL set, the API servers use AsyncRedisManager and workers a write-only one, so an event
-emitted by any process reaches the owner's sockets on every API process.
+One room per user and per session. With REDIS_URL set, the API processes use a Redis manager and
+workers a write-only one, so an event emitted by any process reaches the owner's sockets on every
+API process. The publisher emits through the manager; the Socket.IO server of an API process is
+built over that same manager by the entrypoints (entrypoints/realtime.py), after the services.
 """
 
 from __future__ import annotations
@@ -10,14 +12,12 @@ import asyncio
 import json
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
-from http.cookies import SimpleCookie
+from collections.abc import Callable
 from typing import Any
 
 import socketio
 
 from chatsvg.adapters.redis_clients import redis_client
-from chatsvg.application.ports import AccessClaims
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +26,6 @@ NOTIFICATION_NEW = "notification:new"
 SERVER_READY = "server:ready"
 SESSION_REVOKED = "session:revoked"
 
-Authenticator = Callable[[str | None], Awaitable[AccessClaims]]
-# The latest update of each of a user's recent jobs, sent to a socket as it connects.
-Replay = Callable[[str], Awaitable[list[dict[str, Any]]]]
-
 
 def user_room(user_id: str) -> str:
     return f"user:{user_id}"
@@ -37,40 +33,6 @@ def user_room(user_id: str) -> str:
 
 def session_room(session_id: str) -> str:
     return f"session:{session_id}"
-
-
-def _token_from(environ: dict[str, Any], auth: Any) -> str | None:
-    if isinstance(auth, dict) and isinstance(auth.get("token"), str):
-        return str(auth["token"])
-    header = environ.get("HTTP_AUTHORIZATION", "")
-    if header.lower().startswith("bearer "):
-        return str(header[7:].strip())
-    cookies = SimpleCookie()
-    try:
-        cookies.load(environ.get("HTTP_COOKIE", ""))
-    except Exception:
-        return None
-    morsel = cookies.get("token")
-    return morsel.value if morsel else None
-
-
-def make_origin_check(
-    web_origins: list[str], own_origins: list[str]
-) -> Callable[[str, dict[str, Any]], bool]:
-    allowed = {o.rstrip("/") for o in [*web_origins, *own_origins]}
-
-    def check(origin: str, environ: dict[str, Any]) -> bool:
-        origin = (origin or "").rstrip("/")
-        if origin in allowed:
-            return True
-        # The API's own origin, whatever host name it is reached by.
-        scheme = environ.get("wsgi.url_scheme") or environ.get("asgi.scope", {}).get(
-            "scheme", "http"
-        )
-        host = environ.get("HTTP_HOST", "")
-        return bool(host) and origin in (f"{scheme}://{host}", f"http://{host}", f"https://{host}")
-
-    return check
 
 
 class OrderedJobUpdates(socketio.AsyncManager):  # type: ignore[misc]
@@ -229,25 +191,26 @@ class PipelinedRedisManager(socketio.AsyncRedisManager, OrderedJobUpdates):  # t
 
 
 class SocketIoRealtime:
-    """The RealtimePublisher over a python-socketio server (API) or a write-only manager (worker).
+    """The RealtimePublisher over a python-socketio client manager.
 
-    With Redis, a revoked session is also announced on a channel every API process listens to
-    (`listen_for_revocations`), because its sockets may live on any replica.
+    API processes pass the manager their Socket.IO server is built over (entrypoints/realtime.py);
+    it delivers to this process's sockets and, with Redis, publishes to the other processes.
+    Workers pass a write-only `PipelinedRedisManager`: no server ever adopts it, so they have no
+    sockets of their own. With Redis, a revoked session is also announced on a channel every API
+    process listens to (`listen_for_revocations`), because its sockets may live on any replica.
     """
 
-    def __init__(
-        self,
-        server: socketio.AsyncServer | None = None,
-        manager: Any | None = None,
-        redis_url: str | None = None,
-    ) -> None:
-        """`manager`: a write-only `PipelinedRedisManager` (workers); API processes pass the
-        `server` whose client manager publishes to the other processes."""
-        self._server = server
+    def __init__(self, manager: socketio.AsyncManager, redis_url: str | None = None) -> None:
         self._manager = manager
         self._redis = redis_client(redis_url, max_connections=8) if redis_url else None
         self._revocation_hooks: list[Callable[[list[str]], None]] = []
         self._gap_hooks: list[Callable[[], None]] = []
+
+    def _server(self) -> socketio.AsyncServer | None:
+        """The Socket.IO server built over the manager (python-socketio's server attaches itself
+        to its manager), or None in a process without sockets."""
+        server: socketio.AsyncServer | None = getattr(self._manager, "server", None)
+        return server
 
     def on_revoked(
         self, hook: Callable[[list[str]], None], *, on_gap: Callable[[], None] | None = None
@@ -268,10 +231,7 @@ class SocketIoRealtime:
 
     async def _emit(self, event: str, data: Any, room: str) -> None:
         try:
-            if self._server is not None:
-                await self._server.emit(event, data, room=room)
-            elif self._manager is not None:
-                await self._manager.emit(event, data, room=room, namespace="/")
+            await self._manager.emit(event, data, namespace="/", room=room)
         except Exception:
             # A lost push is recoverable (clients poll the job on reconnect); a failed use case is not.
             log.warning("realtime emit failed", exc_info=True, extra={"event": event})
@@ -285,8 +245,6 @@ class SocketIoRealtime:
     async def flush(self, timeout: float = 2.0) -> None:
         """Wait (at most `timeout`) until the pushes emitted so far have been sent to Redis."""
         manager = self._manager
-        if manager is None and self._server is not None:
-            manager = self._server.manager
         if not isinstance(manager, PipelinedRedisManager):
             return  # one process: delivered in order as emitted
         try:
@@ -309,22 +267,21 @@ class SocketIoRealtime:
         await self.disconnect_local(session_ids)
 
     async def disconnect_local(self, session_ids: list[str]) -> None:
-        if self._server is None:
+        server = self._server()
+        if server is None:
             return
         for session_id in session_ids:
             try:
-                participants = list(
-                    self._server.manager.get_participants("/", session_room(session_id))
-                )
+                participants = list(self._manager.get_participants("/", session_room(session_id)))
             except (KeyError, ValueError):
                 participants = []
             for entry in participants:
                 sid = entry[0] if isinstance(entry, tuple) else entry
-                await self._server.disconnect(sid, namespace="/")
+                await server.disconnect(sid, namespace="/")
 
     async def listen_for_revocations(self) -> None:
         """Run in every API process with Redis: disconnect local sockets of sessions revoked anywhere."""
-        if self._redis is None or self._server is None:
+        if self._redis is None or self._server() is None:
             return
         first = True
         while True:
@@ -361,48 +318,3 @@ class NullRealtime:
 
     async def flush(self) -> None:
         return None
-
-
-def create_socket_server(
-    *,
-    authenticate: Authenticator,
-    web_origins: list[str],
-    own_origins: list[str],
-    redis_url: str | None = None,
-    replay: Replay | None = None,
-) -> socketio.AsyncServer:
-    manager = (
-        PipelinedRedisManager(redis_url, channel=CHANNEL) if redis_url else OrderedJobUpdates()
-    )
-    server = socketio.AsyncServer(
-        async_mode="asgi",
-        client_manager=manager,
-        cors_allowed_origins=make_origin_check(web_origins, own_origins),
-        cors_credentials=True,
-        ping_interval=20,
-        ping_timeout=20,
-        max_http_buffer_size=64_000,
-    )
-
-    @server.event  # type: ignore[untyped-decorator]
-    async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
-        try:
-            claims = await authenticate(_token_from(environ, auth))
-        except Exception:
-            raise socketio.exceptions.ConnectionRefusedError("unauthorized") from None
-        await server.enter_room(sid, user_room(claims.user_id))
-        await server.enter_room(sid, session_room(claims.session_id))
-        await server.save_session(sid, {"user_id": claims.user_id, "session_id": claims.session_id})
-        await server.emit(SERVER_READY, {"ok": True}, to=sid)
-        if replay is not None:
-            # After joining the room: an update that arrives meanwhile is newer or the same, and
-            # the manager's ordering drops whichever of the two comes second.
-            try:
-                updates = await replay(claims.user_id)
-            except Exception:
-                log.warning("could not replay recent job updates", exc_info=True)
-                return
-            for update in updates:
-                await server.manager.emit(JOB_UPDATE, update, "/", room=sid, ignore_queue=True)
-
-    return server

@@ -12,15 +12,14 @@ from typing import Any
 import socketio
 from litestar import Litestar, Request
 from litestar.config.response_cache import ResponseCacheConfig
+from litestar.di import Provide
 
 from chatsvg import __version__
-from chatsvg.adapters.queue.inprocess import InProcessJobQueue
 from chatsvg.adapters.realtime.sockets import SocketIoRealtime
 from chatsvg.adapters.sql.migrate import upgrade
-from chatsvg.application.accounts.lifecycle import AccountService
 from chatsvg.domain.errors import ValidationFailed
-from chatsvg.entrypoints.accounts_wiring import install_accounts
 from chatsvg.entrypoints.containers import Container, create_container
+from chatsvg.entrypoints.http.controllers.accounts import AccountsController
 from chatsvg.entrypoints.http.controllers.auth import AuthController, csrf_token
 from chatsvg.entrypoints.http.controllers.files import signed_file
 from chatsvg.entrypoints.http.controllers.health import live, ready
@@ -31,12 +30,12 @@ from chatsvg.entrypoints.http.controllers.support import contact
 from chatsvg.entrypoints.http.controllers.svg import SvgController
 from chatsvg.entrypoints.http.controllers.user import UserController
 from chatsvg.entrypoints.http.cors import CorsMiddleware, EdgeRouter
-from chatsvg.entrypoints.http.deps import Services
 from chatsvg.entrypoints.http.openapi import openapi_config
 from chatsvg.entrypoints.http.problems import handle_exception
 from chatsvg.entrypoints.http.security import WebSecurity
-from chatsvg.entrypoints.observability import ClusterFigures, RequestContext, process_exited
+from chatsvg.entrypoints.observability import RequestContext, process_exited
 from chatsvg.entrypoints.settings import Settings
+from chatsvg.entrypoints.tasks import start_api_tasks
 
 log = logging.getLogger("chatsvg")
 
@@ -49,63 +48,73 @@ class UnsupportedMediaType(ValidationFailed):
     default_message = "Send the request body as application/json."
 
 
-async def check_request(request: Request[Any, Any, Any]) -> None:
-    """Runs before every handler: the CSRF double-submit first (a cross-site request is refused as
-    such, whatever its body), then the content type of bodies."""
-    request.app.state.services.security.check_csrf(request)
-    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
-        has_body = (
-            request.headers.get("content-length", "0") not in ("0", "")
-            or "transfer-encoding" in request.headers
-        )
-        if has_body:
-            media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-            if media not in JSON_TYPES and not media.endswith("+json"):
-                raise UnsupportedMediaType()
+def request_check(security: WebSecurity) -> Any:
+    async def check_request(request: Request[Any, Any, Any]) -> None:
+        """Runs before every handler: the CSRF double-submit first (a cross-site request is refused
+        as such, whatever its body), then the content type of bodies."""
+        security.check_csrf(request)
+        if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+            has_body = (
+                request.headers.get("content-length", "0") not in ("0", "")
+                or "transfer-encoding" in request.headers
+            )
+            if has_body:
+                media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+                if media not in JSON_TYPES and not media.endswith("+json"):
+                    raise UnsupportedMediaType()
+
+    return check_request
 
 
-def build_services(container: Container, settings: Settings) -> Services:
-    return Services(
-        settings=settings,
-        security=WebSecurity.from_settings(settings),
-        auth=container.auth_service(),
-        generation=container.generation_service(),
-        library=container.library(),
-        notifications=container.notifications(),
-        limiter=container.limiter(),
-        storage=container.storage(),
-        queue=container.queue(),
-        clock=container.clock(),
-        database=container.database(),
-        uow=container.uow(),
-        extras={
-            "accounts": AccountService(
-                uow=container.uow(),
-                hasher=container.hasher(),
-                storage=container.storage(),
-                realtime=container.realtime(),
-                clock=container.clock(),
-                gallery=container.gallery(),
-            ),
-            "oauth_providers": [],
-        },
-    )
+def handler_dependencies(container: Container) -> dict[str, Provide]:
+    """What handlers may name as parameters, each taken from the container once, as the app is
+    built (deps.py says how handlers declare them)."""
+    infra = container.infrastructure
+    values: dict[str, Any] = {
+        "settings": container.settings(),
+        "security": container.web.security(),
+        "clock": infra.clock(),
+        "limiter": infra.limiter(),
+        "storage": infra.storage(),
+        "queue": infra.queue(),
+        "database": infra.database(),
+        "auth": container.accounts.auth(),
+        "accounts": container.accounts.lifecycle(),
+        "recovery": container.accounts.recovery(),
+        "oauth": container.accounts.oauth(),
+        "oauth_web": container.web.oauth_web(),
+        "generation": container.generation.submission(),
+        "library": container.gallery.library(),
+        "notifications": container.notifications.service(),
+        "support": container.support.service(),
+        "signed_files": container.web.signed_files(),
+        "figures": container.figures(),
+    }
+    return {
+        name: Provide(_constant(value), use_cache=True, sync_to_thread=False)
+        for name, value in values.items()
+    }
+
+
+def _constant(value: Any) -> Any:
+    def provide() -> Any:
+        return value
+
+    return provide
 
 
 def create_app(settings: Settings, container: Container | None = None) -> Any:
     container = container or create_container(settings)
-    services = build_services(container, settings)
-    figures = ClusterFigures(
-        redis_url=settings.redis_url, interval=settings.metrics_interval_seconds
-    )
-    services.extras["cluster_figures"] = figures  # read by GET /metrics
-    realtime = container.realtime()
+    dependencies = handler_dependencies(container)
+    auth = container.accounts.auth()
+    realtime = container.infrastructure.realtime()
     if isinstance(realtime, SocketIoRealtime):
         # Sessions revoked here or in any other process leave this process's cache at once.
-        realtime.on_revoked(services.auth.forget_sessions, on_gap=services.auth.forget_all_sessions)
-    accounts = install_accounts(container, settings)
-    services.extras.update(accounts.extras)
-    services.extras["oauth_providers"] = accounts.oauth_providers
+        realtime.on_revoked(auth.forget_sessions, on_gap=auth.forget_all_sessions)
+    figures = container.figures()
+    storage = container.infrastructure.storage()
+    # The OAuth providers' HTTP clients.
+    oauth = container.accounts.oauth()
     background: list[asyncio.Task[None]] = []
     handlers: list[Any] = [
         csrf_token,
@@ -118,46 +127,35 @@ def create_app(settings: Settings, container: Container | None = None) -> Any:
         ready,
         metrics,
         contact,
+        AccountsController,
     ]
-    handlers += accounts.route_handlers
     if settings.playground_enabled:
         handlers += playground_handlers()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        database = container.database()
+        database = container.infrastructure.database()
         if settings.local or database.url.startswith("sqlite"):
             settings.data_path.mkdir(parents=True, exist_ok=True)
             await upgrade(database.engine)
-        ensure_bucket = getattr(
-            getattr(services.storage, "inner", services.storage), "ensure_bucket", None
-        )
+        ensure_bucket = getattr(getattr(storage, "inner", storage), "ensure_bucket", None)
         if ensure_bucket is not None and settings.s3_create_bucket:
             await ensure_bucket()
-        queue = services.queue
-        if settings.runs_embedded_worker and isinstance(queue, InProcessJobQueue):
-            queue.start(container.processor().process)
-            background.append(
-                asyncio.create_task(_reap_forever(container, settings.reaper_interval_seconds))
-            )
-        for start in accounts.on_startup:
-            await start()
         try:
             # Connect now, not during the first burst of requests.
             await database.warm(settings.db_warm_connections)
         except Exception:
             log.warning("could not open database connections at start-up", exc_info=True)
-        background.append(asyncio.create_task(container.realtime().listen_for_revocations()))
-        background.append(asyncio.create_task(figures.run(database, queue)))
+        background.append(asyncio.create_task(realtime.listen_for_revocations()))
+        # The in-process task queue (send_mail; every task in local mode) and the sweeps.
+        tasks = start_api_tasks(container)
         try:
             yield
         finally:
-            for stop in accounts.on_shutdown:
-                await stop()
+            await tasks.stop()
+            await oauth.aclose()
             for task in background:
                 task.cancel()
-            if isinstance(queue, InProcessJobQueue):
-                await queue.stop()
             await database.dispose()
             await figures.close()
             process_exited(os.getpid())  # several API processes: drop this one's live gauges
@@ -165,7 +163,8 @@ def create_app(settings: Settings, container: Container | None = None) -> Any:
     api = Litestar(
         route_handlers=handlers,
         exception_handlers={Exception: handle_exception},
-        before_request=check_request,
+        before_request=request_check(container.web.security()),
+        dependencies=dependencies,
         request_max_body_size=MAX_BODY,
         lifespan=[lifespan],
         openapi_config=openapi_config(__version__),
@@ -173,22 +172,8 @@ def create_app(settings: Settings, container: Container | None = None) -> Any:
         debug=False,
         logging_config=None,  # logging is configured once by entrypoints.logs
     )
-    api.state.services = services
-    api.state.container = container
-    sockets = socketio.ASGIApp(container.socket_server(), socketio_path="socket.io")
+    sockets = socketio.ASGIApp(container.web.socket_server(), socketio_path="socket.io")
     return RequestContext(CorsMiddleware(EdgeRouter(api, sockets), settings.all_web_origins))  # type: ignore[arg-type]
-
-
-async def _reap_forever(container: Container, interval: float) -> None:
-    reaper = container.reaper()
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            handed_back = await reaper.sweep()
-            if handed_back:
-                log.info("reaper handed back %d job(s)", handed_back)
-        except Exception:
-            log.exception("reaper sweep failed")
 
 
 def app_from_environment() -> Any:

@@ -1,54 +1,48 @@
-"""What handlers reach for: the services, built once per app and kept in app state."""
+"""What handlers receive through Litestar's dependency injection.
+
+`app.py` provides each service from the container under a name (`handler_dependencies`); a
+handler names the ones it needs as parameters, typed `Inject[...]`: `auth: Inject[AuthService]`.
+They are the container's own objects, so Litestar is told not to validate them (it cannot check a
+value against a Protocol, and would otherwise convert dataclasses field by field on every request).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Protocol, TypeVar
 
 from litestar import Request
+from litestar.params import Dependency
 
 from chatsvg.application.accounts.auth import AuthService
-from chatsvg.application.gallery.library import GenerationLibrary
-from chatsvg.application.generation.submission import GenerationService
-from chatsvg.application.notifications.service import NotificationService
-from chatsvg.application.ports import AccessClaims, Clock, JobQueue, ObjectStorage, RateLimiter
-from chatsvg.entrypoints.http.security import WebSecurity, access_token
-from chatsvg.entrypoints.settings import Settings
+from chatsvg.application.ports import AccessClaims
+from chatsvg.entrypoints.http.security import access_token
+
+T = TypeVar("T")
+
+Inject = Annotated[T, Dependency(skip_validation=True)]
 
 
-@dataclass
-class Services:
-    settings: Settings
-    security: WebSecurity
-    auth: AuthService
-    generation: GenerationService
-    library: GenerationLibrary
-    notifications: NotificationService
-    limiter: RateLimiter
-    storage: ObjectStorage
-    queue: JobQueue
-    clock: Clock
-    database: Any
-    uow: Any
-    extras: dict[str, Any]
+class Pingable(Protocol):
+    """What GET /health/ready asks of the database, the queue and the storage."""
+
+    async def ping(self) -> None: ...
 
 
-def services(request: Request[Any, Any, Any]) -> Services:
-    found: Services = request.app.state.services
-    return found
-
-
-async def provide_claims(request: Request[Any, Any, Any]) -> AccessClaims:
-    claims = await services(request).auth.authenticate(access_token(request))
+async def provide_claims(
+    request: Request[Any, Any, Any], auth: Inject[AuthService]
+) -> AccessClaims:
+    claims = await auth.authenticate(access_token(request))
     request.state.claims = claims
     return claims
 
 
-async def provide_optional_claims(request: Request[Any, Any, Any]) -> AccessClaims | None:
+async def provide_optional_claims(
+    request: Request[Any, Any, Any], auth: Inject[AuthService]
+) -> AccessClaims | None:
     token = access_token(request)
     if not token:
         return None
     try:
-        return await services(request).auth.authenticate(token)
+        return await auth.authenticate(token)
     except Exception:
         return None

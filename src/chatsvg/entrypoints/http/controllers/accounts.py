@@ -27,10 +27,11 @@ from litestar.status_codes import HTTP_200_OK, HTTP_302_FOUND
 from chatsvg.application.accounts.oauth import OAuthSignIn
 from chatsvg.application.accounts.ports import OAuthFailed
 from chatsvg.application.accounts.recovery import PasswordRecovery
-from chatsvg.application.mail.outbox import MailOutbox
-from chatsvg.entrypoints.http.deps import services
+from chatsvg.application.ports import Clock
+from chatsvg.entrypoints.http.deps import Inject
 from chatsvg.entrypoints.http.openapi import ANYONE, CSRF, CSRF_ONLY, JSON_BODY, no_body, problems
 from chatsvg.entrypoints.http.schemas import ForgotPasswordBody, OkMessage, ResetPasswordBody
+from chatsvg.entrypoints.http.security import WebSecurity
 
 log = logging.getLogger("chatsvg.http.accounts")
 
@@ -43,12 +44,9 @@ PROVIDERS = ("google", "github")
 
 
 @dataclass
-class AccountsFeature:
-    """What these handlers need, built by `install_accounts` and kept in `services.extras`."""
+class OAuthWeb:
+    """The OAuth redirects' side of the edge: the sealed state cookie and where browsers go."""
 
-    recovery: PasswordRecovery
-    oauth: OAuthSignIn
-    outbox: MailOutbox
     state: OAuthStateSealer
     web_app_url: str
     sign_in_path: str
@@ -68,11 +66,6 @@ class AccountsFeature:
             secure=self.secure_cookies,
             samesite="lax",
         )
-
-
-def feature(request: Req) -> AccountsFeature:
-    found: AccountsFeature = services(request).extras["accounts_feature"]
-    return found
 
 
 class PendingSignIn(msgspec.Struct, frozen=True):
@@ -155,8 +148,10 @@ class AccountsController(Controller):
         security=CSRF_ONLY,
         responses=problems(*JSON_BODY, *CSRF, "EMAIL_AUTH_DISABLED", "RATE_LIMITED"),
     )
-    async def forgot_password(self, request: Req, data: ForgotPasswordBody) -> Response[OkMessage]:
-        message = await feature(request).recovery.forgot_password(data.email)
+    async def forgot_password(
+        self, data: ForgotPasswordBody, recovery: Inject[PasswordRecovery]
+    ) -> Response[OkMessage]:
+        message = await recovery.forgot_password(data.email)
         return Response(OkMessage(ok=True, message=message), headers=NO_STORE)
 
     @post(
@@ -166,13 +161,18 @@ class AccountsController(Controller):
         security=CSRF_ONLY,
         responses=problems(*JSON_BODY, *CSRF, "INVALID_RESET_TOKEN", "EMAIL_AUTH_DISABLED"),
     )
-    async def reset_password(self, request: Req, data: ResetPasswordBody) -> Response[OkMessage]:
-        await feature(request).recovery.reset_password(data.token, data.new_password)
+    async def reset_password(
+        self,
+        data: ResetPasswordBody,
+        recovery: Inject[PasswordRecovery],
+        security: Inject[WebSecurity],
+    ) -> Response[OkMessage]:
+        await recovery.reset_password(data.token, data.new_password)
         # Every session ended, this browser's included: drop its now useless cookies.
         return Response(
             OkMessage(ok=True, message="Your password has been changed. Sign in again."),
             headers=NO_STORE,
-            cookies=services(request).security.cleared_session_cookies(),
+            cookies=security.cleared_session_cookies(),
         )
 
     @get(
@@ -185,11 +185,13 @@ class AccountsController(Controller):
         security=ANYONE,
         responses=no_body(HTTP_302_FOUND, "To the provider's sign-in page.", "NOT_FOUND"),
     )
-    async def start_oauth(self, request: Req) -> Response[None]:
-        f = feature(request)
+    async def start_oauth(
+        self, request: Req, oauth: Inject[OAuthSignIn], oauth_web: Inject[OAuthWeb]
+    ) -> Response[None]:
+        f = oauth_web
         redirect_url = request.query_params.get("redirectUrl")
         provider = _provider_of(request)
-        start = f.oauth.start(provider, redirect_uri=f.callback_uri(provider))
+        start = oauth.start(provider, redirect_uri=f.callback_uri(provider))
         pending = PendingSignIn(
             provider=provider,
             state=start.state,
@@ -211,13 +213,19 @@ class AccountsController(Controller):
         security=ANYONE,
         responses=no_body(HTTP_302_FOUND, "To the web app (or its sign-in page with ?error=)."),
     )
-    async def oauth_callback(self, request: Req) -> Response[None]:
-        f = feature(request)
+    async def oauth_callback(
+        self,
+        request: Req,
+        oauth: Inject[OAuthSignIn],
+        oauth_web: Inject[OAuthWeb],
+        security: Inject[WebSecurity],
+        clock: Inject[Clock],
+    ) -> Response[None]:
+        f = oauth_web
         # Read by hand: a malformed callback must end on the sign-in page, not in a 400 document.
         code = request.query_params.get("code")
         state = request.query_params.get("state")
         error = request.query_params.get("error")
-        s = services(request)
         provider = _provider_of(request)
         cleared = f.state_cookie("", 0)
         pending = f.state.open(request.cookies.get(STATE_COOKIE), time.time())
@@ -238,13 +246,13 @@ class AccountsController(Controller):
         if not code:
             return refuse("provider_error")
         try:
-            signed_in = await f.oauth.finish(
+            signed_in = await oauth.finish(
                 provider,
                 code=code,
                 redirect_uri=f.callback_uri(provider),
                 code_verifier=pending.verifier,
                 nonce=pending.nonce,
-                client=s.security.client_info(request),
+                client=security.client_info(request),
             )
         except OAuthFailed as failed:
             log.info("%s sign-in refused: %s (%s)", provider, failed.reason, failed.detail)
@@ -252,5 +260,5 @@ class AccountsController(Controller):
         except Exception:
             log.exception("%s sign-in failed", provider)
             return refuse("server_error")
-        cookies = [*s.security.session_cookies(signed_in, s.clock.now()), cleared]
+        cookies = [*security.session_cookies(signed_in, clock.now()), cleared]
         return _redirect(f"{f.web_app_url}{safe_redirect_path(pending.redirect_path)}", cookies)

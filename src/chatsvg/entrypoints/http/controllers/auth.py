@@ -8,10 +8,11 @@ from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import Provide
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from chatsvg.application.accounts.auth import SignedIn
-from chatsvg.application.ports import AccessClaims
+from chatsvg.application.accounts.auth import AuthService, SignedIn
+from chatsvg.application.accounts.oauth import OAuthSignIn
+from chatsvg.application.ports import AccessClaims, Clock, RateLimiter
 from chatsvg.domain.errors import RefreshTokenReused, Unauthenticated
-from chatsvg.entrypoints.http.deps import provide_claims, services
+from chatsvg.entrypoints.http.deps import Inject, provide_claims
 from chatsvg.entrypoints.http.openapi import (
     ANYONE,
     AUTH,
@@ -44,6 +45,7 @@ from chatsvg.entrypoints.http.schemas import (
 from chatsvg.entrypoints.http.security import (
     CSRF_COOKIE,
     REFRESH_COOKIE,
+    WebSecurity,
     access_token,
     enforce,
     with_rate_headers,
@@ -53,12 +55,13 @@ Req = Request[Any, Any, Any]
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def _signed_in(request: Req, signed_in: SignedIn, status: int) -> Response[UserEnvelope]:
-    s = services(request)
+def _signed_in(
+    request: Req, signed_in: SignedIn, status: int, security: WebSecurity, clock: Clock
+) -> Response[UserEnvelope]:
     response = Response(
         UserEnvelope(user=user_json(signed_in.account)),
         status_code=status,
-        cookies=s.security.session_cookies(signed_in, s.clock.now()),
+        cookies=security.session_cookies(signed_in, clock.now()),
         headers=NO_STORE,
     )
     return with_rate_headers(request, response)
@@ -72,8 +75,7 @@ def _signed_in(request: Req, signed_in: SignedIn, status: int) -> Response[UserE
     response_cookies=CSRF_COOKIES,
     responses=problems(),
 )
-async def csrf_token(request: Req) -> Response[CsrfToken]:
-    security = services(request).security
+async def csrf_token(request: Req, security: Inject[WebSecurity]) -> Response[CsrfToken]:
     current = request.cookies.get(CSRF_COOKIE)
     if current is not None and security.csrf_valid(current):
         return Response(CsrfToken(csrf_token=current), headers=NO_STORE)
@@ -96,18 +98,25 @@ class AuthController(Controller):
         response_headers=RATE_LIMIT_HEADERS,
         responses=problems(*JSON_BODY, *CSRF, "EMAIL_TAKEN", "EMAIL_AUTH_DISABLED", "RATE_LIMITED"),
     )
-    async def register(self, request: Req, data: RegisterBody) -> Response[UserEnvelope]:
-        s = services(request)
-        client = s.security.client_info(request)
-        enforce(await s.limiter.hit("register", client.ip_address or "-"), request)
-        signed_in = await s.auth.register(
+    async def register(
+        self,
+        request: Req,
+        data: RegisterBody,
+        auth: Inject[AuthService],
+        security: Inject[WebSecurity],
+        limiter: Inject[RateLimiter],
+        clock: Inject[Clock],
+    ) -> Response[UserEnvelope]:
+        client = security.client_info(request)
+        enforce(await limiter.hit("register", client.ip_address or "-"), request)
+        signed_in = await auth.register(
             email=data.email,
             password=data.password,
             name=data.name,
             agreed_to_terms=data.agreed_to_terms,
             client=client,
         )
-        return _signed_in(request, signed_in, HTTP_201_CREATED)
+        return _signed_in(request, signed_in, HTTP_201_CREATED, security, clock)
 
     @post(
         "/login",
@@ -119,15 +128,21 @@ class AuthController(Controller):
             *JSON_BODY, *CSRF, "INVALID_CREDENTIALS", "EMAIL_AUTH_DISABLED", "RATE_LIMITED"
         ),
     )
-    async def login(self, request: Req, data: LoginBody) -> Response[UserEnvelope]:
-        s = services(request)
-        signed_in = await s.auth.login(
+    async def login(
+        self,
+        request: Req,
+        data: LoginBody,
+        auth: Inject[AuthService],
+        security: Inject[WebSecurity],
+        clock: Inject[Clock],
+    ) -> Response[UserEnvelope]:
+        signed_in = await auth.login(
             email=data.email,
             password=data.password,
             remember_me=data.remember_me,
-            client=s.security.client_info(request),
+            client=security.client_info(request),
         )
-        return _signed_in(request, signed_in, HTTP_200_OK)
+        return _signed_in(request, signed_in, HTTP_200_OK, security, clock)
 
     @post(
         "/refresh",
@@ -137,18 +152,23 @@ class AuthController(Controller):
         response_cookies=SESSION_COOKIES,
         responses=problems(*CSRF, "UNAUTHENTICATED", "REFRESH_TOKEN_REUSED"),
     )
-    async def refresh(self, request: Req) -> Response[UserEnvelope]:
-        s = services(request)
+    async def refresh(
+        self,
+        request: Req,
+        auth: Inject[AuthService],
+        security: Inject[WebSecurity],
+        clock: Inject[Clock],
+    ) -> Response[UserEnvelope]:
         try:
-            signed_in = await s.auth.refresh(
-                request.cookies.get(REFRESH_COOKIE), client=s.security.client_info(request)
+            signed_in = await auth.refresh(
+                request.cookies.get(REFRESH_COOKIE), client=security.client_info(request)
             )
         except (RefreshTokenReused, Unauthenticated) as exc:
             response = handle_exception(request, exc)
-            for cookie in s.security.cleared_session_cookies():
+            for cookie in security.cleared_session_cookies():
                 response.set_cookie(cookie)
             return response
-        return _signed_in(request, signed_in, HTTP_200_OK)
+        return _signed_in(request, signed_in, HTTP_200_OK, security, clock)
 
     @post(
         "/logout",
@@ -157,20 +177,19 @@ class AuthController(Controller):
         security=LOGOUT,
         responses=no_body(HTTP_204_NO_CONTENT, "Signed out; session cookies cleared.", *CSRF),
     )
-    async def logout(self, request: Req) -> Response[None]:
-        s = services(request)
+    async def logout(
+        self, request: Req, auth: Inject[AuthService], security: Inject[WebSecurity]
+    ) -> Response[None]:
         session_id = None
         token = access_token(request)
         if token:
             try:
-                session_id = (await s.auth.authenticate(token)).session_id
+                session_id = (await auth.authenticate(token)).session_id
             except Exception:
                 session_id = None
-        await s.auth.logout(
-            refresh_token=request.cookies.get(REFRESH_COOKIE), session_id=session_id
-        )
+        await auth.logout(refresh_token=request.cookies.get(REFRESH_COOKIE), session_id=session_id)
         return Response(
-            None, status_code=HTTP_204_NO_CONTENT, cookies=s.security.cleared_session_cookies()
+            None, status_code=HTTP_204_NO_CONTENT, cookies=security.cleared_session_cookies()
         )
 
     @post(
@@ -181,11 +200,12 @@ class AuthController(Controller):
         security=SIGNED_IN_UNSAFE,
         responses=no_body(HTTP_204_NO_CONTENT, "Every session revoked.", *CSRF, *AUTH),
     )
-    async def logout_all(self, request: Req, claims: AccessClaims) -> Response[None]:
-        s = services(request)
-        await s.auth.logout_all(claims.user_id)
+    async def logout_all(
+        self, claims: AccessClaims, auth: Inject[AuthService], security: Inject[WebSecurity]
+    ) -> Response[None]:
+        await auth.logout_all(claims.user_id)
         return Response(
-            None, status_code=HTTP_204_NO_CONTENT, cookies=s.security.cleared_session_cookies()
+            None, status_code=HTTP_204_NO_CONTENT, cookies=security.cleared_session_cookies()
         )
 
     @get(
@@ -195,8 +215,8 @@ class AuthController(Controller):
         security=SIGNED_IN,
         responses=problems(*AUTH),
     )
-    async def current_user(self, request: Req, claims: AccessClaims) -> Response[User]:
-        account = await services(request).auth.account(claims.user_id)
+    async def current_user(self, claims: AccessClaims, auth: Inject[AuthService]) -> Response[User]:
+        account = await auth.account(claims.user_id)
         return Response(user_json(account), headers=NO_STORE)
 
     @get(
@@ -206,8 +226,10 @@ class AuthController(Controller):
         security=SIGNED_IN,
         responses=problems(*AUTH),
     )
-    async def sessions(self, request: Req, claims: AccessClaims) -> Response[SessionList]:
-        views = await services(request).auth.sessions(claims.user_id, claims.session_id)
+    async def sessions(
+        self, claims: AccessClaims, auth: Inject[AuthService]
+    ) -> Response[SessionList]:
+        views = await auth.sessions(claims.user_id, claims.session_id)
         return Response(SessionList(sessions=[session_json(v) for v in views]), headers=NO_STORE)
 
     @delete(
@@ -218,8 +240,10 @@ class AuthController(Controller):
         security=SIGNED_IN_UNSAFE,
         responses=no_body(HTTP_204_NO_CONTENT, "Revoked.", *INPUT, *CSRF, *AUTH, "NOT_FOUND"),
     )
-    async def revoke_session(self, request: Req, claims: AccessClaims, session_id: str) -> None:
-        await services(request).auth.revoke_session(claims.user_id, session_id)
+    async def revoke_session(
+        self, claims: AccessClaims, session_id: str, auth: Inject[AuthService]
+    ) -> None:
+        await auth.revoke_session(claims.user_id, session_id)
 
     @get(
         "/options",
@@ -227,9 +251,7 @@ class AuthController(Controller):
         security=ANYONE,
         responses=problems(),
     )
-    async def options(self, request: Req) -> AuthOptions:
-        s = services(request)
-        providers = s.extras.get("oauth_providers", [])
+    async def options(self, auth: Inject[AuthService], oauth: Inject[OAuthSignIn]) -> AuthOptions:
         return AuthOptions(
-            email_auth_enabled=s.auth.email_auth_enabled, oauth_providers=list(providers)
+            email_auth_enabled=auth.email_auth_enabled, oauth_providers=list(oauth.provider_names)
         )

@@ -6,11 +6,10 @@ from typing import Any
 
 from litestar import Request, Response, get
 
-from chatsvg.adapters.storage.content_disposition import content_disposition
-from chatsvg.adapters.storage.signed_urls import ApiServedStorage, SignatureInvalid
-from chatsvg.entrypoints.http.deps import services
+from chatsvg.entrypoints.http.deps import Inject
 from chatsvg.entrypoints.http.openapi import ANYONE, INPUT, problems
 from chatsvg.entrypoints.http.problems import problem
+from chatsvg.entrypoints.http.signed_files import LinkInvalid, SignedFiles
 
 SVG_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -32,32 +31,28 @@ SVG_HEADERS = {
     security=ANYONE,
     responses=problems(*INPUT, "FORBIDDEN", "NOT_FOUND"),
 )
-async def signed_file(request: Request[Any, Any, Any], key: str) -> Response[bytes]:
-    storage = services(request).storage
-    if not isinstance(storage, ApiServedStorage):
+async def signed_file(
+    request: Request[Any, Any, Any], key: str, signed_files: Inject[SignedFiles]
+) -> Response[bytes]:
+    if not signed_files.enabled:
         return problem(404, "NOT_FOUND", "Not found.")
-    key = key.lstrip("/")
     q = request.query_params
     try:
-        attachment = storage.verify(
-            key,
+        served = await signed_files.open(
+            key.lstrip("/"),
             expires=q.get("exp", ""),
             attachment=q.get("dl", ""),
             filename=q.get("fn", ""),
             signature=q.get("sig", ""),
         )
-    except SignatureInvalid:
+    except LinkInvalid:
         return problem(
             403,
             "FORBIDDEN",
             "This link is invalid or has expired.",
             headers={"Cache-Control": "no-store"},
         )
-    data = await storage.get(key)
-    if data is None:
+    if served is None:
         return problem(404, "NOT_FOUND", "Not found.")
-    headers = {
-        **SVG_HEADERS,
-        "Content-Disposition": content_disposition(q.get("fn", ""), attachment=attachment),
-    }
-    return Response(data, media_type="image/svg+xml", headers=headers)
+    headers = {**SVG_HEADERS, "Content-Disposition": served.content_disposition}
+    return Response(served.data, media_type="image/svg+xml", headers=headers)

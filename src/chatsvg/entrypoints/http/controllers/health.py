@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from litestar import Request, Response, get
+from litestar import Response, get
 from litestar.openapi import ResponseSpec
 
-from chatsvg.entrypoints.http.deps import services
+from chatsvg.entrypoints.http.deps import Inject, Pingable
 from chatsvg.entrypoints.http.openapi import ANYONE
 from chatsvg.entrypoints.http.schemas import Liveness, Readiness
 
@@ -37,8 +37,9 @@ async def live() -> Liveness:
         ),
     },
 )
-async def ready(request: Request[Any, Any, Any]) -> Response[Any]:
-    s = services(request)
+async def ready(
+    database: Inject[Pingable], queue: Inject[Pingable], storage: Inject[Pingable]
+) -> Response[Any]:
     checks: dict[str, str] = {}
 
     async def check(name: str, probe: Any) -> None:
@@ -49,9 +50,9 @@ async def ready(request: Request[Any, Any, Any]) -> Response[Any]:
             checks[name] = "unavailable"
 
     await asyncio.gather(
-        check("database", s.database.ping),
-        check("queue", s.queue.ping),
-        check("storage", s.storage.ping),
+        check("database", database.ping),
+        check("queue", queue.ping),
+        check("storage", storage.ping),
     )
     ok = all(v == "ok" for v in checks.values())
     return Response(

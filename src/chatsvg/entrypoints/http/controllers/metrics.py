@@ -5,11 +5,9 @@ Redis GET), and in multiprocess mode the rest is the whole pod's files (observab
 
 from __future__ import annotations
 
-from typing import Any
+from litestar import MediaType, Response, get
 
-from litestar import MediaType, Request, Response, get
-
-from chatsvg.entrypoints.http.deps import services
+from chatsvg.entrypoints.http.deps import Inject
 from chatsvg.entrypoints.observability import ClusterFigures, render_metrics
 
 
@@ -20,7 +18,6 @@ from chatsvg.entrypoints.observability import ClusterFigures, render_metrics
     summary="Prometheus metrics (text exposition format)",
     security=[{}],
 )
-async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
-    figures: ClusterFigures | None = services(request).extras.get("cluster_figures")
-    body, content_type = render_metrics(await figures.latest() if figures else None)
+async def metrics(figures: Inject[ClusterFigures]) -> Response[bytes]:
+    body, content_type = render_metrics(await figures.latest())
     return Response(body, media_type=content_type, headers={"Cache-Control": "no-store"})

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.di import Provide
 
+from chatsvg.application.notifications.service import NotificationService
 from chatsvg.application.ports import AccessClaims
-from chatsvg.entrypoints.http.deps import provide_claims, services
+from chatsvg.entrypoints.http.deps import Inject, provide_claims
 from chatsvg.entrypoints.http.openapi import (
     AUTH,
     CSRF,
@@ -19,7 +18,6 @@ from chatsvg.entrypoints.http.openapi import (
 )
 from chatsvg.entrypoints.http.schemas import Badge, NotificationPage, Ok, notification_json
 
-Req = Request[Any, Any, Any]
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -36,14 +34,12 @@ class NotificationController(Controller):
     )
     async def latest(
         self,
-        request: Req,
         claims: AccessClaims,
+        notifications: Inject[NotificationService],
         limit: int | None = None,
         cursor: str | None = None,
     ) -> Response[NotificationPage]:
-        page, seen_at = await services(request).notifications.latest(
-            claims.user_id, limit=limit, cursor=cursor
-        )
+        page, seen_at = await notifications.latest(claims.user_id, limit=limit, cursor=cursor)
         body = NotificationPage(
             notifications=[notification_json(n, seen_at) for n in page.items],
             next_cursor=page.next_cursor,
@@ -56,8 +52,10 @@ class NotificationController(Controller):
         security=SIGNED_IN,
         responses=problems(*AUTH),
     )
-    async def badge(self, request: Req, claims: AccessClaims) -> Response[Badge]:
-        count = await services(request).notifications.unread_count(claims.user_id)
+    async def badge(
+        self, claims: AccessClaims, notifications: Inject[NotificationService]
+    ) -> Response[Badge]:
+        count = await notifications.unread_count(claims.user_id)
         return Response(Badge(unread_count=count), headers=NO_STORE)
 
     @post(
@@ -67,6 +65,6 @@ class NotificationController(Controller):
         security=SIGNED_IN_UNSAFE,
         responses=problems(*CSRF, *AUTH),
     )
-    async def seen(self, request: Req, claims: AccessClaims) -> Ok:
-        await services(request).notifications.mark_seen(claims.user_id)
+    async def seen(self, claims: AccessClaims, notifications: Inject[NotificationService]) -> Ok:
+        await notifications.mark_seen(claims.user_id)
         return Ok(ok=True)

@@ -23,10 +23,12 @@ from litestar import MediaType, Request, Response, get
 from litestar.datastructures import CacheControlHeader
 from litestar.static_files import create_static_files_router
 
+from chatsvg.application.accounts.auth import AuthService
 from chatsvg.domain.errors import TokenExpired, Unauthenticated
-from chatsvg.entrypoints.http.deps import services
+from chatsvg.entrypoints.http.deps import Inject
 from chatsvg.entrypoints.http.schemas import user_json
 from chatsvg.entrypoints.http.security import ACCESS_COOKIE, REFRESH_COOKIE
+from chatsvg.entrypoints.settings import Settings
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "playground"
 ASSET_PATH = "/playground"
@@ -88,8 +90,8 @@ def playground_handlers() -> list[Any]:
         summary="The playground page (local mode): sign up, prompt, watch jobs, download",
         security=[{}],
     )
-    async def index(request: Request[Any, Any, Any]) -> Response[bytes]:
-        public_url = services(request).settings.public_url
+    async def index(request: Request[Any, Any, Any], settings: Inject[Settings]) -> Response[bytes]:
+        public_url = settings.public_url
         own_origin = _origin(str(request.base_url))
         headers = {
             **SECURITY_HEADERS,
@@ -99,14 +101,13 @@ def playground_handlers() -> list[Any]:
         return Response(page, media_type=MediaType.HTML, headers=headers)
 
     @get(SESSION_PATH, include_in_schema=False, name="playground:session")
-    async def session(request: Request[Any, Any, Any]) -> Response[Any]:
-        s = services(request)
+    async def session(request: Request[Any, Any, Any], auth: Inject[AuthService]) -> Response[Any]:
         user = None
         token = request.cookies.get(ACCESS_COOKIE)
         if token:
             try:
-                claims = await s.auth.authenticate(token)
-                user = user_json(await s.auth.account(claims.user_id))
+                claims = await auth.authenticate(token)
+                user = user_json(await auth.account(claims.user_id))
             except (TokenExpired, Unauthenticated):
                 user = None  # expired, revoked or not ours: as if there were no access cookie
         # Only whether the cookie is there: the page's POST /api/auth/refresh judges (and rotates) it.

@@ -7,9 +7,9 @@ from typing import Any
 from litestar import Request, Response, post
 from litestar.di import Provide
 
-from chatsvg.application.ports import AccessClaims
+from chatsvg.application.ports import AccessClaims, RateLimiter
 from chatsvg.application.support.service import SupportRequest, SupportService
-from chatsvg.entrypoints.http.deps import provide_optional_claims, services
+from chatsvg.entrypoints.http.deps import Inject, provide_optional_claims
 from chatsvg.entrypoints.http.openapi import (
     CSRF,
     CSRF_OR_SIGNED_IN,
@@ -17,9 +17,8 @@ from chatsvg.entrypoints.http.openapi import (
     RATE_LIMIT_HEADERS,
     problems,
 )
-from chatsvg.entrypoints.http.problems import ServiceUnavailable
 from chatsvg.entrypoints.http.schemas import OkMessage, SupportBody
-from chatsvg.entrypoints.http.security import enforce, with_rate_headers
+from chatsvg.entrypoints.http.security import WebSecurity, enforce, with_rate_headers
 
 
 @post(
@@ -33,19 +32,18 @@ from chatsvg.entrypoints.http.security import enforce, with_rate_headers
     responses=problems(*JSON_BODY, *CSRF, "RATE_LIMITED"),
 )
 async def contact(
-    request: Request[Any, Any, Any], viewer: AccessClaims | None, data: SupportBody
+    request: Request[Any, Any, Any],
+    viewer: AccessClaims | None,
+    data: SupportBody,
+    support: Inject[SupportService],
+    security: Inject[WebSecurity],
+    limiter: Inject[RateLimiter],
 ) -> Response[OkMessage]:
-    s = services(request)
-    outbox = s.extras.get("mail_outbox")
-    if outbox is None:
-        raise ServiceUnavailable("Support messages are not configured on this server.")
-    ip = s.security.client_ip(request)
-    enforce(await s.limiter.hit("support", f"ip:{ip}"), request)
+    ip = security.client_ip(request)
+    enforce(await limiter.hit("support", f"ip:{ip}"), request)
     if viewer is not None:
-        enforce(await s.limiter.hit("support", f"user:{viewer.user_id}"), request)
-    inbox = s.extras.get("support_inbox") or "support@chatsvg.local"
-    service = SupportService(uow=s.uow, outbox=outbox, inbox=inbox)
-    await service.contact(
+        enforce(await limiter.hit("support", f"user:{viewer.user_id}"), request)
+    await support.contact(
         SupportRequest(
             data.type, data.subject, data.message, data.email, data.context_url, data.user_agent
         ),

@@ -10,9 +10,10 @@ from litestar.datastructures import ResponseHeader
 from litestar.di import Provide
 from litestar.response import Redirect
 
-from chatsvg.application.generation.submission import SubmitCommand
-from chatsvg.application.ports import AccessClaims
-from chatsvg.entrypoints.http.deps import provide_claims, provide_optional_claims, services
+from chatsvg.application.gallery.library import GenerationLibrary
+from chatsvg.application.generation.submission import GenerationService, SubmitCommand
+from chatsvg.application.ports import AccessClaims, RateLimiter
+from chatsvg.entrypoints.http.deps import Inject, provide_claims, provide_optional_claims
 from chatsvg.entrypoints.http.openapi import (
     ANYONE,
     ANYONE_OR_SIGNED_IN,
@@ -39,6 +40,7 @@ from chatsvg.entrypoints.http.schemas import (
     timestamp,
 )
 from chatsvg.entrypoints.http.security import enforce, with_rate_headers
+from chatsvg.entrypoints.settings import Settings
 
 Req = Request[Any, Any, Any]
 NO_STORE = {"Cache-Control": "no-store"}
@@ -76,13 +78,17 @@ class SvgController(Controller):
         ),
     )
     async def generate(
-        self, request: Req, claims: AccessClaims, data: GenerateBody
+        self,
+        request: Req,
+        claims: AccessClaims,
+        data: GenerateBody,
+        generation: Inject[GenerationService],
+        limiter: Inject[RateLimiter],
     ) -> Response[SubmittedJob]:
-        s = services(request)
-        enforce(await s.limiter.hit("generate", claims.user_id), request)
+        enforce(await limiter.hit("generate", claims.user_id), request)
         key = request.headers.get("idempotency-key") or request.headers.get("x-idempotency-key")
         raw = msgspec.json.decode(await request.body()) if key else None
-        submitted = await s.generation.submit(
+        submitted = await generation.submit(
             SubmitCommand(
                 user_id=claims.user_id,
                 prompt=data.prompt,
@@ -109,8 +115,10 @@ class SvgController(Controller):
         security=SIGNED_IN,
         responses=problems(*INPUT, *AUTH, "NOT_FOUND"),
     )
-    async def job(self, request: Req, claims: AccessClaims, job_id: str) -> Response[JobDetails]:
-        details = await services(request).generation.details(claims.user_id, job_id)
+    async def job(
+        self, claims: AccessClaims, job_id: str, generation: Inject[GenerationService]
+    ) -> Response[JobDetails]:
+        details = await generation.details(claims.user_id, job_id)
         body = JobDetails(
             job=job_json(details.job, details.generation, details.svg), credits=details.credits
         )
@@ -125,15 +133,13 @@ class SvgController(Controller):
     )
     async def jobs(
         self,
-        request: Req,
         claims: AccessClaims,
+        generation: Inject[GenerationService],
         status: str | None = None,
         limit: int | None = None,
         cursor: str | None = None,
     ) -> Response[JobPage]:
-        page = await services(request).generation.list_jobs(
-            claims.user_id, status=status, limit=limit, cursor=cursor
-        )
+        page = await generation.list_jobs(claims.user_id, status=status, limit=limit, cursor=cursor)
         body = JobPage(
             jobs=[job_json(j, g, include_svg=False) for j, g in page.items],
             next_cursor=page.next_cursor,
@@ -149,9 +155,9 @@ class SvgController(Controller):
         responses=problems(*INPUT, *CSRF, *AUTH, "NOT_FOUND", "JOB_NOT_CANCELLABLE"),
     )
     async def cancel(
-        self, request: Req, claims: AccessClaims, job_id: str
+        self, claims: AccessClaims, job_id: str, generation: Inject[GenerationService]
     ) -> Response[JobEnvelope]:
-        job = await services(request).generation.cancel(claims.user_id, job_id)
+        job = await generation.cancel(claims.user_id, job_id)
         return Response(JobEnvelope(job=job_json(job, include_svg=False)), headers=NO_STORE)
 
     @get(
@@ -162,15 +168,15 @@ class SvgController(Controller):
     )
     async def public(
         self,
-        request: Req,
+        library: Inject[GenerationLibrary],
+        settings: Inject[Settings],
         limit: int | None = None,
         cursor: str | None = None,
         style: str | None = None,
         model: str | None = None,
     ) -> Response[PublicGallery]:
-        s = services(request)
-        page = await s.library.public(limit=limit, cursor=cursor, style=style, model=model)
-        base = s.settings.public_url.rstrip("/")
+        page = await library.public(limit=limit, cursor=cursor, style=style, model=model)
+        base = settings.public_url.rstrip("/")
         items = [public_item_json(g, f"{base}/api/svg/{g.id}/image") for g in page.items]
         return Response(
             PublicGallery(public_generations=items, next_cursor=page.next_cursor),
@@ -186,11 +192,15 @@ class SvgController(Controller):
         responses=problems(*INPUT, *AUTH, "NOT_FOUND", "RATE_LIMITED"),
     )
     async def download(
-        self, request: Req, claims: AccessClaims, generation_id: str
+        self,
+        request: Req,
+        claims: AccessClaims,
+        generation_id: str,
+        library: Inject[GenerationLibrary],
+        limiter: Inject[RateLimiter],
     ) -> Response[DownloadLink]:
-        s = services(request)
-        enforce(await s.limiter.hit("download", claims.user_id), request)
-        download = await s.library.download(claims.user_id, generation_id)
+        enforce(await limiter.hit("download", claims.user_id), request)
+        download = await library.download(claims.user_id, generation_id)
         response = Response(
             DownloadLink(download_url=download.url, expires_at=timestamp(download.expires_at)),
             headers=NO_STORE,
@@ -205,11 +215,9 @@ class SvgController(Controller):
         responses=problems(*INPUT, "NOT_FOUND"),
     )
     async def source(
-        self, request: Req, viewer: AccessClaims | None, generation_id: str
+        self, viewer: AccessClaims | None, generation_id: str, library: Inject[GenerationLibrary]
     ) -> Response[SvgSource]:
-        generation, svg = await services(request).library.source(
-            viewer.user_id if viewer else None, generation_id
-        )
+        generation, svg = await library.source(viewer.user_id if viewer else None, generation_id)
         return Response(SvgSource(id=generation.id, svg=svg), headers=NO_STORE)
 
     @get(
@@ -221,11 +229,9 @@ class SvgController(Controller):
         responses=problems(*INPUT, "NOT_FOUND"),
     )
     async def image(
-        self, request: Req, viewer: AccessClaims | None, generation_id: str
+        self, viewer: AccessClaims | None, generation_id: str, library: Inject[GenerationLibrary]
     ) -> Redirect:
         """A stable image URL for <img>: redirects to a short-lived signed URL while the generation is
         public (or to its owner); making it private withdraws it at once."""
-        url = await services(request).library.viewable(
-            viewer.user_id if viewer else None, generation_id
-        )
+        url = await library.viewable(viewer.user_id if viewer else None, generation_id)
         return Redirect(url, status_code=302, headers=NO_STORE)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar import Controller, Response, delete, get, patch, post
 from litestar.di import Provide
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
+from chatsvg.application.accounts.auth import AuthService
+from chatsvg.application.accounts.lifecycle import AccountService
+from chatsvg.application.gallery.library import GenerationLibrary
 from chatsvg.application.ports import AccessClaims
-from chatsvg.entrypoints.http.deps import provide_claims, services
+from chatsvg.entrypoints.http.deps import Inject, provide_claims
 from chatsvg.entrypoints.http.openapi import (
     AUTH,
     CSRF,
@@ -35,8 +36,8 @@ from chatsvg.entrypoints.http.schemas import (
     library_item_json,
     user_json,
 )
+from chatsvg.entrypoints.http.security import WebSecurity
 
-Req = Request[Any, Any, Any]
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -46,15 +47,17 @@ class UserController(Controller):
     dependencies = {"claims": Provide(provide_claims)}
 
     @get("/profile", security=SIGNED_IN, responses=problems(*AUTH))
-    async def profile(self, request: Req, claims: AccessClaims) -> Response[UserEnvelope]:
-        account = await services(request).auth.account(claims.user_id)
+    async def profile(
+        self, claims: AccessClaims, auth: Inject[AuthService]
+    ) -> Response[UserEnvelope]:
+        account = await auth.account(claims.user_id)
         return Response(UserEnvelope(user=user_json(account)), headers=NO_STORE)
 
     @patch("/profile", security=SIGNED_IN_UNSAFE, responses=problems(*JSON_BODY, *CSRF, *AUTH))
     async def update_profile(
-        self, request: Req, claims: AccessClaims, data: ProfileBody
+        self, claims: AccessClaims, data: ProfileBody, auth: Inject[AuthService]
     ) -> Response[UserEnvelope]:
-        account = await services(request).auth.update_profile(claims.user_id, name=data.name)
+        account = await auth.update_profile(claims.user_id, name=data.name)
         return Response(UserEnvelope(user=user_json(account)), headers=NO_STORE)
 
     @post(
@@ -66,14 +69,18 @@ class UserController(Controller):
             HTTP_204_NO_CONTENT, "Changed.", *JSON_BODY, *CSRF, *AUTH, "INVALID_CREDENTIALS"
         ),
     )
-    async def change_password(self, request: Req, claims: AccessClaims, data: PasswordBody) -> None:
-        await services(request).auth.change_password(
+    async def change_password(
+        self, claims: AccessClaims, data: PasswordBody, auth: Inject[AuthService]
+    ) -> None:
+        await auth.change_password(
             claims.user_id, claims.session_id, current=data.current_password, new=data.new_password
         )
 
     @get("/credits", security=SIGNED_IN, responses=problems(*AUTH))
-    async def credits(self, request: Req, claims: AccessClaims) -> Response[Balance]:
-        balance = await services(request).library.balance(claims.user_id)
+    async def credits(
+        self, claims: AccessClaims, library: Inject[GenerationLibrary]
+    ) -> Response[Balance]:
+        balance = await library.balance(claims.user_id)
         return Response(Balance(balance=balance), headers=NO_STORE)
 
     @get(
@@ -84,12 +91,12 @@ class UserController(Controller):
     )
     async def ledger(
         self,
-        request: Req,
         claims: AccessClaims,
+        library: Inject[GenerationLibrary],
         limit: int | None = None,
         cursor: str | None = None,
     ) -> Response[LedgerPage]:
-        page = await services(request).library.ledger(claims.user_id, limit=limit, cursor=cursor)
+        page = await library.ledger(claims.user_id, limit=limit, cursor=cursor)
         return Response(
             LedgerPage(items=[ledger_json(e) for e in page.items], next_cursor=page.next_cursor),
             headers=NO_STORE,
@@ -103,15 +110,15 @@ class UserController(Controller):
     )
     async def generations(
         self,
-        request: Req,
         claims: AccessClaims,
+        library: Inject[GenerationLibrary],
         limit: int | None = None,
         cursor: str | None = None,
         style: str | None = None,
         model: str | None = None,
         privacy: str | None = None,
     ) -> Response[LibraryPage]:
-        page = await services(request).library.list_for_user(
+        page = await library.list_for_user(
             claims.user_id, limit=limit, cursor=cursor, style=style, model=model, privacy=privacy
         )
         body = LibraryPage(
@@ -127,11 +134,13 @@ class UserController(Controller):
         responses=problems(*JSON_BODY, *CSRF, *AUTH, "NOT_FOUND"),
     )
     async def set_privacy(
-        self, request: Req, claims: AccessClaims, generation_id: str, data: PrivacyBody
+        self,
+        claims: AccessClaims,
+        generation_id: str,
+        data: PrivacyBody,
+        library: Inject[GenerationLibrary],
     ) -> Response[Generation]:
-        generation = await services(request).library.set_privacy(
-            claims.user_id, generation_id, data.privacy
-        )
+        generation = await library.set_privacy(claims.user_id, generation_id, data.privacy)
         return Response(generation_json(generation, None), headers=NO_STORE)
 
     @delete(
@@ -142,9 +151,9 @@ class UserController(Controller):
         responses=no_body(HTTP_204_NO_CONTENT, "Deleted.", *INPUT, *CSRF, *AUTH, "NOT_FOUND"),
     )
     async def delete_generation(
-        self, request: Req, claims: AccessClaims, generation_id: str
+        self, claims: AccessClaims, generation_id: str, library: Inject[GenerationLibrary]
     ) -> None:
-        await services(request).library.delete(claims.user_id, generation_id)
+        await library.delete(claims.user_id, generation_id)
 
     @delete(
         "/",
@@ -156,10 +165,13 @@ class UserController(Controller):
         ),
     )
     async def delete_account(
-        self, request: Req, claims: AccessClaims, data: DeleteAccountBody
+        self,
+        claims: AccessClaims,
+        data: DeleteAccountBody,
+        accounts: Inject[AccountService],
+        security: Inject[WebSecurity],
     ) -> Response[None]:
-        s = services(request)
-        await s.extras["accounts"].delete_account(claims.user_id, password=data.password)
+        await accounts.delete_account(claims.user_id, password=data.password)
         return Response(
-            None, status_code=HTTP_204_NO_CONTENT, cookies=s.security.cleared_session_cookies()
+            None, status_code=HTTP_204_NO_CONTENT, cookies=security.cleared_session_cookies()
         )

@@ -1,0 +1,106 @@
+"""The Socket.IO server of an API process: who may open a socket, which rooms it joins, and the
+replay of recent job updates it gets as it connects.
+
+The server is built from the client manager (adapters/realtime/sockets.py), which exists before
+the services: the realtime publisher emits through that manager, so the services that publish do
+not need the server, and the server is then given their authenticate and replay callables.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from http.cookies import SimpleCookie
+from typing import Any
+
+import socketio
+
+from chatsvg.adapters.realtime.sockets import JOB_UPDATE, SERVER_READY, session_room, user_room
+from chatsvg.application.ports import AccessClaims
+
+log = logging.getLogger(__name__)
+
+Authenticator = Callable[[str | None], Awaitable[AccessClaims]]
+# The latest update of each of a user's recent jobs, sent to a socket as it connects.
+Replay = Callable[[str], Awaitable[list[dict[str, Any]]]]
+
+
+def token_from(environ: dict[str, Any], auth: Any) -> str | None:
+    """The access token a socket presents: Socket.IO's `auth.token`, a bearer header, or the
+    `token` cookie."""
+    if isinstance(auth, dict) and isinstance(auth.get("token"), str):
+        return str(auth["token"])
+    header = environ.get("HTTP_AUTHORIZATION", "")
+    if header.lower().startswith("bearer "):
+        return str(header[7:].strip())
+    cookies = SimpleCookie()
+    try:
+        cookies.load(environ.get("HTTP_COOKIE", ""))
+    except Exception:
+        return None
+    morsel = cookies.get("token")
+    return morsel.value if morsel else None
+
+
+def make_origin_check(
+    web_origins: list[str], own_origins: list[str]
+) -> Callable[[str, dict[str, Any]], bool]:
+    allowed = {o.rstrip("/") for o in [*web_origins, *own_origins]}
+
+    def check(origin: str, environ: dict[str, Any]) -> bool:
+        origin = (origin or "").rstrip("/")
+        if origin in allowed:
+            return True
+        # The API's own origin, whatever host name it is reached by.
+        scheme = environ.get("wsgi.url_scheme") or environ.get("asgi.scope", {}).get(
+            "scheme", "http"
+        )
+        host = environ.get("HTTP_HOST", "")
+        return bool(host) and origin in (f"{scheme}://{host}", f"http://{host}", f"https://{host}")
+
+    return check
+
+
+def create_socket_server(
+    *,
+    manager: socketio.AsyncManager,
+    authenticate: Authenticator,
+    replay: Replay | None,
+    web_origins: list[str],
+    own_origins: list[str],
+) -> socketio.AsyncServer:
+    """The server over `manager` (the publisher's client manager): a socket is accepted once
+    `authenticate` accepts its token, joins its user's and its session's rooms, and gets
+    `replay`'s updates."""
+    server = socketio.AsyncServer(
+        async_mode="asgi",
+        client_manager=manager,
+        cors_allowed_origins=make_origin_check(web_origins, own_origins),
+        cors_credentials=True,
+        ping_interval=20,
+        ping_timeout=20,
+        max_http_buffer_size=64_000,
+    )
+
+    @server.event  # type: ignore[untyped-decorator]
+    async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        try:
+            claims = await authenticate(token_from(environ, auth))
+        except Exception:
+            raise socketio.exceptions.ConnectionRefusedError("unauthorized") from None
+        await server.enter_room(sid, user_room(claims.user_id))
+        await server.enter_room(sid, session_room(claims.session_id))
+        await server.save_session(sid, {"user_id": claims.user_id, "session_id": claims.session_id})
+        await server.emit(SERVER_READY, {"ok": True}, to=sid)
+        if replay is not None:
+            # After joining the room: an update that arrives meanwhile is newer or the same, and
+            # the manager's ordering drops whichever of the two comes second.
+            try:
+                updates = await replay(claims.user_id)
+            except Exception:
+                log.warning("could not replay recent job updates", exc_info=True)
+                return
+            for update in updates:
+                await server.manager.emit(JOB_UPDATE, update, "/", room=sid, ignore_queue=True)
+
+    return server
