@@ -28,13 +28,7 @@ from chatsvg.application.accounts.ports import (
     OutboxMail,
 )
 from chatsvg.application.ids import new_id
-from chatsvg.application.ports import (
-    Clock,
-    Mailer,
-    MailMessage,
-    TaskPayload,
-    TaskQueue,
-)
+from chatsvg.application.ports import Clock, Mailer, MailMessage, TaskPayload, TaskQueue
 
 log = logging.getLogger(__name__)
 
