@@ -40,7 +40,7 @@ async def test_forgot_records_one_mail_with_a_single_use_link_and_stores_only_th
     await sign_up(accounts)
     answer = await accounts.recovery.forgot_password("  ADA@example.com ")
     assert answer == FORGOT_PASSWORD_MESSAGE
-    assert accounts.nudges, "the delivery loop is woken after the commit"
+    assert accounts.nudges, "delivery is woken (send_mail) after the commit"
     assert accounts.mailer.sent == [], "nothing is sent inline"
     [mail] = await outbox(accounts)
     assert mail.purpose == "password-reset" and mail.status == MailStatus.PENDING

@@ -40,7 +40,7 @@ class DeliveryPolicy:
     max_attempts: int = 8
     backoff_base_seconds: float = 30.0
     backoff_cap_seconds: float = 3600.0
-    # A claimed mail is hidden from other delivery loops this long (a crashed sender gives it back).
+    # A claimed mail is hidden from other deliveries this long (a crashed sender gives it back).
     lease_seconds: float = 120.0
     batch_size: int = 20
 
