@@ -208,7 +208,7 @@ def test_a_registered_task_is_sent_from_the_loop_and_handled_once_by_a_worker(
         runner.call(queue.enqueue("record_thin", {"thing": 2}))
 
 
-def test_a_returned_delay_sends_the_task_again_through_the_delay_queue(
+def test_a_returned_delay_sends_the_task_again_once_it_is_due(
     worker_for: Callable[[TaskRegistry], tuple[DramatiqTaskQueue, TaskRunner]],
 ) -> None:
     recorder = Recorder(retry_first=0.2)
@@ -221,3 +221,67 @@ def test_a_returned_delay_sends_the_task_again_through_the_delay_queue(
     assert recorder.done.wait(10)
     assert recorder.seen == ["thing-1", "thing-1"]
     assert time.monotonic() - sent_at >= 0.2
+
+
+def test_a_delayed_re_run_waits_in_the_process_and_is_handed_over_at_shutdown(
+    worker_for: Callable[[TaskRegistry], tuple[DramatiqTaskQueue, TaskRunner]],
+) -> None:
+    """Dramatiq's delay queue loses the delayed messages a consumer holds when its Redis
+    connection drops (they stay unacknowledged until the worker dies), so a delayed re-run waits
+    in the sending process instead, and goes to Redis with what is left of its delay only when
+    that process stops."""
+    tasks = TaskRegistry()
+    tasks.register("record_thing", Recorder().handle)
+    queue, runner = worker_for(tasks)
+    client = queue.broker.client
+    # Every message Redis holds for the delay queue, waiting or taken by a consumer.
+    delayed_in_redis = f"{queue.broker.namespace}:{route('record_thing').queue_name}.DQ.msgs"
+    runner.call(queue.enqueue("record_thing", "later", delay_seconds=30))
+    assert queue.delayed == 1 and client.hlen(delayed_in_redis) == 0
+    assert runner.call(queue.hand_over_delayed()) == 1
+    assert queue.delayed == 0 and client.hlen(delayed_in_redis) == 1
+    runner.call(queue.enqueue("record_thing", "after the hand-over", delay_seconds=30))
+    assert client.hlen(delayed_in_redis) == 2  # a stopping process keeps nothing back
+
+
+def test_a_delayed_re_run_that_comes_due_while_redis_is_away_is_sent_when_it_is_back() -> None:
+    import asyncio
+
+    from tests.support.tcp_proxy import TcpProxy
+
+    host_port, db = REDIS_DB_URL.removeprefix("redis://").rsplit("/", 1)
+    host, port = host_port.split(":")
+    with TcpProxy(host, int(port)) as proxy:
+        url = f"redis://{proxy.url_host}/{db}"
+        broker = make_broker(url, namespace=f"chatsvg-test-{uuid.uuid4().hex[:8]}")
+        declare_actors(broker, ["record_thing"])
+        queue = DramatiqTaskQueue(url, broker=broker, tasks=["record_thing"])
+        queue.redelivery_pauses = (0.2, 0.2, 0.5, 0.5, 1.0, 1.0)
+        listed = f"{broker.namespace}:{route('record_thing').queue_name}"
+        direct = redis_direct()
+
+        async def run() -> float:
+            await queue.enqueue("record_thing", "due during the outage", delay_seconds=0.3)
+            proxy.cut()
+            await asyncio.sleep(1.0)  # it comes due, and Redis cannot be reached
+            proxy.restore()
+            back = time.monotonic()
+            while not direct.llen(listed):
+                await asyncio.sleep(0.05)
+                assert time.monotonic() - back < 10, "the delayed re-run was lost"
+            return time.monotonic() - back
+
+        try:
+            waited = asyncio.run(run())
+        finally:
+            keys = direct.keys(f"{broker.namespace}:*")
+            if keys:
+                direct.delete(*keys)
+            direct.close()
+        assert waited < 5
+
+
+def redis_direct() -> Any:
+    import redis
+
+    return redis.Redis.from_url(REDIS_DB_URL)

@@ -210,6 +210,7 @@ def run_worker(settings: Settings, *, processes: int = 1, threads: int = 0) -> i
     print("worker ready", flush=True)
     stop.wait()
     runner.call(sweeps.stop())
+    queue = container.infrastructure.queue()
     heartbeat.stopping = True  # Dramatiq's threads end now; the loop still has to tick
     worker.stop(timeout=5_000)  # stop taking messages; handing over is instant
     # Running tasks get a grace period; a job that does not finish keeps its lease and is handed
@@ -220,6 +221,12 @@ def run_worker(settings: Settings, *, processes: int = 1, threads: int = 0) -> i
             "stopping with tasks still running; the database hands their work back",
             extra={"count": left},
         )
+    if isinstance(queue, DramatiqTaskQueue):
+        try:  # delayed re-runs waiting in this process go to Redis with their remaining delay
+            handed = runner.call(queue.hand_over_delayed(), timeout=10)
+            log.info("delayed re-runs handed over", extra={"count": handed})
+        except Exception:
+            log.warning("delayed re-runs not handed over; the sweep sends them", exc_info=True)
     try:
         runner.call(container.infrastructure.database().dispose(), timeout=5)
         runner.call(figures.close(), timeout=5)

@@ -25,6 +25,7 @@ why pyproject.toml pins dramatiq exactly (==2.2.1); check them on every upgrade:
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import random
 import time
@@ -47,6 +48,14 @@ from chatsvg.application.ports import TaskPayload
 from chatsvg.application.tasks import UnknownTask
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Delayed:
+    handle: asyncio.TimerHandle
+    actor: dramatiq.Actor[Any, Any]
+    payload: TaskPayload
+    due: float
 
 
 @dataclass(frozen=True)
@@ -229,6 +238,10 @@ class DramatiqTaskQueue:
         self._maxstack = self._redis.register_script(scripts["maxstack"].script)
         self._unpack_size: int | None = None
         self._redelivering: set[asyncio.Task[None]] = set()
+        # Delayed re-runs waiting in this process, by a number of their own.
+        self._delayed: dict[int, _Delayed] = {}
+        self._delayed_ids = itertools.count()
+        self._handed_over = False
 
     # Pauses between sends of a message that Redis did not take (about 30 s in all), and how many
     # such messages a process keeps trying at once before it lets enqueue fail instead.
@@ -249,6 +262,17 @@ class DramatiqTaskQueue:
         if actor is None:
             raise UnknownTask(task)
         due = time.monotonic() + delay_seconds
+        if delay_seconds > 0 and not self._handed_over:
+            # A delayed re-run waits here, not in Dramatiq's delay queue: a consumer that loses
+            # its Redis connection drops the delayed messages it holds in memory, and they stay
+            # unacknowledged, out of every worker's reach, until the sweep of stale jobs finds
+            # their jobs (minutes). Sent when due, they ride out a Redis outage like any other
+            # message; at shutdown the ones still waiting go to Redis with their remaining delay
+            # (`hand_over_delayed`), and a crash leaves their jobs to that sweep.
+            key = next(self._delayed_ids)
+            handle = asyncio.get_running_loop().call_later(delay_seconds, self._send_due, key)
+            self._delayed[key] = _Delayed(handle, actor, payload, due)
+            return
         try:
             await self._send(actor, payload, delay_seconds)
         except (redis.RedisError, OSError) as exc:
@@ -261,6 +285,47 @@ class DramatiqTaskQueue:
             pending = asyncio.get_running_loop().create_task(self._redeliver(actor, payload, due))
             self._redelivering.add(pending)
             pending.add_done_callback(self._redelivering.discard)
+
+    def _send_due(self, key: int) -> None:
+        due = self._delayed.pop(key, None)
+        if due is None:
+            return
+        pending = asyncio.get_running_loop().create_task(self._enqueue_now(due.actor, due.payload))
+        self._redelivering.add(pending)
+        pending.add_done_callback(self._redelivering.discard)
+
+    async def _enqueue_now(self, actor: dramatiq.Actor[Any, Any], payload: TaskPayload) -> None:
+        try:
+            await self._send(actor, payload, 0.0)
+        except (redis.RedisError, OSError) as exc:
+            log.warning(
+                "enqueue failed; sending again in the background",
+                extra={"actor": actor.actor_name, "payload": payload, "error": type(exc).__name__},
+            )
+            await self._redeliver(actor, payload, time.monotonic())
+
+    async def hand_over_delayed(self) -> int:
+        """At shutdown: send the delayed re-runs still waiting here to Redis, each with what is
+        left of its delay, and send later ones at once. Returns how many were handed over."""
+        self._handed_over = True
+        waiting = list(self._delayed.values())
+        self._delayed.clear()
+        now = time.monotonic()
+        for item in waiting:
+            item.handle.cancel()
+            try:
+                await self._send(item.actor, item.payload, max(0.0, item.due - now))
+            except (redis.RedisError, OSError):
+                log.warning(
+                    "a delayed re-run could not be handed over; the sweep will send it",
+                    extra={"actor": item.actor.actor_name, "payload": item.payload},
+                )
+        return len(waiting)
+
+    @property
+    def delayed(self) -> int:
+        """Delayed re-runs waiting in this process."""
+        return len(self._delayed)
 
     async def _redeliver(
         self, actor: dramatiq.Actor[Any, Any], payload: TaskPayload, due: float
