@@ -2,35 +2,16 @@
 
 from __future__ import annotations
 
-import math
-
 from ..drawing import (
     circle,
     ellipse,
     faded,
     line,
-    n,
     path,
     poly,
     rect,
     ring,
     subject,
-)
-
-GLASS = "#bfe3ff"
-
-
-def _pentagon(cx: float, cy: float, r: float, turn: float = 0.0) -> str:
-    return " ".join(
-        f"{n(cx + r * math.cos(turn - math.pi / 2 + k * 2 * math.pi / 5))},"
-        f"{n(cy + r * math.sin(turn - math.pi / 2 + k * 2 * math.pi / 5))}"
-        for k in range(5)
-    )
-
-
-HEART = (
-    "M50 88C20 66 2 48 2 28C2 12 14 2 28 2C38 2 46 8 50 16C54 8 62 2 72 2C86 2 98 12 98 28"
-    "C98 48 80 66 50 88Z"
 )
 
 SUBJECTS = (

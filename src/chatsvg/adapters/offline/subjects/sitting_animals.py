@@ -21,28 +21,6 @@ def _sitting(*head: Part, tail: Part | None = None, belly: bool = True) -> list[
     return parts
 
 
-def _horse(mane: str, horn: bool) -> list[Part]:
-    parts = [
-        path("M24 40Q4 44 8 82Q16 62 26 52Z", mane),
-        rect(34, 60, 9, 36, "main_dark", r=3),
-        rect(90, 60, 9, 36, "main_dark", r=3),
-        ellipse(66, 54, 42, 19),
-        rect(24, 62, 9, 36, "main", r=3),
-        rect(80, 62, 9, 36, "main", r=3),
-        rect(24, 92, 9, 6, "ink", level=1),
-        rect(80, 92, 9, 6, "ink", level=1),
-        path("M84 48Q92 22 104 10L118 22Q108 42 106 62Z"),
-        ellipse(116, 24, 8, 16, "main", rotate=-40),
-        poly("104,12 106,0 112,10"),
-        path("M94 34Q96 16 106 6L112 12Q102 22 100 44Z", mane),
-        circle(113, 19, 2.6, "ink", 1),
-        circle(124, 33, 1.5, "ink", 2),
-    ]
-    if horn:
-        parts.append(poly("107,6 122,-10 114,10", "accent"))
-    return parts
-
-
 SUBJECTS = (
     subject(
         "cat",

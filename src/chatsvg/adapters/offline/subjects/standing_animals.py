@@ -4,22 +4,6 @@ from __future__ import annotations
 
 from ..drawing import Part, circle, ellipse, line, path, poly, rect, scallop, subject
 
-# The sitting body every front-facing animal shares (in a 100x100 box, head above y≈66).
-BODY = "M30 98Q18 98 22 80Q26 60 50 58Q74 60 78 80Q82 98 70 98Z"
-BELLY = ellipse(50, 84, 14, 12, "alt", 1)
-PAWS = [ellipse(38, 96, 8, 4.5, "main_light", 2), ellipse(62, 96, 8, 4.5, "main_light", 2)]
-WHISKERS = line("M34 48L14 44M34 52L14 55M66 48L86 44M66 52L86 55", "ink", 1.3, 2)
-
-
-def _sitting(*head: Part, tail: Part | None = None, belly: bool = True) -> list[Part]:
-    parts = [tail] if tail else []
-    parts += [path(BODY)]
-    if belly:
-        parts.append(BELLY)
-    parts += PAWS
-    parts += head
-    return parts
-
 
 def _horse(mane: str, horn: bool) -> list[Part]:
     parts = [
