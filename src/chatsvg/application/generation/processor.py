@@ -17,14 +17,19 @@ import functools
 import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TypeVar
 
 from chatsvg.application.generation.batches import Batches
 from chatsvg.application.generation.circuit import Permit, ProviderCircuit
 from chatsvg.application.generation.events import job_update
 from chatsvg.application.generation.retry import RetryPolicy
+from chatsvg.application.generation.transactions import (
+    Success,
+    claim_batch,
+    record_fault,
+    record_successes,
+)
 from chatsvg.application.ids import new_id
 from chatsvg.application.notifications.events import notification_payload
 from chatsvg.application.ports import (
@@ -40,15 +45,11 @@ from chatsvg.application.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
-from chatsvg.domain.credits.ledger import LedgerEntry
-from chatsvg.domain.errors import InsufficientCredits
 from chatsvg.domain.generation.generations import SvgGeneration, artifact_key
 from chatsvg.domain.generation.jobs import Catalogue, GenerationJob, JobErrorCode, JobStatus
 from chatsvg.domain.notifications.notifications import (
     Notification,
-    job_failed,
     job_succeeded,
-    low_credits,
 )
 
 PROVIDER_FAULTS = frozenset(
@@ -58,16 +59,6 @@ PROVIDER_FAULTS = frozenset(
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-
-@dataclass
-class _Success:
-    """An attempt's result, to be recorded: the job as it ends, and what goes with it."""
-
-    done: GenerationJob
-    attempt: int
-    generation: SvgGeneration
-    notification: Notification
 
 
 class JobProcessor:
@@ -119,7 +110,7 @@ class JobProcessor:
         self._claims: Batches[str, GenerationJob | None] = Batches(
             self._claim_and_announce, limit=claim_concurrency, size=claim_batch
         )
-        self._successes: Batches[_Success, tuple[bool, bool, GenerationJob | None]] = Batches(
+        self._successes: Batches[Success, tuple[bool, bool, GenerationJob | None]] = Batches(
             self._record_successes, limit=finish_concurrency, size=finish_batch
         )
 
@@ -180,7 +171,16 @@ class JobProcessor:
 
     async def _claim_and_announce(self, job_ids: list[str]) -> list[GenerationJob | None]:
         claimed, announcements = await self._retrying(
-            "claim", job_ids[0], functools.partial(self._claim_batch_of, job_ids)
+            "claim",
+            job_ids[0],
+            functools.partial(
+                claim_batch,
+                self._uow,
+                job_ids,
+                clock=self._clock,
+                policy=self.policy,
+                low_credit_threshold=self._low_credit_threshold,
+            ),
         )
         # The owners hear of each change before the attempts go on to the model.
         results = await asyncio.gather(
@@ -192,71 +192,6 @@ class JobProcessor:
                 log.warning("could not announce a claim", exc_info=result)
         # A job asked for twice in one batch (a duplicate message) goes to one attempt.
         return [claimed.pop(job_id, None) for job_id in job_ids]
-
-    async def _claim_batch_of(
-        self, job_ids: list[str]
-    ) -> tuple[dict[str, GenerationJob], list[tuple[GenerationJob, list[Notification]]]]:
-        """One unit of work for a batch: hold the claimable jobs and their owners' balances,
-        decide each job as the domain says (claim and charge, or fail and refund), then write
-        the ledger entries, the jobs and the notifications with one statement each.
-
-        Held rows cannot change under it, so no compare-and-set is needed and every decision
-        stands at commit. A job that another transaction is writing is skipped, not waited for:
-        that one (another worker's claim, an attempt's finish or fault, the reaper, a cancel)
-        moves it on and enqueues it again if it needs another attempt; the reaper covers the
-        rest. Safe to run again: it starts from a fresh read, and a job claimed by an earlier try
-        that committed is RUNNING under a live lease, which this one leaves alone."""
-        now = self._clock.now()
-        lease_until = now + timedelta(seconds=self.policy.lease_seconds)
-        changed: list[GenerationJob] = []
-        entries: list[LedgerEntry] = []
-        notes: dict[str, list[Notification]] = {}
-        async with self._uow() as uow:
-            jobs = await uow.jobs.hold_claimable(job_ids, now)
-            if not jobs:
-                return {}, []
-            balances = await uow.ledger.hold_balances({job.user_id for job in jobs})
-            for job in jobs:
-                changed.append(job)
-                failure: str | None = None
-                if job.attempts >= self.policy.max_attempts:
-                    failure = job.error_code or JobErrorCode.GENERATION_FAILED
-                else:
-                    job.claim(now, lease_until)
-                    try:
-                        entry = job.charge(
-                            entry_id=new_id(), balance=balances.get(job.user_id, 0), now=now
-                        )
-                    except InsufficientCredits:
-                        failure = JobErrorCode.INSUFFICIENT_CREDITS
-                    else:
-                        if entry is not None:
-                            entries.append(entry)
-                            balances[job.user_id] = balances.get(job.user_id, 0) + entry.delta
-                if failure is not None:
-                    refund, notice = self._failure(job, failure, now)
-                    if refund is not None:
-                        entries.append(refund)
-                        balances[job.user_id] = balances.get(job.user_id, 0) + refund.delta
-                    notes[job.id] = [notice]
-                    continue
-                warning = low_credits(
-                    job,
-                    balance=balances.get(job.user_id, 0),
-                    threshold=self._low_credit_threshold,
-                    notification_id=new_id(),
-                    now=now,
-                )
-                if warning is not None:
-                    notes[job.id] = [warning]
-            await uow.ledger.append_many(entries)
-            await uow.jobs.save_held(changed)
-            added = await uow.notifications.add_many([n for ns in notes.values() for n in ns])
-            await uow.commit()
-        announcements = [
-            (job, [n for n in notes.get(job.id, []) if n.id in added]) for job in changed
-        ]
-        return {j.id: j for j in changed if j.status is JobStatus.RUNNING}, announcements
 
     async def _produce(self, job: GenerationJob, permit: Permit) -> str:
         spec = self._catalogue.model(job.model)
@@ -317,7 +252,7 @@ class JobProcessor:
         done.succeed(generation.id, now)
         notification = job_succeeded(job, generation.id, notification_id=new_id(), now=now)
         held, added, current = await self._successes.submit(
-            _Success(done, job.attempts, generation, notification)
+            Success(done, job.attempts, generation, notification)
         )
         if not held and current is not None and current.generation_id == generation.id:
             held = added = True  # a retry after our own commit, whose answer was lost
@@ -334,45 +269,20 @@ class JobProcessor:
         await self._announce(done, [notification] if added else [])
 
     async def _record_successes(
-        self, successes: list[_Success]
+        self, successes: list[Success]
     ) -> list[tuple[bool, bool, GenerationJob | None]]:
         return await self._retrying(
-            "finish", successes[0].done.id, functools.partial(self._record_batch, successes)
+            "finish",
+            successes[0].done.id,
+            functools.partial(record_successes, self._uow, successes),
         )
-
-    async def _record_batch(
-        self, successes: list[_Success]
-    ) -> list[tuple[bool, bool, GenerationJob | None]]:
-        """Per success: (held, notification added, the stored job when not held).
-
-        One unit of work for the batch: it holds the jobs, so whether each attempt still holds
-        its job (RUNNING, same attempt) is decided on rows nobody else can change before the
-        commit; then the held jobs, their generations and notifications are written with one
-        statement each."""
-        async with self._uow() as uow:
-            stored = {job.id: job for job in await uow.jobs.hold([s.done.id for s in successes])}
-            holds = [
-                (current := stored.get(s.done.id)) is not None and current.holds(s.attempt)
-                for s in successes
-            ]
-            held = [s for s, holding in zip(successes, holds, strict=True) if holding]
-            added: set[str] = set()
-            if held:
-                await uow.jobs.save_held([s.done for s in held])
-                await uow.generations.add_many([s.generation for s in held])
-                added = await uow.notifications.add_many([s.notification for s in held])
-                await uow.commit()
-        return [
-            (True, s.notification.id in added, None)
-            if holding
-            else (False, False, stored.get(s.done.id))
-            for s, holding in zip(successes, holds, strict=True)
-        ]
 
     async def _fault(self, job: GenerationJob, fault: GenerationFault) -> float | None:
         now = self._clock.now()
         recorded = await self._retrying(
-            "fault", job.id, lambda: self._record_fault(job, fault, now)
+            "fault",
+            job.id,
+            lambda: record_fault(self._uow, job, fault, now=now, policy=self.policy),
         )
         if recorded is None:
             return None  # another attempt or the reaper has taken over
@@ -390,70 +300,6 @@ class JobProcessor:
         if delay is not None:
             await self._realtime.flush()  # the caller enqueues the job again next
         return delay
-
-    async def _record_fault(
-        self, job: GenerationJob, fault: GenerationFault, now: datetime
-    ) -> tuple[GenerationJob, float | None, list[Notification]] | None:
-        """Requeue (transient, attempts left) or fail and refund, in one transaction; None when
-        this attempt no longer holds the job. Safe to run again: it starts from a fresh read,
-        saves with a compare-and-set, and a refund is once per job in the ledger; a rerun after
-        its own commit recognises it (same attempt, same fault, stamped `now`)."""
-        notifications: list[Notification] = []
-        delay: float | None = None
-        async with self._uow() as uow:
-            current = await uow.jobs.get(job.id)
-            if current is None:
-                return None
-            if not current.holds(job.attempts):
-                if (
-                    current.attempts == job.attempts
-                    and current.updated_at == now
-                    and current.error_code == fault.code
-                    and current.status in (JobStatus.QUEUED, JobStatus.FAILED)
-                ):
-                    # An earlier try of this very transaction committed; only its answer was
-                    # lost. Finish the hand-back it started (its notification is stored).
-                    if current.status is JobStatus.QUEUED:
-                        delay = self.policy.delay(current.attempts, fault.retry_after)
-                    return current, delay, []
-                return None
-            # An unusable answer (from the model or the sanitizer) is worth only a few more model calls.
-            give_up_on_svg = (
-                fault.code == JobErrorCode.INVALID_SVG
-                and current.attempts >= self.policy.invalid_svg_attempts
-            )
-            if (
-                fault.transient
-                and not give_up_on_svg
-                and current.attempts < self.policy.max_attempts
-            ):
-                current.requeue(fault.code, now)
-                delay = self.policy.delay(current.attempts, fault.retry_after)
-            else:
-                notifications = await self._fail_in(uow, current, fault.code, now)
-            if not await uow.jobs.save(
-                current, expected_status=JobStatus.RUNNING, expected_attempts=job.attempts
-            ):
-                return None
-            await uow.commit()
-        return current, delay, notifications
-
-    async def _fail_in(
-        self, uow: UnitOfWork, job: GenerationJob, code: str, now: datetime
-    ) -> list[Notification]:
-        """Fail the job inside the caller's transaction, refunding once if it was charged."""
-        refund, notification = self._failure(job, code, now)
-        if refund is not None:
-            # The ledger's unique (job, reason) key makes a second refund impossible even if this runs twice.
-            await uow.ledger.append(refund)
-        return [notification] if await uow.notifications.add(notification) else []
-
-    def _failure(
-        self, job: GenerationJob, code: str, now: datetime
-    ) -> tuple[LedgerEntry | None, Notification]:
-        """Fail the job: the refund it is owed (if it was charged), and the owner's notice."""
-        refund = job.fail_and_refund(code, now, refund_id=new_id())
-        return refund, job_failed(job, notification_id=new_id(), now=now)
 
     async def _still_ours(self, uow: UnitOfWork, job: GenerationJob) -> GenerationJob | None:
         """The job as stored, if this worker's attempt still holds it (else another worker or the
