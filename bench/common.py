@@ -636,7 +636,19 @@ LIBRARIES: list[tuple[str, tuple[str, ...]]] = [
         ("logging/__init__.py", "structlog/", "entrypoints/logs.py"),
     ),
     ("S3 put (boto3/botocore)", ("botocore/", "boto3/", "s3transfer/", "urllib3/")),
-    ("SVG sanitizer", ("svg_sanitizer.py", "tinycss2/", "defusedxml/", "xml/etree", "xml/dom")),
+    (
+        "SVG sanitizer",
+        (
+            *(
+                f"svg_{name}.py"
+                for name in ("sanitizer", "rules", "prolog", "attributes", "css", "writer")
+            ),
+            "tinycss2/",
+            "defusedxml/",
+            "xml/etree",
+            "xml/dom",
+        ),
+    ),
     ("model call (openai client)", ("openai/",)),
     ("HTTP client (aiohttp/httpx)", ("aiohttp/", "httpx", "httpcore/", "anyio/")),
     ("database (sqlalchemy + asyncpg)", ("sqlalchemy/", "asyncpg/")),
