@@ -16,300 +16,63 @@ from __future__ import annotations
 
 import http.server
 import json
-import logging
 import os
-import re
 import shutil
-import socket
 import tempfile
 import threading
 import time
-import uuid
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, MutableMapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-import redis
-import structlog
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
-from prometheus_client.metrics_core import GaugeMetricFamily, Metric
+from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
-from sqlalchemy import func, select
 
-from chatsvg.adapters.redis_clients import redis_client
-from chatsvg.adapters.sql import tables as t
 from chatsvg.application.ports import GenerationFault, GenerationRequest, SvgGenerator
-
-Scope = MutableMapping[str, Any]
-ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
-
-REGISTRY = CollectorRegistry(auto_describe=True)
-access_log = logging.getLogger("chatsvg.access")
-log = logging.getLogger("chatsvg.metrics")
-
-HTTP_LATENCY = Histogram(
-    "chatsvg_http_request_duration_seconds",
-    "HTTP request latency by route template",
-    ["method", "route", "status"],
-    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
-    registry=REGISTRY,
+from chatsvg.entrypoints.cluster_figures import (
+    JOB_STATUSES,
+    LEDGER_REASONS,
+    ClusterFigures,
+    ClusterSnapshot,
+    _SnapshotCollector,
+    compute_snapshot,
 )
-FIGURES_COMPUTED = Counter(
-    "chatsvg_figures_computed",
-    "Times this process computed the database-wide figures (jobs, credits, queue depth)",
-    registry=REGISTRY,
+from chatsvg.entrypoints.metric_definitions import (
+    FIGURES_COMPUTED,
+    HTTP_LATENCY,
+    MODEL_ERRORS,
+    MODEL_LATENCY,
+    REGISTRY,
 )
-MODEL_LATENCY = Histogram(
-    "chatsvg_model_request_duration_seconds",
-    "Model call latency",
-    ["model", "outcome"],
-    buckets=(0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60),
-    registry=REGISTRY,
-)
-MODEL_ERRORS = Counter(
-    "chatsvg_model_errors_total",
-    "Model call failures by error code",
-    ["model", "code"],
-    registry=REGISTRY,
-)
+from chatsvg.entrypoints.request_context import ASGIApp, RequestContext, Scope
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
-
-
-class RequestContext:
-    """ASGI middleware: a request id (taken from X-Request-ID when sane), bound to every log line of
-    the request and echoed back; and the request's latency by route template."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self._app = app
-
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self._app(scope, receive, send)
-            return
-        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        structlog.contextvars.bind_contextvars(request_id=request_id)
-        started = time.perf_counter()
-        status = 500
-
-        async def send_with_id(message: MutableMapping[str, Any]) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message["headers"] = [
-                    *message.get("headers", []),
-                    (b"x-request-id", request_id.encode()),
-                ]
-            await send(message)
-
-        try:
-            await self._app(scope, receive, send_with_id)
-        finally:
-            elapsed = time.perf_counter() - started
-            route = scope.get("path_template") or (
-                "/socket.io/" if scope["path"].startswith("/socket.io") else "unmatched"
-            )
-            HTTP_LATENCY.labels(scope["method"], route, str(status)).observe(elapsed)
-            if route != "/socket.io/":
-                access_log.info(
-                    "request",
-                    extra={
-                        "method": scope["method"],
-                        "route": route,
-                        "status": status,
-                        "duration_ms": round(elapsed * 1000, 2),
-                    },
-                )
-            structlog.contextvars.unbind_contextvars("request_id")
-
-
-JOB_STATUSES = ("QUEUED", "RUNNING", "SUCCEEDED", "FAILED")
-LEDGER_REASONS = (
-    "SIGNUP_GRANT",
-    "GENERATION_CHARGE",
-    "GENERATION_REFUND",
-    "ADMIN_GRANT",
-    "ADMIN_REVOKE",
-)
-
-
-@dataclass(frozen=True)
-class ClusterSnapshot:
-    """The database-wide figures at one moment (wall-clock `computed_at`)."""
-
-    jobs: Mapping[str, int]
-    credits: Mapping[str, int]
-    queue_depth: int
-    computed_at: float = field(default_factory=time.time)
-
-    def to_json(self) -> str:
-        return json.dumps(
-            {
-                "jobs": dict(self.jobs),
-                "credits": dict(self.credits),
-                "queue_depth": self.queue_depth,
-                "computed_at": self.computed_at,
-            }
-        )
-
-    @classmethod
-    def from_json(cls, raw: str | bytes) -> ClusterSnapshot:
-        data = json.loads(raw)
-        return cls(
-            jobs={str(k): int(v) for k, v in data["jobs"].items()},
-            credits={str(k): int(v) for k, v in data["credits"].items()},
-            queue_depth=int(data["queue_depth"]),
-            computed_at=float(data["computed_at"]),
-        )
-
-
-async def compute_snapshot(database: Any, queue: Any) -> ClusterSnapshot:
-    """Two GROUP BY queries and the queue's depth: what `ClusterFigures` runs once per interval."""
-    async with database.engine.connect() as conn:
-        jobs = dict(
-            (
-                await conn.execute(
-                    select(t.generation_jobs.c.status, func.count()).group_by(
-                        t.generation_jobs.c.status
-                    )
-                )
-            ).all()
-        )
-        credits = dict(
-            (
-                await conn.execute(
-                    select(t.credit_ledger.c.reason, func.sum(t.credit_ledger.c.delta)).group_by(
-                        t.credit_ledger.c.reason
-                    )
-                )
-            ).all()
-        )
-    depth = getattr(queue, "depth", 0)  # a method (Dramatiq on Redis) or a property (in process)
-    depth = await depth() if callable(depth) else depth
-    return ClusterSnapshot(
-        jobs={status: int(jobs.get(status, 0)) for status in JOB_STATUSES},
-        credits={reason: abs(int(credits.get(reason) or 0)) for reason in LEDGER_REASONS},
-        queue_depth=int(depth),
-    )
-
-
-class ClusterFigures:
-    """Computes the database-wide figures once per interval for the whole deployment, and hands
-    every scrape the last ones.
-
-    With Redis, every process (API or worker) tries `SET leader NX PX interval` once per interval;
-    the one that gets it runs the queries and stores the result in Redis for 4 intervals, and every
-    scrape anywhere reads it with one GET. Figures nobody refreshed for that long are dropped (the
-    series disappear) rather than reported stale. Without Redis the process computes them itself.
-    """
-
-    def __init__(
-        self, *, redis_url: str | None, interval: float, prefix: str = "chatsvg:metrics"
-    ) -> None:
-        self.interval = interval
-        self._redis_url = redis_url
-        self._leader_key = f"{prefix}:leader"
-        self._figures_key = f"{prefix}:figures"
-        self._keep_ms = max(int(interval * 4000), 1000)
-        self._token = f"{socket.gethostname()}:{os.getpid()}"
-        self._local: ClusterSnapshot | None = None
-        self._async: Any = None
-        self._sync: redis.Redis | None = None
-        self._sync_lock = threading.Lock()
-
-    def _client(self) -> Any:
-        if self._async is None:
-            assert self._redis_url
-            self._async = redis_client(self._redis_url, max_connections=2, socket_timeout=5)
-        return self._async
-
-    async def refresh(self, database: Any, queue: Any) -> bool:
-        """One interval's turn: True if this process computed the figures. Every process runs it
-        once per interval (entrypoints/tasks.py `schedule_figures`)."""
-        if self._redis_url is None:
-            self._local = await compute_snapshot(database, queue)
-            FIGURES_COMPUTED.inc()
-            return True
-        client = self._client()
-        if not await client.set(
-            self._leader_key, self._token, nx=True, px=max(int(self.interval * 1000), 1)
-        ):
-            return False
-        snapshot = await compute_snapshot(database, queue)
-        FIGURES_COMPUTED.inc()
-        await client.set(self._figures_key, snapshot.to_json(), px=self._keep_ms)
-        return True
-
-    def _fresh(self, snapshot: ClusterSnapshot | None) -> ClusterSnapshot | None:
-        if snapshot is None or time.time() - snapshot.computed_at > self._keep_ms / 1000:
-            return None
-        return snapshot
-
-    async def latest(self) -> ClusterSnapshot | None:
-        """The last figures (one Redis GET), or None when there are none fresh enough."""
-        if self._redis_url is None:
-            return self._fresh(self._local)
-        try:
-            raw = await self._client().get(self._figures_key)
-        except Exception:
-            log.warning("metrics: database-wide figures unavailable", exc_info=True)
-            return None
-        return self._fresh(ClusterSnapshot.from_json(raw)) if raw else None
-
-    def latest_sync(self) -> ClusterSnapshot | None:
-        """`latest` for a thread without an event loop (the worker's metrics server)."""
-        if self._redis_url is None:
-            return self._fresh(self._local)
-        try:
-            with self._sync_lock:
-                if self._sync is None:
-                    self._sync = redis.Redis.from_url(
-                        self._redis_url, socket_timeout=2, socket_connect_timeout=2
-                    )
-                raw = self._sync.get(self._figures_key)
-        except Exception:
-            log.warning("metrics: database-wide figures unavailable", exc_info=True)
-            return None
-        return self._fresh(ClusterSnapshot.from_json(raw)) if raw else None
-
-    async def close(self) -> None:
-        if self._async is not None:
-            await self._async.aclose()
-            self._async = None
-        if self._sync is not None:
-            self._sync.close()
-            self._sync = None
-
-
-class _SnapshotCollector:
-    """The database-wide figures as gauges; no samples at all when there are no fresh figures
-    (an absent series, not a false zero)."""
-
-    def __init__(self, snapshot: ClusterSnapshot | None) -> None:
-        self._snapshot = snapshot
-
-    def collect(self) -> Iterator[Metric]:
-        jobs = GaugeMetricFamily(
-            "chatsvg_jobs", "Generation jobs by status (from the database)", labels=["status"]
-        )
-        credits = GaugeMetricFamily(
-            "chatsvg_credits_total",
-            "Credits moved by ledger reason (from the database)",
-            labels=["reason"],
-        )
-        depth = GaugeMetricFamily(
-            "chatsvg_queue_depth", "Messages waiting in the generation queue", labels=[]
-        )
-        snapshot = self._snapshot
-        if snapshot is not None:
-            for status, count in snapshot.jobs.items():
-                jobs.add_metric([status], count)
-            for reason, amount in snapshot.credits.items():
-                credits.add_metric([reason], amount)
-            depth.add_metric([], snapshot.queue_depth)
-        yield from (jobs, credits, depth)
+# The metric definitions, the request middleware and the database-wide figures live in their own
+# modules (metric_definitions, request_context, cluster_figures); re-exported for existing importers.
+__all__ = [
+    "FIGURES_COMPUTED",
+    "HTTP_LATENCY",
+    "JOB_STATUSES",
+    "LEDGER_REASONS",
+    "MODEL_ERRORS",
+    "MODEL_LATENCY",
+    "MULTIPROCESS_ENV",
+    "REGISTRY",
+    "ASGIApp",
+    "ClusterFigures",
+    "ClusterSnapshot",
+    "InstrumentedGenerator",
+    "MetricsServer",
+    "RequestContext",
+    "Scope",
+    "compute_snapshot",
+    "multiprocess_dir",
+    "pod_metrics",
+    "prepare_multiprocess_dir",
+    "process_exited",
+    "remove_multiprocess_dir",
+    "render_metrics",
+]
 
 
 class _Together:
