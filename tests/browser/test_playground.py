@@ -332,8 +332,13 @@ def test_the_page_keeps_working_across_access_token_expiry(servers: Servers, tab
     refreshes = count(tab.requests, "POST /api/auth/refresh")
     sockets = len(tab.sockets)
     assert server.call(drop_sockets(server, user_id)) == 1
-    expect(page.locator("#live")).to_have_attribute("data-state", "live")
+    # The page may still show "live" until it notices the drop: wait for the new connection
+    # before looking at the indicator.
+    deadline = time.monotonic() + 15
+    while len(tab.sockets) < sockets + 1 and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
     assert len(tab.sockets) >= sockets + 1
+    expect(page.locator("#live")).to_have_attribute("data-state", "live")
     assert count(tab.requests, "POST /api/auth/refresh") == refreshes + 1
     third = submit(page, "After the socket was dropped")
     wait_status(page, third, "SUCCEEDED")
