@@ -68,6 +68,33 @@ async def test_pushes_without_redis_are_dropped_not_raised_or_hung() -> None:
         await manager.redis.aclose()
 
 
+async def test_a_flush_waits_for_the_pushes_made_so_far_not_for_later_ones() -> None:
+    """A submit flushes before it enqueues; pushes that keep coming from other requests must not
+    hold it until the sender runs dry."""
+    manager = PipelinedRedisManager(REDIS_DB_URL, channel=CHANNEL, write_only=True)
+    realtime = SocketIoRealtime(manager=manager)
+    stop = asyncio.Event()
+
+    async def steady_stream() -> None:
+        n = 0
+        while not stop.is_set():
+            await realtime.job_updated("user-1", {"n": n})
+            n += 1
+            await asyncio.sleep(0)
+
+    stream = asyncio.create_task(steady_stream())
+    try:
+        await asyncio.sleep(0.2)  # the sender is busy and stays busy
+        for _ in range(5):
+            await realtime.job_updated("user-2", {"mine": True})
+            await asyncio.wait_for(manager.flush(), 1.0)
+    finally:
+        stop.set()
+        await stream
+        await asyncio.wait_for(manager.flush(), 5)
+        await manager.redis.aclose()
+
+
 async def test_a_push_does_not_wait_for_redis_until_the_backlog_is_full() -> None:
     """A job attempt goes on to the model while its push is sent; a Redis that does not answer
     holds emits back only once `max_backlog` events wait, so memory stays bounded."""

@@ -138,13 +138,14 @@ class PipelinedRedisManager(socketio.AsyncRedisManager, OrderedJobUpdates):  # t
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._batch: _Batch | None = None
+        self._sending: _Batch | None = None
         self._sender: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     async def _publish(self, data: Any) -> None:
         loop = asyncio.get_running_loop()
         if self._loop is not loop:  # a new event loop (tests): start afresh
-            self._loop, self._batch, self._sender = loop, None, None
+            self._loop, self._batch, self._sending, self._sender = loop, None, None, None
         if self._batch is None:
             self._batch = _Batch(loop)
         batch = self._batch
@@ -155,13 +156,17 @@ class PipelinedRedisManager(socketio.AsyncRedisManager, OrderedJobUpdates):  # t
             await asyncio.shield(batch.sent)
 
     async def flush(self) -> None:
-        """Wait until every event emitted so far has been sent (or dropped)."""
-        while self._sender is not None and not self._sender.done():
-            await asyncio.shield(self._sender)
+        """Wait until every event emitted so far has been sent (or dropped): batches go out in
+        order, so it waits for the batch holding the newest event, not for the sender to run dry
+        (under a steady stream of pushes it never does)."""
+        newest = self._batch or self._sending
+        if newest is not None and self._loop is asyncio.get_running_loop():
+            await asyncio.shield(newest.sent)
 
     async def _send_batches(self) -> None:
         while self._batch is not None:
             batch, self._batch = self._batch, None
+            self._sending = batch
             try:
                 for start in range(0, len(batch.messages), self.max_batch):
                     await self._send(batch.messages[start : start + self.max_batch])
