@@ -1,0 +1,179 @@
+"""Ports of the generation feature: jobs, generations, the model, the sanitizer, storage, pushes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from chatsvg.application.ports.common import Position
+from chatsvg.domain.generation.generations import SvgGeneration
+from chatsvg.domain.generation.jobs import GenerationJob, JobStatus
+
+
+class JobRepository(Protocol):
+    async def add(self, job: GenerationJob) -> None:
+        """Raises DuplicateIdempotencyKey when (user, key) is already used."""
+        ...
+
+    async def get(self, job_id: str) -> GenerationJob | None: ...
+
+    async def hold_claimable(self, job_ids: list[str], now: datetime) -> list[GenerationJob]:
+        """The jobs among these ids that a worker may claim now (`GenerationJob.claimable`), held
+        for this unit of work: they stay as read until it ends, so decisions made on them hold at
+        commit. A job that another unit of work is changing is left out, not waited for: that
+        one moves it on (and re-enqueues it if needed)."""
+        ...
+
+    async def hold(self, job_ids: list[str]) -> list[GenerationJob]:
+        """The jobs among these ids, held for this unit of work: they stay as read until it ends
+        (waiting for any that another unit of work is changing)."""
+        ...
+
+    async def save_held(self, jobs: list[GenerationJob]) -> None:
+        """Write jobs this unit of work holds (read with `hold_claimable` or `hold`): nothing
+        changed them since, so no compare-and-set is needed."""
+        ...
+
+    async def by_idempotency_key(self, user_id: str, key: str) -> GenerationJob | None: ...
+
+    async def save(
+        self, job: GenerationJob, *, expected_status: JobStatus, expected_attempts: int
+    ) -> bool:
+        """Write the job only if it is still in the expected state and attempt (a compare-and-set)."""
+        ...
+
+    async def list_for_user(
+        self, user_id: str, *, status: JobStatus | None, limit: int, before: Position | None
+    ) -> list[GenerationJob]: ...
+
+    async def needing_attention(
+        self, now: datetime, queued_before: datetime, limit: int
+    ) -> list[GenerationJob]:
+        """RUNNING jobs whose lease has run out, and QUEUED jobs older than `queued_before`."""
+        ...
+
+    async def live_for_user(
+        self, user_id: str, *, finished_since: datetime, limit: int
+    ) -> list[GenerationJob]:
+        """The user's unfinished jobs and those finished at or after `finished_since`, newest
+        first."""
+        ...
+
+
+class GenerationRepository(Protocol):
+    async def add(self, generation: SvgGeneration) -> None: ...
+
+    async def get(self, generation_id: str) -> SvgGeneration | None: ...
+
+    async def add_many(self, generations: list[SvgGeneration]) -> None: ...
+
+    async def get_many(self, generation_ids: list[str]) -> list[SvgGeneration]: ...
+
+    async def update(self, generation: SvgGeneration) -> None: ...
+
+    async def delete(self, generation_id: str) -> None: ...
+
+    async def list_for_user(
+        self,
+        user_id: str,
+        *,
+        limit: int,
+        before: Position | None,
+        style: str | None = None,
+        model: str | None = None,
+        privacy: bool | None = None,
+    ) -> list[SvgGeneration]: ...
+
+    async def list_public(
+        self,
+        *,
+        limit: int,
+        before: Position | None,
+        style: str | None = None,
+        model: str | None = None,
+    ) -> list[SvgGeneration]: ...
+
+    async def keys_for_user(self, user_id: str) -> list[str]: ...
+
+    async def all_keys(self) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    job_id: str
+    prompt: str
+    style: str
+    model: str
+    provider_model: str
+    attempt: int
+
+
+class GenerationFault(Exception):
+    """A generator, sanitizer or storage failure with a stable job error code.
+
+    `transient` faults are retried with backoff; permanent ones fail the job at once.
+    """
+
+    def __init__(
+        self, code: str, message: str, *, transient: bool, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.transient = transient
+        self.retry_after = retry_after
+
+
+class SvgGenerator(Protocol):
+    async def generate(self, request: GenerationRequest) -> str:
+        """Return SVG text (possibly wrapped in prose or code fences). Raises GenerationFault."""
+        ...
+
+
+class SvgRejected(Exception):
+    """The sanitizer could not turn the input into a safe SVG."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+class SvgSanitizer(Protocol):
+    def sanitize(self, svg: str) -> str:
+        """Return a safe, normalised SVG document, or raise SvgRejected."""
+        ...
+
+
+class ObjectStorage(Protocol):
+    async def put(self, key: str, data: bytes, content_type: str) -> None: ...
+
+    async def get(self, key: str) -> bytes | None: ...
+
+    async def delete(self, key: str) -> None: ...
+
+    async def exists(self, key: str) -> bool: ...
+
+    async def signed_url(
+        self, key: str, *, expires_in: int, filename: str, attachment: bool = True
+    ) -> str:
+        """An absolute URL that serves the object without credentials until it expires."""
+        ...
+
+    async def ping(self) -> None: ...
+
+
+class RealtimePublisher(Protocol):
+    async def job_updated(self, user_id: str, payload: dict[str, Any]) -> None: ...
+
+    async def notification_created(self, user_id: str, payload: dict[str, Any]) -> None: ...
+
+    async def session_revoked(self, session_ids: list[str]) -> None:
+        """Disconnect the sockets opened with these sessions."""
+        ...
+
+    async def flush(self) -> None:
+        """Wait until the updates published so far are on their way to every process. Called
+        before a job is handed to the queue, so that the worker's next update of that job cannot
+        reach a client before this one."""
+        ...

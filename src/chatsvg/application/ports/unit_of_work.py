@@ -1,0 +1,42 @@
+"""The unit of work: one transaction over every feature's repositories."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Protocol, Self
+
+from chatsvg.application.ports.accounts import (
+    ResetTokenRepository,
+    SessionRepository,
+    UserRepository,
+)
+from chatsvg.application.ports.credits import CreditLedger
+from chatsvg.application.ports.generation import GenerationRepository, JobRepository
+from chatsvg.application.ports.notifications import NotificationRepository
+
+
+class UnitOfWork(Protocol):
+    """One transaction: rolled back on leaving the block unless `commit()` was called."""
+
+    users: UserRepository
+    sessions: SessionRepository
+    reset_tokens: ResetTokenRepository
+    jobs: JobRepository
+    generations: GenerationRepository
+    ledger: CreditLedger
+    notifications: NotificationRepository
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
