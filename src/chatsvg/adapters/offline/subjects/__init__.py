@@ -15,6 +15,7 @@ from . import (
     sky,
     standing_animals,
     symbols,
+    toys,
     vehicles,
 )
 
@@ -29,6 +30,7 @@ ALL: tuple[Subject, ...] = (
     *vehicles.SUBJECTS,
     *home.SUBJECTS,
     *symbols.SUBJECTS,
+    *toys.SUBJECTS,
     *food.SUBJECTS,
     *people.SUBJECTS,
 )

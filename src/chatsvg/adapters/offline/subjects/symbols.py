@@ -1,15 +1,12 @@
-"""Symbols, toys and music: hearts, crowns, keys, trophies, balloons, kites, a robot, a ghost."""
+"""Symbols: hearts, crowns, keys, bulbs, clocks, anchors, bells, trophies, diamonds, flags."""
 
 from __future__ import annotations
-
-import math
 
 from ..drawing import (
     circle,
     ellipse,
     faded,
     line,
-    n,
     path,
     poly,
     rect,
@@ -19,14 +16,6 @@ from ..drawing import (
 )
 
 GLASS = "#bfe3ff"
-
-
-def _pentagon(cx: float, cy: float, r: float, turn: float = 0.0) -> str:
-    return " ".join(
-        f"{n(cx + r * math.cos(turn - math.pi / 2 + k * 2 * math.pi / 5))},"
-        f"{n(cy + r * math.sin(turn - math.pi / 2 + k * 2 * math.pi / 5))}"
-        for k in range(5)
-    )
 
 
 HEART = (
@@ -43,49 +32,6 @@ SUBJECTS = (
         words=("hearts", "love", "valentine", "valentines"),
         habitat="float",
         height=0.8,
-    ),
-    subject(
-        "robot",
-        (100, 124),
-        [
-            line("M50 16V6", "ink", 2.5, 0),
-            circle(50, 5, 4.5, "accent"),
-            rect(10, 64, 12, 30, "main_dark", r=6),
-            rect(78, 64, 12, 30, "main_dark", r=6),
-            rect(32, 100, 12, 18, "main_dark"),
-            rect(56, 100, 12, 18, "main_dark"),
-            rect(28, 114, 20, 10, "ink", r=3),
-            rect(52, 114, 20, 10, "ink", r=3),
-            rect(44, 54, 12, 10, "main_dark"),
-            rect(24, 62, 52, 40, "main", r=8),
-            rect(36, 70, 28, 18, "alt", r=3, level=1),
-            circle(44, 79, 3, "accent", 2),
-            circle(56, 79, 3, "#22c55e", 2),
-            rect(14, 28, 8, 16, "main_dark", r=3),
-            rect(78, 28, 8, 16, "main_dark", r=3),
-            rect(22, 16, 56, 40, "main", r=10),
-            circle(38, 34, 8, "white"),
-            circle(62, 34, 8, "white"),
-            circle(38, 34, 4, "#0ea5e9", 1),
-            circle(62, 34, 4, "#0ea5e9", 1),
-            rect(38, 45, 24, 5, "ink", r=2, level=1),
-        ],
-        main="#9aa8bb",
-        alt="#dbe4ef",
-        accent="#ef4444",
-        words=(
-            "robots",
-            "android",
-            "androids",
-            "droid",
-            "droids",
-            "cyborg",
-            "bot",
-            "bots",
-            "automaton",
-            "mech",
-        ),
-        height=1.25,
     ),
     subject(
         "crown",
@@ -161,91 +107,6 @@ SUBJECTS = (
         height=0.7,
     ),
     subject(
-        "music-note",
-        (80, 100),
-        [
-            ellipse(18, 84, 15, 10.5, rotate=-20),
-            ellipse(62, 74, 15, 10.5, rotate=-20),
-            rect(27, 12, 6, 72),
-            rect(71, 2, 6, 72),
-            poly("27,12 77,2 77,16 27,26"),
-        ],
-        main="#6d5dfc",
-        words=(
-            "music note",
-            "music notes",
-            "musical note",
-            "note",
-            "notes",
-            "music",
-            "melody",
-            "song",
-            "songs",
-            "tune",
-        ),
-        habitat="float",
-        height=0.7,
-    ),
-    subject(
-        "guitar",
-        (70, 150),
-        [
-            rect(29, 10, 12, 78, "alt"),
-            rect(25, 0, 20, 16, "alt_dark", r=3),
-            circle(35, 118, 30),
-            circle(35, 82, 22),
-            circle(35, 104, 9, "ink", 1),
-            rect(24, 124, 22, 5, "main_dark", r=2, level=1),
-            line("M33 14V126M37 14V126", "#f1f5f9", 0.9, 2),
-        ],
-        main="#e9943a",
-        alt="#7a4a21",
-        words=("guitars", "ukulele", "violin", "violins", "banjo", "bass guitar"),
-        habitat="float",
-        height=1.2,
-    ),
-    subject(
-        "ball",
-        (80, 80),
-        [
-            circle(40, 40, 38, "white"),
-            path("M40 2A38 38 0 0 0 40 78Q10 40 40 2Z"),
-            path("M40 2A38 38 0 0 1 40 78Q70 40 40 2Z", "accent"),
-            path("M40 2Q28 40 40 78Q52 40 40 2Z", "#facc15"),
-            circle(40, 42, 7, "white", 1),
-        ],
-        main="#ef4444",
-        accent="#3b82f6",
-        words=("balls", "beach ball", "beach balls", "bouncy ball", "toy"),
-        habitat="float",
-        height=0.5,
-    ),
-    subject(
-        "football",
-        (80, 80),
-        [
-            circle(40, 40, 38),
-            poly(_pentagon(40, 40, 12), "ink"),
-            *[
-                poly(
-                    _pentagon(
-                        40 + 29 * math.cos(-math.pi / 2 + k * 2 * math.pi / 5),
-                        40 + 29 * math.sin(-math.pi / 2 + k * 2 * math.pi / 5),
-                        8,
-                        math.pi,
-                    ),
-                    "ink",
-                    1,
-                )
-                for k in range(5)
-            ],
-        ],
-        main="#f7f7f7",
-        words=("footballs", "soccer", "soccer ball", "soccer balls", "basketball", "volleyball"),
-        habitat="float",
-        height=0.5,
-    ),
-    subject(
         "anchor",
         (92, 100),
         [
@@ -318,81 +179,6 @@ SUBJECTS = (
         words=("diamonds", "gem", "gems", "gemstone", "jewel", "jewels", "crystal", "crystals"),
         habitat="float",
         height=0.6,
-    ),
-    subject(
-        "balloon",
-        (60, 120),
-        [
-            line("M30 78Q22 96 32 118", "ink", 1.5, 1),
-            poly("25,82 35,82 30,72"),
-            ellipse(30, 38, 28, 36),
-            faded(ellipse(18, 24, 5, 10, "white", 2, rotate=25), 0.6),
-        ],
-        main="#ef4444",
-        words=("balloons", "party balloon", "party balloons", "party"),
-        habitat="sky",
-        height=0.8,
-    ),
-    subject(
-        "kite",
-        (80, 130),
-        [
-            line("M40 86Q30 100 44 110Q56 118 44 128", "ink", 1.5, 1),
-            poly("40,0 78,34 40,86 2,34"),
-            poly("40,0 78,34 40,34", "alt", 1),
-            poly("2,34 40,34 40,86", "alt", 1),
-            poly("36,100 30,94 30,106", "accent", 2),
-            poly("48,112 54,106 54,118", "accent", 2),
-        ],
-        main="#3b82f6",
-        alt="#facc15",
-        accent="#ef4444",
-        words=("kites",),
-        habitat="sky",
-        height=0.9,
-    ),
-    subject(
-        "ghost",
-        (80, 100),
-        [
-            path("M6 96V40Q6 4 40 4Q74 4 74 40V96L62 86L51 96L40 86L29 96L18 86Z"),
-            ellipse(29, 40, 5, 7, "ink", 1),
-            ellipse(51, 40, 5, 7, "ink", 1),
-            ellipse(40, 58, 6, 8, "ink", 1),
-            ellipse(20, 52, 5, 3, "#f9a8c0", 2),
-            ellipse(60, 52, 5, 3, "#f9a8c0", 2),
-        ],
-        main="#f7f7fb",
-        words=("ghosts", "spirit", "spirits", "spooky", "phantom", "spectre", "specter"),
-        habitat="float",
-        height=0.85,
-        scenes=("night",),
-    ),
-    subject(
-        "snowman",
-        (90, 130),
-        [
-            line("M26 62L4 46M64 62L86 46M8 49L4 40M82 49L86 40", "#6b4423", 3, 0),
-            circle(45, 100, 29),
-            circle(45, 60, 22),
-            circle(45, 30, 17),
-            path("M26 44Q45 52 64 44V52Q45 60 26 52Z", "alt"),
-            rect(56, 48, 8, 20, "alt", r=2),
-            rect(32, 2, 26, 16, "ink"),
-            rect(26, 16, 38, 5, "ink", r=2),
-            circle(39, 27, 2.5, "ink", 1),
-            circle(51, 27, 2.5, "ink", 1),
-            poly("45,31 45,37 60,35", "accent"),
-            circle(45, 66, 2.5, "ink", 2),
-            circle(45, 76, 2.5, "ink", 2),
-            circle(45, 96, 2.5, "ink", 2),
-        ],
-        main="#f8fafc",
-        alt="#e04848",
-        accent="#f97316",
-        words=("snowmen", "+snowmen", "frosty", "snow man"),
-        height=1.3,
-        scenes=("snow",),
     ),
     subject(
         "flag",
