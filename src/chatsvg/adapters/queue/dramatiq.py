@@ -30,7 +30,7 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -273,36 +273,42 @@ class DramatiqTaskQueue:
             handle = asyncio.get_running_loop().call_later(delay_seconds, self._send_due, key)
             self._delayed[key] = _Delayed(handle, actor, payload, due)
             return
+        await self._send_or_redeliver(actor, payload, due)
+
+    async def _send_or_redeliver(
+        self, actor: dramatiq.Actor[Any, Any], payload: TaskPayload, due: float
+    ) -> None:
+        """Send now; if Redis is away, send again in the background until it is back. Raises
+        only when too many messages are already waiting for that."""
         try:
-            await self._send(actor, payload, delay_seconds)
+            await self._send(actor, payload, max(0.0, due - time.monotonic()))
         except (redis.RedisError, OSError) as exc:
             if len(self._redelivering) >= self.max_redeliveries:
                 raise
             log.warning(
                 "enqueue failed; sending again in the background",
-                extra={"task": task, "payload": payload, "error": type(exc).__name__},
+                extra={"actor": actor.actor_name, "payload": payload, "error": type(exc).__name__},
             )
-            pending = asyncio.get_running_loop().create_task(self._redeliver(actor, payload, due))
-            self._redelivering.add(pending)
-            pending.add_done_callback(self._redelivering.discard)
+            self._in_background(self._redeliver(actor, payload, due))
 
     def _send_due(self, key: int) -> None:
         due = self._delayed.pop(key, None)
-        if due is None:
-            return
-        pending = asyncio.get_running_loop().create_task(self._enqueue_now(due.actor, due.payload))
+        if due is not None:
+            self._in_background(self._send_due_now(due))
+
+    async def _send_due_now(self, due: _Delayed) -> None:
+        try:
+            await self._send_or_redeliver(due.actor, due.payload, due.due)
+        except (redis.RedisError, OSError):
+            log.error(
+                "a delayed re-run could not be sent; the sweep will send it",
+                extra={"actor": due.actor.actor_name, "payload": due.payload},
+            )
+
+    def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
+        pending = asyncio.get_running_loop().create_task(work)
         self._redelivering.add(pending)
         pending.add_done_callback(self._redelivering.discard)
-
-    async def _enqueue_now(self, actor: dramatiq.Actor[Any, Any], payload: TaskPayload) -> None:
-        try:
-            await self._send(actor, payload, 0.0)
-        except (redis.RedisError, OSError) as exc:
-            log.warning(
-                "enqueue failed; sending again in the background",
-                extra={"actor": actor.actor_name, "payload": payload, "error": type(exc).__name__},
-            )
-            await self._redeliver(actor, payload, time.monotonic())
 
     async def hand_over_delayed(self) -> int:
         """At shutdown: send the delayed re-runs still waiting here to Redis, each with what is

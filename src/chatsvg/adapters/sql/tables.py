@@ -139,6 +139,8 @@ generation_jobs = Table(
     Column("started_at", UtcDateTime),
     Column("finished_at", UtcDateTime),
     Column("lease_expires_at", UtcDateTime),
+    Column("source", String(16), nullable=False, default="WEB_APP"),
+    Column("api_key_id", ID),
     UniqueConstraint("user_id", "idempotency_key", name="uq_generation_jobs_user_idempotency_key"),
     Index("ix_generation_jobs_user_created", "user_id", "created_at", "id"),
     Index("ix_generation_jobs_status_updated", "status", "updated_at"),

@@ -33,7 +33,9 @@ from chatsvg.domain.generation.generations import SvgGeneration, artifact_key
 from chatsvg.domain.generation.jobs import (
     Catalogue,
     GenerationJob,
+    JobSource,
     JobStatus,
+    ModelSpec,
     check_idempotency_key,
     normalise_prompt,
     request_fingerprint,
@@ -54,6 +56,11 @@ class SubmitCommand:
     privacy: bool | None
     raw_body: Any
     idempotency_key: str | None = None
+    # Where the job comes from and the API key behind it; a test key's job (`free`) runs on the
+    # offline model and costs nothing.
+    source: JobSource = JobSource.WEB_APP
+    api_key_id: str | None = None
+    free: bool = False
 
 
 @dataclass(frozen=True)
@@ -106,6 +113,8 @@ class GenerationService:
         prompt = normalise_prompt(command.prompt)
         style = self.catalogue.style(command.style)
         model = self.catalogue.model(command.model)
+        if command.free:
+            model = ModelSpec("offline", "offline", 0)
         privacy = True if command.privacy is None else command.privacy
         if not isinstance(privacy, bool):
             raise ValidationFailed(
@@ -135,6 +144,8 @@ class GenerationService:
             now=now,
             idempotency_key=key,
             fingerprint=fingerprint,
+            source=command.source,
+            api_key_id=command.api_key_id,
         )
         try:
             async with self._uow() as uow:

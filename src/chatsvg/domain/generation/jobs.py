@@ -53,6 +53,14 @@ class JobStatus(StrEnum):
         return self in (JobStatus.SUCCEEDED, JobStatus.FAILED)
 
 
+class JobSource(StrEnum):
+    """Where a job was submitted from: the web app (and playground), the public /v1 API, or MCP."""
+
+    WEB_APP = "WEB_APP"
+    API = "API"
+    MCP = "MCP"
+
+
 class JobErrorCode(StrEnum):
     INSUFFICIENT_CREDITS = "INSUFFICIENT_CREDITS"
     PROVIDER_RATE_LIMITED = "PROVIDER_RATE_LIMITED"
@@ -189,6 +197,8 @@ class GenerationJob:
     started_at: datetime | None = None
     finished_at: datetime | None = None
     lease_expires_at: datetime | None = None
+    source: JobSource = JobSource.WEB_APP
+    api_key_id: str | None = None  # the API key that submitted it, if any
 
     @classmethod
     def submit(
@@ -203,6 +213,8 @@ class GenerationJob:
         now: datetime,
         idempotency_key: str | None = None,
         fingerprint: str | None = None,
+        source: JobSource = JobSource.WEB_APP,
+        api_key_id: str | None = None,
     ) -> GenerationJob:
         return cls(
             id=job_id,
@@ -217,6 +229,8 @@ class GenerationJob:
             updated_at=now,
             idempotency_key=idempotency_key,
             request_fingerprint=fingerprint,
+            source=source,
+            api_key_id=api_key_id,
         )
 
     def _require(self, *allowed: JobStatus, action: str) -> None:
@@ -304,8 +318,9 @@ class GenerationJob:
     def charge(self, *, entry_id: str, balance: int, now: datetime) -> LedgerEntry | None:
         """The ledger debit for this job, marked as made; None when it was charged already (a
         re-claimed job keeps its first charge). Raises InsufficientCredits when `balance` cannot
-        cover the cost, leaving the job uncharged."""
-        if not self.needs_charge():
+        cover the cost, leaving the job uncharged. A job that costs nothing (an API test key's)
+        writes no entry."""
+        if not self.needs_charge() or self.cost == 0:
             return None
         entry = charge_entry(
             entry_id=entry_id,

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from chatsvg.adapters.sql import tables as t
 from chatsvg.adapters.sql.repositories.base import SqlRepository, newest_first
 from chatsvg.application.ports import DuplicateIdempotencyKey, Position
-from chatsvg.domain.generation.jobs import GenerationJob, JobStatus
+from chatsvg.domain.generation.jobs import GenerationJob, JobSource, JobStatus
 
 _J = t.generation_jobs
 _FIELDS = [
@@ -37,6 +37,8 @@ _FIELDS = [
     "started_at",
     "finished_at",
     "lease_expires_at",
+    "source",
+    "api_key_id",
 ]
 # Every column but the key, as `v_<name>` parameters (a bound `id` would clash with the column).
 _NEW_VALUES: dict[str, Any] = {name: bindparam(f"v_{name}") for name in _FIELDS if name != "id"}
@@ -45,12 +47,14 @@ _NEW_VALUES: dict[str, Any] = {name: bindparam(f"v_{name}") for name in _FIELDS 
 def _job(row: Any) -> GenerationJob:
     values = {name: getattr(row, name) for name in _FIELDS}
     values["status"] = JobStatus(values["status"])
+    values["source"] = JobSource(values["source"])
     return GenerationJob(**values)
 
 
 def _values(job: GenerationJob) -> dict[str, Any]:
     values = {name: getattr(job, name) for name in _FIELDS}
     values["status"] = job.status.value
+    values["source"] = job.source.value
     return values
 
 
