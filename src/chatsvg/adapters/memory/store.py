@@ -21,6 +21,7 @@ from chatsvg.adapters.memory.accounts import (
 )
 from chatsvg.adapters.memory.credits import MemoryLedger
 from chatsvg.adapters.memory.generation import MemoryGenerations, MemoryJobs
+from chatsvg.adapters.memory.keys import MemoryApiKeys, MemoryKeyUsage
 from chatsvg.adapters.memory.notifications import MemoryNotifications
 from chatsvg.adapters.memory.tables import MemoryTables
 
@@ -52,6 +53,8 @@ class MemoryUnitOfWork:
         self.generations = MemoryGenerations(self)
         self.ledger = MemoryLedger(self)
         self.notifications = MemoryNotifications(self)
+        self.api_keys = MemoryApiKeys(self)
+        self.key_usage = MemoryKeyUsage(self)
 
     @property
     def tables(self) -> MemoryTables:

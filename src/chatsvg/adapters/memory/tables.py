@@ -28,6 +28,8 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "svg_generations": ("id",),
     "credit_ledger": ("id",),
     "notifications": ("id",),
+    "api_keys": ("id",),
+    "api_key_usage": ("id",),
 }
 
 # Table -> its unique keys besides the primary key. A row with a NULL in a key never conflicts.
@@ -37,6 +39,7 @@ UNIQUE_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
     "svg_generations": (("job_id",),),
     "credit_ledger": (("job_id", "reason"),),
     "notifications": (("job_id", "type"),),
+    "api_keys": (("key_hash",),),
 }
 
 # (table, column, referenced table): the row must exist; deleting it deletes the referencing rows.
@@ -49,6 +52,9 @@ FOREIGN_KEYS: tuple[tuple[str, str, str], ...] = (
     ("svg_generations", "user_id", "users"),
     ("credit_ledger", "user_id", "users"),
     ("notifications", "user_id", "users"),
+    ("api_keys", "user_id", "users"),
+    ("api_key_usage", "key_id", "api_keys"),
+    ("api_key_usage", "user_id", "users"),
 )
 
 

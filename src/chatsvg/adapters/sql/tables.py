@@ -192,3 +192,40 @@ notifications = Table(
     UniqueConstraint("job_id", "type", name="uq_notifications_job_type"),
     Index("ix_notifications_user_created", "user_id", "created_at", "id"),
 )
+
+# API keys (issue 26): only a keyed hash of each key is kept, with a short prefix to show.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("description", Text),
+    Column("key_prefix", String(32), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("environment", String(16), nullable=False),
+    Column("scopes", JSON, nullable=False),
+    Column("ip_whitelist", JSON, nullable=False),
+    Column("custom_rate_limit", Integer),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime),
+    Column("last_used_at", UtcDateTime),
+    Column("revoked_at", UtcDateTime),
+    Column("usage_count", Integer, nullable=False, default=0),
+    Index("ix_api_keys_user_created", "user_id", "created_at", "id"),
+)
+
+api_key_usage = Table(
+    "api_key_usage",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("key_id", ID, ForeignKey("api_keys.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("endpoint", String(64), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("latency_ms", Integer, nullable=False),
+    Column("credits", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_api_key_usage_key_created", "key_id", "created_at"),
+    Index("ix_api_key_usage_user_created", "user_id", "created_at"),
+)

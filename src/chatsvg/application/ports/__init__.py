@@ -36,6 +36,7 @@ from chatsvg.application.ports.generation import (
     SvgRejected,
     SvgSanitizer,
 )
+from chatsvg.application.ports.keys import ApiKeyRepository, KeyUsageRepository, WindowLimiter
 from chatsvg.application.ports.mail import (
     Mailer,
     MailMessage,
@@ -48,6 +49,7 @@ from chatsvg.application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 __all__ = [
     "AccessClaims",
     "AccessTokens",
+    "ApiKeyRepository",
     "Clock",
     "CreditLedger",
     "DuplicateIdempotencyKey",
@@ -56,6 +58,7 @@ __all__ = [
     "GenerationRepository",
     "GenerationRequest",
     "JobRepository",
+    "KeyUsageRepository",
     "MailMessage",
     "Mailer",
     "NotificationRepository",
@@ -75,4 +78,5 @@ __all__ = [
     "UnitOfWork",
     "UnitOfWorkFactory",
     "UserRepository",
+    "WindowLimiter",
 ]

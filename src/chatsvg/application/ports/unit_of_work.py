@@ -13,6 +13,7 @@ from chatsvg.application.ports.accounts import (
 )
 from chatsvg.application.ports.credits import CreditLedger
 from chatsvg.application.ports.generation import GenerationRepository, JobRepository
+from chatsvg.application.ports.keys import ApiKeyRepository, KeyUsageRepository
 from chatsvg.application.ports.notifications import NotificationRepository
 
 
@@ -26,6 +27,8 @@ class UnitOfWork(Protocol):
     generations: GenerationRepository
     ledger: CreditLedger
     notifications: NotificationRepository
+    api_keys: ApiKeyRepository
+    key_usage: KeyUsageRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -14,6 +14,7 @@ from chatsvg.entrypoints.containers.accounts import Accounts
 from chatsvg.entrypoints.containers.features import Admin, Gallery, Notifications, Support
 from chatsvg.entrypoints.containers.generation import Generation, build_catalogue
 from chatsvg.entrypoints.containers.infrastructure import Infrastructure, rate_policies
+from chatsvg.entrypoints.containers.keys import Keys
 from chatsvg.entrypoints.containers.mail import Mail
 from chatsvg.entrypoints.containers.web import Web
 from chatsvg.entrypoints.observability import ClusterFigures
@@ -53,6 +54,9 @@ class Container(containers.DeclarativeContainer):
     )
     admin: providers.Container[Admin] = providers.Container(
         Admin, infra=infrastructure, accounts=accounts
+    )
+    keys: providers.Container[Keys] = providers.Container(
+        Keys, settings=settings, infra=infrastructure, generation=generation, gallery=gallery
     )
     web: providers.Container[Web] = providers.Container(
         Web,

@@ -1,0 +1,1 @@
+"""API keys: what a key is, what it may do, and how its use is counted."""
