@@ -54,7 +54,7 @@ except ImportError:  # pragma: no cover - a clear message instead of a traceback
 
 from chatsvg.adapters.generation.svg_sanitizer import SvgSanitizer  # noqa: E402
 from chatsvg.adapters.offline_generator import OfflineSvgGenerator  # noqa: E402
-from chatsvg.application.ports import GenerationRequest, SvgRejected  # noqa: E402
+from chatsvg.application.ports import GenerationRequest, ModelAnswer, SvgRejected  # noqa: E402
 
 STYLES = ("outline", "filled", "minimal", "modern", "flat", "gradient", "line-art", "3d", "cartoon")
 
@@ -84,7 +84,7 @@ _SUBJECT_GROUP = re.compile(r'<g id="([a-z-]+)-\d+-\d+"')
 
 
 class Generator(Protocol):
-    async def generate(self, request: GenerationRequest) -> str: ...
+    async def generate(self, request: GenerationRequest) -> ModelAnswer: ...
 
 
 @dataclass
@@ -182,7 +182,7 @@ async def run_one(
     started = time.perf_counter()
     try:
         async with asyncio.timeout(timeout):  # no new task: the answer is timed on its own
-            result.raw = await generator.generate(request)
+            result.raw = (await generator.generate(request)).text
     except Exception as exc:  # a model's failure is a figure here, not a crash
         result.error = f"{type(exc).__name__}: {exc}"[:200]
         result.seconds = time.perf_counter() - started

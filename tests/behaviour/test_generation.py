@@ -9,7 +9,7 @@ import pytest
 
 from chatsvg.application.generation.retry import RetryPolicy
 from chatsvg.application.generation.submission import SubmitCommand
-from chatsvg.application.ports import TaskPayload
+from chatsvg.application.ports import ModelAnswer, TaskPayload
 from chatsvg.domain.errors import (
     IdempotencyKeyReused,
     InsufficientCredits,
@@ -731,8 +731,8 @@ async def test_claims_are_batched_and_bounded_so_finishing_attempts_are_not_queu
         return "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 10 10'><rect width='5' height='5'/></svg>"
 
     class WaitingGenerator:
-        async def generate(self, request: object) -> str:
-            return await slow_model(request)
+        async def generate(self, request: object) -> ModelAnswer:
+            return ModelAnswer(await slow_model(request), "offline")
 
     processor = JobProcessor(
         uow=counting,  # type: ignore[arg-type]
@@ -975,7 +975,7 @@ async def test_a_batch_of_successes_records_the_attempts_that_hold_their_jobs_on
     inner = stack.generator
 
     class WaitingGenerator:
-        async def generate(self, request: object) -> str:
+        async def generate(self, request: object) -> ModelAnswer:
             await answer.wait()
             return await inner.generate(request)  # type: ignore[arg-type]
 

@@ -76,7 +76,18 @@ async def test_the_svg_is_cut_out_of_every_answer_shape(
     fake: FakeOpenAI, generator: OpenAiSvgGenerator, mode: str
 ) -> None:
     fake.configure(mode=mode)
-    assert await generator.generate(job()) == drawing(PROMPT)
+    assert (await generator.generate(job())).text == drawing(PROMPT)
+
+
+async def test_the_answer_carries_the_model_s_usage(
+    fake: FakeOpenAI, generator: OpenAiSvgGenerator
+) -> None:
+    answer = await generator.generate(job())
+    # The fake counts like the provider does: about a token per 4 characters, plus the system prompt.
+    assert answer.model == MODEL
+    assert answer.prompt_tokens == max(1, len(PROMPT) // 4) + 180
+    assert answer.completion_tokens > 0
+    assert answer.latency_ms >= 0
 
 
 async def test_sends_the_catalogue_model_a_system_prompt_and_the_user_prompt(
@@ -130,7 +141,7 @@ async def test_the_api_key_is_sent_as_a_bearer_token() -> None:
         right = OpenAiSvgGenerator("sk-right", base_url=server.base_url)
         wrong = OpenAiSvgGenerator("sk-wrong", base_url=server.base_url)
         try:
-            assert (await right.generate(job())).startswith("<svg")
+            assert (await right.generate(job())).text.startswith("<svg")
             fault = await fault_of(wrong)
         finally:
             await right.aclose()
@@ -153,7 +164,7 @@ async def test_a_scripted_outage_recovers_call_by_call(
     fake.configure(script=["429", "503", "ok"])
     assert (await fault_of(generator)).code == JobErrorCode.PROVIDER_RATE_LIMITED
     assert (await fault_of(generator)).code == JobErrorCode.PROVIDER_UNAVAILABLE
-    assert await generator.generate(job()) == drawing(PROMPT)
+    assert (await generator.generate(job())).text == drawing(PROMPT)
     assert fake.requests()["outcomes"] == {"429": 1, "503": 1, "ok": 1}
 
 
@@ -162,8 +173,8 @@ async def test_a_prompt_directive_steers_only_that_prompt(
 ) -> None:
     flaky = job("a boat [fake:503x1]")
     assert (await fault_of(generator, flaky)).code == JobErrorCode.PROVIDER_UNAVAILABLE
-    assert (await generator.generate(job())).startswith("<svg")  # other prompts are unaffected
-    assert (await generator.generate(flaky)).startswith("<svg")  # used up after one
+    assert (await generator.generate(job())).text.startswith("<svg")  # other prompts are unaffected
+    assert (await generator.generate(flaky)).text.startswith("<svg")  # used up after one
     assert (
         await fault_of(generator, job("a cat [fake:refuse]"))
     ).code == JobErrorCode.PROVIDER_REFUSED
@@ -286,7 +297,7 @@ async def test_two_hundred_requests_run_side_by_side(
     )
     elapsed = time.monotonic() - started
 
-    assert results == [drawing(p) for p in prompts]
+    assert [r.text for r in results] == [drawing(p) for p in prompts]
     assert elapsed < 10.0  # one after another would take 100 s
     seen = fake.requests()
     assert seen["count"] == 200
@@ -306,7 +317,7 @@ async def test_requests_in_flight_follow_the_connection_limit(
     finally:
         await gen.aclose()
 
-    assert results == [drawing(f"p{i}") for i in range(20)]
+    assert [r.text for r in results] == [drawing(f"p{i}") for i in range(20)]
     assert fake.requests()["max_in_flight"] == 5
 
 
@@ -334,7 +345,7 @@ async def test_the_control_api_steers_and_reports(
     assert status == 200
     assert config["script"] == ["500"] and config["mode"] == "plain" and config["latency"] == 0.01
     assert (await fault_of(generator)).code == JobErrorCode.PROVIDER_UNAVAILABLE
-    assert await generator.generate(job()) == drawing(PROMPT)
+    assert (await generator.generate(job())).text == drawing(PROMPT)
 
     status, seen = await asyncio.to_thread(_http, "GET", f"{fake.url}/_control/requests")
     assert status == 200
@@ -364,7 +375,7 @@ async def test_the_fake_runs_as_a_separate_process() -> None:
     with running_process(mode="plain", latency=0.05) as server:
         gen = OpenAiSvgGenerator("sk-test", base_url=server.base_url)
         try:
-            assert await gen.generate(job()) == drawing(PROMPT)
+            assert (await gen.generate(job())).text == drawing(PROMPT)
             server.configure(script=["429"], retry_after=3)
             assert (await fault_of(gen)).retry_after == 3.0
         finally:

@@ -75,7 +75,9 @@ async def test_the_generator_answers_a_generation_request() -> None:
         job_id="j1", prompt="a whale", style="cartoon", model="offline",
         provider_model="offline", attempt=1,
     )  # fmt: skip
-    svg = await OfflineSvgGenerator().generate(request)
+    answer = await OfflineSvgGenerator().generate(request)
+    svg = answer.text
+    assert (answer.model, answer.prompt_tokens, answer.completion_tokens) == ("offline", 0, 0)
     assert svg == render("a whale", "cartoon") and names(svg) == ["whale"]
 
 

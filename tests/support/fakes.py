@@ -8,28 +8,38 @@ from dataclasses import dataclass, field
 
 from chatsvg.adapters.offline_generator import render
 from chatsvg.application.generation.tasks import GENERATE
-from chatsvg.application.ports import GenerationFault, GenerationRequest, TaskPayload
+from chatsvg.application.ports import GenerationFault, GenerationRequest, ModelAnswer, TaskPayload
 
-Outcome = str | GenerationFault | Exception | Callable[[GenerationRequest], str]
+Outcome = (
+    str
+    | ModelAnswer
+    | GenerationFault
+    | Exception
+    | Callable[[GenerationRequest], str | ModelAnswer]
+)
 
 
 class ScriptedGenerator:
-    """Answers from a script of outcomes (SVG text, a fault to raise, or a function), then the offline picture."""
+    """Answers from a script of outcomes (SVG text, an answer with its usage, a fault to raise, or
+    a function), then the offline picture. Bare text is answered as the request's model with no
+    usage (zeros), as the offline model does."""
 
     def __init__(self, *script: Outcome) -> None:
         self.script: deque[Outcome] = deque(script)
         self.requests: list[GenerationRequest] = []
 
-    async def generate(self, request: GenerationRequest) -> str:
+    async def generate(self, request: GenerationRequest) -> ModelAnswer:
         self.requests.append(request)
         if not self.script:
-            return render(request.prompt, request.style)
+            return ModelAnswer(render(request.prompt, request.style), request.provider_model)
         outcome = self.script.popleft()
         if isinstance(outcome, BaseException):
             raise outcome
         if callable(outcome):
-            return outcome(request)
-        return outcome
+            outcome = outcome(request)
+        if isinstance(outcome, ModelAnswer):
+            return outcome
+        return ModelAnswer(outcome, request.provider_model)
 
 
 @dataclass

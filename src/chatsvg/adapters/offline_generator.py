@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 
 from chatsvg.adapters.offline import render
-from chatsvg.application.ports import GenerationRequest
+from chatsvg.application.ports import GenerationRequest, ModelAnswer
 
 __all__ = ["OfflineSvgGenerator", "render"]
 
@@ -21,7 +21,8 @@ class OfflineSvgGenerator:
     def __init__(self, delay_seconds: float = 0.0) -> None:
         self._delay = delay_seconds
 
-    async def generate(self, request: GenerationRequest) -> str:
+    async def generate(self, request: GenerationRequest) -> ModelAnswer:
+        """The drawing; no tokens are counted and nothing is paid, so the usage is zeros."""
         if self._delay:
             await asyncio.sleep(self._delay)
-        return render(request.prompt, request.style)
+        return ModelAnswer(render(request.prompt, request.style), "offline")

@@ -29,7 +29,12 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 
-from chatsvg.application.ports import GenerationFault, GenerationRequest, SvgGenerator
+from chatsvg.application.ports import (
+    GenerationFault,
+    GenerationRequest,
+    ModelAnswer,
+    SvgGenerator,
+)
 from chatsvg.entrypoints.cluster_figures import (
     JOB_STATUSES,
     LEDGER_REASONS,
@@ -194,7 +199,7 @@ class InstrumentedGenerator:
     def __init__(self, inner: SvgGenerator) -> None:
         self._inner = inner
 
-    async def generate(self, request: GenerationRequest) -> str:
+    async def generate(self, request: GenerationRequest) -> ModelAnswer:
         started = time.perf_counter()
         outcome = "ok"
         try:

@@ -49,6 +49,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     # again. Revocations are announced to every process at once (Redis); this only bounds a lost
     # announcement. 0 reads the session on every request.
     session_cache_seconds: float = 10.0
+    # The admin page (docs/admin.md): comma-separated addresses that may ask for a sign-in link.
+    admin_emails: str = ""
+    admin_metrics_cache_seconds: float = 5.0  # how long the admin metrics are reused
     # Generation
     openai_api_key: str | None = None
     openai_base_url: str | None = None
@@ -65,6 +68,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     worker_liveness_seconds: float = 30.0
     model_map: str = ""  # "client-name=provider-model:cost,..." overrides for the real models
     default_model: str | None = None
+    # USD per million input/output tokens, for the jobs' estimated cost: "model=input/output,..."
+    # (adds to and overrides the built-in list prices; a dated snapshot uses its base name's).
+    model_prices: str = ""
     s3_bucket: str | None = None
     s3_endpoint_url: str | None = None
     s3_public_endpoint_url: str | None = None
@@ -112,6 +118,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     argon2_memory_kib: int = 19456
     # Rate limits: "N/SECONDS" per purpose, 0 disables.
     rate_login: str = "10/900"
+    rate_admin_access: str = "5/900"  # sign-in link requests to the admin page, per client
     rate_register: str = "20/3600"
     rate_forgot_password: str = "5/3600"
     rate_generate: str = "30/300"
@@ -121,6 +128,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     playground: bool | None = None
     log_level: str = "INFO"
     log_json: bool | None = None
+
+    @property
+    def admin_email_set(self) -> frozenset[str]:
+        return frozenset(e.strip().lower() for e in self.admin_emails.split(",") if e.strip())
 
     @property
     def local(self) -> bool:
@@ -176,7 +187,15 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
             raise SettingsError(
                 "CHATSVG_SECRET_KEY must be set to a random value of at least 32 characters in production mode."
             )
-        for purpose in ("login", "register", "forgot_password", "generate", "download", "support"):
+        for purpose in (
+            "login",
+            "register",
+            "forgot_password",
+            "generate",
+            "download",
+            "support",
+            "admin_access",
+        ):
             parse_rate(getattr(self, f"rate_{purpose}"))
         if self.log_level.upper() not in LOG_LEVELS:
             raise SettingsError(
@@ -201,6 +220,7 @@ def parse_rate(text: str) -> tuple[int, int]:
 # Names fixed by the contract, mapped to fields; every other field is CHATSVG_<FIELD>.
 ALIASES = {
     "DATABASE_URL": "database_url",
+    "ADMIN_EMAILS": "admin_emails",
     "REDIS_URL": "redis_url",
     "S3_BUCKET": "s3_bucket",
     "S3_ENDPOINT_URL": "s3_endpoint_url",

@@ -21,7 +21,7 @@ import openai
 from openai import AsyncOpenAI
 
 from chatsvg.adapters.generation.svg_prompting import SYSTEM_PROMPT, extract_svg, system_prompt
-from chatsvg.application.ports import GenerationFault, GenerationRequest
+from chatsvg.application.ports import GenerationFault, GenerationRequest, ModelAnswer
 from chatsvg.domain.generation.jobs import JobErrorCode
 
 log = logging.getLogger(__name__)
@@ -52,10 +52,17 @@ class _Choice(msgspec.Struct):
     finish_reason: str | None = None
 
 
+class _Usage(msgspec.Struct):
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+
 class _Completion(msgspec.Struct):
     """The parts of a Chat Completions answer that are used; everything else is skipped."""
 
     choices: list[_Choice] | None = None
+    model: str | None = None
+    usage: _Usage | None = None
 
 
 _COMPLETION = msgspec.json.Decoder(_Completion)
@@ -121,7 +128,7 @@ class OpenAiSvgGenerator:
     async def aclose(self) -> None:
         await self._client.close()
 
-    async def generate(self, request: GenerationRequest) -> str:
+    async def generate(self, request: GenerationRequest) -> ModelAnswer:
         started = time.monotonic()
         try:
             # httpx's timeouts bound each phase (connect, each read, pool wait); this bounds the whole
@@ -156,7 +163,8 @@ class OpenAiSvgGenerator:
             ) from exc
         except openai.APIError as exc:
             raise self._fault(exc, request) from exc
-        svg = self._svg_from(_decode_completion(body), request)
+        completion = _decode_completion(body)
+        svg = self._svg_from(completion, request)
         log.debug(
             "openai answered",
             extra={
@@ -165,7 +173,7 @@ class OpenAiSvgGenerator:
                 "seconds": time.monotonic() - started,
             },
         )
-        return svg
+        return _answer(svg, completion, request, time.monotonic() - started)
 
     def _svg_from(self, completion: Any, request: GenerationRequest) -> str:
         # Read defensively: an OpenAI-compatible server may omit fields the official API always sends.
@@ -316,6 +324,20 @@ class OpenAiSvgGenerator:
             f"the model provider rejected the request (HTTP {status})",
             transient=False,
         )
+
+
+def _answer(svg: str, completion: Any, request: GenerationRequest, seconds: float) -> ModelAnswer:
+    """The answer with its usage as the provider reported it (a compatible server may send no
+    `usage`, or no `model`: then zeros, and the model asked for)."""
+    usage = getattr(completion, "usage", None)
+    model = getattr(completion, "model", None)
+    return ModelAnswer(
+        text=svg,
+        model=model if isinstance(model, str) and model else request.provider_model,
+        prompt_tokens=max(0, getattr(usage, "prompt_tokens", None) or 0),
+        completion_tokens=max(0, getattr(usage, "completion_tokens", None) or 0),
+        latency_ms=round(seconds * 1000),
+    )
 
 
 def _really_timed_out(exc: BaseException) -> bool:

@@ -24,6 +24,8 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "password_reset_tokens": ("token_hash",),
     "oauth_identities": ("provider", "subject"),
     "mail_outbox": ("id",),
+    "admin_links": ("token_hash",),
+    "admin_sessions": ("token_hash",),
     "generation_jobs": ("id",),
     "svg_generations": ("id",),
     "credit_ledger": ("id",),

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -122,6 +123,13 @@ generation_jobs = Table(
     Column("prompt", Text, nullable=False),
     Column("style", String(32), nullable=False),
     Column("model", String(64), nullable=False),
+    # The model calls' record (JobUsage): all null until a model has answered.
+    Column("ai_model", String(128)),
+    Column("prompt_tokens", Integer),
+    Column("completion_tokens", Integer),
+    Column("model_latency_ms", Integer),
+    Column("repaired", Boolean),
+    Column("cost_usd", Float),
     Column("privacy", Boolean, nullable=False),
     Column("cost", Integer, nullable=False),
     Column("status", String(16), nullable=False),
@@ -144,6 +152,7 @@ generation_jobs = Table(
     UniqueConstraint("user_id", "idempotency_key", name="uq_generation_jobs_user_idempotency_key"),
     Index("ix_generation_jobs_user_created", "user_id", "created_at", "id"),
     Index("ix_generation_jobs_status_updated", "status", "updated_at"),
+    Index("ix_generation_jobs_created", "created_at"),  # the admin metrics' 30-day window
 )
 
 svg_generations = Table(
@@ -191,6 +200,27 @@ notifications = Table(
     Column("read_at", UtcDateTime),
     UniqueConstraint("job_id", "type", name="uq_notifications_job_type"),
     Index("ix_notifications_user_created", "user_id", "created_at", "id"),
+)
+
+# The admin page's sign-in: single-use links and the sessions they open (tokens stored hashed).
+admin_links = Table(
+    "admin_links",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("email", String(254), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("used_at", UtcDateTime),
+)
+
+admin_sessions = Table(
+    "admin_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("email", String(254), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime),
 )
 
 # API keys (issue 26): only a keyed hash of each key is kept, with a short prefix to show.

@@ -30,6 +30,7 @@ from chatsvg.application.generation.transactions import (
     record_fault,
     record_successes,
 )
+from chatsvg.application.generation.usage import job_usage
 from chatsvg.application.ids import new_id
 from chatsvg.application.notifications.events import notification_payload
 from chatsvg.application.ports import (
@@ -47,6 +48,7 @@ from chatsvg.application.ports import (
 )
 from chatsvg.domain.generation.generations import SvgGeneration, artifact_key
 from chatsvg.domain.generation.jobs import Catalogue, GenerationJob, JobErrorCode, JobStatus
+from chatsvg.domain.generation.usage import JobUsage, PriceTable
 from chatsvg.domain.notifications.notifications import (
     Notification,
     job_succeeded,
@@ -82,6 +84,7 @@ class JobProcessor:
         claim_batch: int = 64,
         finish_concurrency: int = 0,
         finish_batch: int = 64,
+        prices: PriceTable | None = None,
     ) -> None:
         """Claims are made in batches: the attempts that ask to claim while a claim transaction
         is being prepared or is running are claimed together in the next one, up to
@@ -107,6 +110,7 @@ class JobProcessor:
         self._low_credit_threshold = low_credit_threshold
         self.circuit = circuit or ProviderCircuit(clock)
         self._gallery = gallery
+        self._prices = prices or PriceTable()  # USD per million tokens, for the jobs' usage
         self._claims: Batches[str, GenerationJob | None] = Batches(
             self._claim_and_announce, limit=claim_concurrency, size=claim_batch
         )
@@ -131,7 +135,7 @@ class JobProcessor:
             return None
         try:
             async with self._heartbeat(job):
-                svg = await self._produce(job, permit)
+                svg, usage = await self._produce(job, permit)
                 await self._storage_put(job, svg)
         except GenerationFault as fault:
             return await self._fault(job, fault)
@@ -143,7 +147,7 @@ class JobProcessor:
                 job,
                 GenerationFault(JobErrorCode.GENERATION_FAILED, type(exc).__name__, transient=True),
             )
-        await self._finish(job, svg)
+        await self._finish(job, svg, usage)
         return None
 
     async def _retrying(self, step: str, job_id: str, run: Callable[[], Awaitable[T]]) -> T:
@@ -193,10 +197,12 @@ class JobProcessor:
         # A job asked for twice in one batch (a duplicate message) goes to one attempt.
         return [claimed.pop(job_id, None) for job_id in job_ids]
 
-    async def _produce(self, job: GenerationJob, permit: Permit) -> str:
+    async def _produce(self, job: GenerationJob, permit: Permit) -> tuple[str, JobUsage]:
+        """The sanitized SVG, and the usage of the model calls that made it (`repaired` is set
+        when an answer needed a repair)."""
         spec = self._catalogue.model(job.model)
         try:
-            raw = await self._generator.generate(
+            answer = await self._generator.generate(
                 GenerationRequest(
                     job.id, job.prompt, job.style, job.model, spec.provider_model, job.attempts
                 )
@@ -208,9 +214,10 @@ class JobProcessor:
                 self.circuit.succeeded(permit)  # it answered: a refusal, an unusable answer
             raise
         self.circuit.succeeded(permit)
+        usage = job_usage(answer, self._prices, repaired=False)
         await self._progress(job, 70)
         try:
-            return self._sanitizer.sanitize(raw)
+            return self._sanitizer.sanitize(answer.text), usage
         except SvgRejected as rejected:
             raise GenerationFault(
                 JobErrorCode.INVALID_SVG, rejected.reason, transient=True
@@ -226,7 +233,7 @@ class JobProcessor:
                 JobErrorCode.STORAGE_UNAVAILABLE, str(exc)[:200], transient=True
             ) from exc
 
-    async def _finish(self, job: GenerationJob, svg: str) -> None:
+    async def _finish(self, job: GenerationJob, svg: str, usage: JobUsage) -> None:
         """Record the generation and mark the job SUCCEEDED, if this attempt still holds it.
 
         Recorded with the other successes of the moment in one transaction (`_record_batch`),
@@ -249,6 +256,7 @@ class JobProcessor:
             created_at=now,
         )
         done = copy.copy(job)
+        done.record_usage(usage)
         done.succeed(generation.id, now)
         notification = job_succeeded(job, generation.id, notification_id=new_id(), now=now)
         held, added, current = await self._successes.submit(

@@ -124,9 +124,23 @@ class GenerationFault(Exception):
         self.retry_after = retry_after
 
 
+@dataclass(frozen=True)
+class ModelAnswer:
+    """What the model said and what it cost: `text` is the answer (SVG, possibly wrapped in prose
+    or code fences), `model` the model that actually answered (the provider may name a dated
+    snapshot), the tokens as the provider counted them, and how long the call took. A model that
+    counts nothing (the offline one) answers zeros."""
+
+    text: str
+    model: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_ms: int = 0
+
+
 class SvgGenerator(Protocol):
-    async def generate(self, request: GenerationRequest) -> str:
-        """Return SVG text (possibly wrapped in prose or code fences). Raises GenerationFault."""
+    async def generate(self, request: GenerationRequest) -> ModelAnswer:
+        """Return the model's answer with its usage. Raises GenerationFault."""
         ...
 
 

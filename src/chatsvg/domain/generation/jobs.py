@@ -24,6 +24,7 @@ from typing import Any
 
 from chatsvg.domain.credits.ledger import LedgerEntry, charge_entry, refund_entry
 from chatsvg.domain.errors import IllegalTransition, JobNotCancellable, ValidationFailed
+from chatsvg.domain.generation.usage import JobUsage
 
 PROMPT_MAX = 1000
 IDEMPOTENCY_KEY_MAX = 128
@@ -186,6 +187,7 @@ class GenerationJob:
     created_at: datetime
     updated_at: datetime
     progress: int = 0
+    usage: JobUsage | None = None  # the model calls' record (tokens, latency, cost); None before any
     attempts: int = 0
     charged: bool = False
     refunded: bool = False
@@ -400,6 +402,10 @@ class GenerationJob:
         return refund_entry(
             entry_id=refund_id, user_id=self.user_id, job_id=self.id, cost=self.cost, now=now
         )
+
+    def record_usage(self, usage: JobUsage) -> None:
+        """A model answer of this job: its usage adds to the job's record."""
+        self.usage = usage if self.usage is None else self.usage.plus(usage)
 
     def mark_refunded(self) -> None:
         if not self.charged or self.refunded:

@@ -14,7 +14,8 @@ from chatsvg.application.generation.reaper import JobReaper
 from chatsvg.application.generation.retry import RetryPolicy
 from chatsvg.application.generation.submission import GenerationService
 from chatsvg.domain.generation.jobs import Catalogue, ModelSpec
-from chatsvg.entrypoints.settings import REAL_MODELS, Settings
+from chatsvg.domain.generation.usage import DEFAULT_PRICES, PriceTable
+from chatsvg.entrypoints.settings import REAL_MODELS, Settings, SettingsError
 
 
 def build_catalogue(settings: Settings) -> Catalogue:
@@ -42,6 +43,23 @@ def build_catalogue(settings: Settings) -> Catalogue:
     )
 
 
+def build_prices(settings: Settings) -> PriceTable:
+    """The built-in list prices, with `CHATSVG_MODEL_PRICES` ("model=input/output,...", USD per
+    million tokens) added over them."""
+    prices = dict(DEFAULT_PRICES)
+    for item in filter(None, (p.strip() for p in settings.model_prices.split(","))):
+        name, _, rest = item.partition("=")
+        given, _, taken = rest.partition("/")
+        try:
+            prices[name.strip()] = (float(given), float(taken))
+        except ValueError:
+            raise SettingsError(
+                f"CHATSVG_MODEL_PRICES entries are model=input/output (USD per million tokens); "
+                f"got {item!r}."
+            ) from None
+    return PriceTable.of(prices)
+
+
 def make_generator(settings: Settings) -> Any:
     from chatsvg.entrypoints.observability import InstrumentedGenerator
 
@@ -65,6 +83,7 @@ class Generation(containers.DeclarativeContainer):
     infra = providers.DependenciesContainer()
 
     catalogue = providers.Singleton(build_catalogue, settings)
+    prices = providers.Singleton(build_prices, settings)
     generator = providers.Singleton(make_generator, settings)
     sanitizer = providers.Singleton(SvgSanitizer)
     retry_policy = providers.Singleton(
@@ -110,6 +129,7 @@ class Generation(containers.DeclarativeContainer):
         finish_concurrency=settings.provided.worker_finish_concurrency,
         finish_batch=settings.provided.worker_finish_batch,
         circuit=circuit,
+        prices=prices,
     )
     reaper = providers.Singleton(
         JobReaper,

@@ -18,6 +18,7 @@ from chatsvg.application.wire import timestamp as timestamp  # controllers use i
 from chatsvg.domain.credits.ledger import LedgerEntry
 from chatsvg.domain.generation.generations import SvgGeneration
 from chatsvg.domain.generation.jobs import GenerationJob
+from chatsvg.domain.generation.usage import JobUsage
 from chatsvg.domain.notifications.notifications import Notification as DomainNotification
 
 
@@ -172,6 +173,20 @@ class Job(Answer):
     created_at: Timestamp
     started_at: Timestamp | None
     finished_at: Timestamp | None
+    usage: Usage | None = None  # null until a model has answered
+
+
+class Usage(Answer):
+    """What the job's model calls used (tokens as the provider counted them), for its owner."""
+
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+    latency_ms: int
+    attempts: int
+    repaired: bool
+    cost_usd: float
 
 
 class SubmittedJob(Answer):
@@ -331,6 +346,22 @@ def job_json(
         created_at=timestamp(job.created_at),
         started_at=optional_timestamp(job.started_at),
         finished_at=optional_timestamp(job.finished_at),
+        usage=usage_json(job.usage, job.attempts),
+    )
+
+
+def usage_json(usage: JobUsage | None, attempts: int) -> Usage | None:
+    if usage is None:
+        return None
+    return Usage(
+        model=usage.model,
+        prompt_tokens=usage.prompt_tokens,
+        completion_tokens=usage.completion_tokens,
+        total_tokens=usage.total_tokens,
+        latency_ms=usage.latency_ms,
+        attempts=attempts,
+        repaired=usage.repaired,
+        cost_usd=round(usage.cost_usd, 8),
     )
 
 

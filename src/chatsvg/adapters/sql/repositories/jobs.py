@@ -12,6 +12,7 @@ from chatsvg.adapters.sql import tables as t
 from chatsvg.adapters.sql.repositories.base import SqlRepository, newest_first
 from chatsvg.application.ports import DuplicateIdempotencyKey, Position
 from chatsvg.domain.generation.jobs import GenerationJob, JobSource, JobStatus
+from chatsvg.domain.generation.usage import JobUsage
 
 _J = t.generation_jobs
 _FIELDS = [
@@ -42,17 +43,54 @@ _FIELDS = [
 ]
 # Every column but the key, as `v_<name>` parameters (a bound `id` would clash with the column).
 _NEW_VALUES: dict[str, Any] = {name: bindparam(f"v_{name}") for name in _FIELDS if name != "id"}
+# The job's usage (JobUsage) lives in columns of its own, all null until a model has answered.
+_USAGE_COLUMNS = (
+    "ai_model",
+    "prompt_tokens",
+    "completion_tokens",
+    "model_latency_ms",
+    "repaired",
+    "cost_usd",
+)
+_NEW_VALUES.update({name: bindparam(f"v_{name}") for name in _USAGE_COLUMNS})
+
+
+def _usage(row: Any) -> JobUsage | None:
+    if row.ai_model is None:
+        return None
+    return JobUsage(
+        model=row.ai_model,
+        prompt_tokens=row.prompt_tokens or 0,
+        completion_tokens=row.completion_tokens or 0,
+        latency_ms=row.model_latency_ms or 0,
+        repaired=bool(row.repaired),
+        cost_usd=row.cost_usd or 0.0,
+    )
+
+
+def _usage_values(usage: JobUsage | None) -> dict[str, Any]:
+    if usage is None:
+        return dict.fromkeys(_USAGE_COLUMNS)
+    return {
+        "ai_model": usage.model,
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "model_latency_ms": usage.latency_ms,
+        "repaired": usage.repaired,
+        "cost_usd": usage.cost_usd,
+    }
 
 
 def _job(row: Any) -> GenerationJob:
     values = {name: getattr(row, name) for name in _FIELDS}
     values["status"] = JobStatus(values["status"])
     values["source"] = JobSource(values["source"])
-    return GenerationJob(**values)
+    return GenerationJob(**values, usage=_usage(row))
 
 
 def _values(job: GenerationJob) -> dict[str, Any]:
     values = {name: getattr(job, name) for name in _FIELDS}
+    values.update(_usage_values(job.usage))
     values["status"] = job.status.value
     values["source"] = job.source.value
     return values
