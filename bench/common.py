@@ -430,6 +430,7 @@ class Stack:
             "CHATSVG_RATE_GENERATE": "1000000/60",
             "CHATSVG_RATE_REGISTER": "1000000/60",
             "CHATSVG_START_CREDITS": "10000000",
+            "CHATSVG_PLAN_QUOTAS": "false",  # a bench user submits more than a plan's window allows
             "CHATSVG_ACCESS_TOKEN_SECONDS": "3600",
             "CHATSVG_ARGON2_TIME_COST": "1",
             "CHATSVG_ARGON2_MEMORY_KIB": "1024",

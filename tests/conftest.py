@@ -206,6 +206,7 @@ TEST_SETTINGS: dict[str, Any] = {
     "session_cache_seconds": 0,  # every request reads its session
     "worker_claim_concurrency": 0,  # no bound on claim and finish transactions
     "worker_finish_concurrency": 0,
+    "plan_quotas": False,  # tests submit more than a plan's window allows; tests/billing turn it on
 }
 
 

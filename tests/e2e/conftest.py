@@ -18,6 +18,7 @@ LOCAL = {
     "argon2_memory_kib": 1024,
     "rate_generate": "1000/60",
     "rate_register": "1000/60",
+    "plan_quotas": False,  # flows here submit more than a plan's window allows
 }
 
 

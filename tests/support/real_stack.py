@@ -50,6 +50,7 @@ class RealServices:
             "metrics_port": 0,
             # Every process computes the database-wide metrics figures in turn; keep them fresh.
             "metrics_interval_seconds": 0.5,
+            "plan_quotas": False,  # load and chaos runs submit more than a plan's window allows
         }
         values.update(overrides)
         return values

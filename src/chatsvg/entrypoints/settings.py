@@ -124,6 +124,30 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     rate_generate: str = "30/300"
     rate_download: str = "120/60"
     rate_support: str = "5/3600"
+    # Plans (docs/billing.md): the figures of FREE and SUPPORTER; a negative number is unlimited.
+    plan_quotas: bool = True  # false: no per-window generation quota (self-hosting, load tests)
+    plan_window_days: int = 30
+    plan_free_generations: int = 30
+    plan_free_api_keys: int = 1
+    plan_free_api_access: bool = True
+    plan_free_rate_limits: str = "5/50/200"  # per minute/hour/day
+    plan_supporter_price: float = 5.0
+    plan_supporter_credits: int = 300
+    plan_supporter_refill: int = 300
+    plan_supporter_generations: int = 300
+    plan_supporter_api_keys: int = 5
+    plan_supporter_api_access: bool = True
+    plan_supporter_rate_limits: str = "20/300/2000"
+    # Billing: PayPal subscriptions, on when the client id and secret are set (docs/billing.md).
+    paypal_client_id: str | None = None
+    paypal_client_secret: str | None = None
+    paypal_base_url: str = "https://api-m.sandbox.paypal.com"
+    paypal_webhook_id: str | None = None
+    paypal_supporter_plan_id: str | None = None
+    paypal_return_url: str | None = None
+    paypal_cancel_url: str | None = None
+    paypal_timeout_seconds: float = 15.0
+    billing_sweep_interval_seconds: float = 3600.0
     # Web
     playground: bool | None = None
     log_level: str = "INFO"
@@ -226,6 +250,13 @@ ALIASES = {
     "S3_ENDPOINT_URL": "s3_endpoint_url",
     "OPENAI_API_KEY": "openai_api_key",
     "OPENAI_BASE_URL": "openai_base_url",
+    "PAYPAL_CLIENT_ID": "paypal_client_id",
+    "PAYPAL_CLIENT_SECRET": "paypal_client_secret",
+    "PAYPAL_BASE_URL": "paypal_base_url",
+    "PAYPAL_WEBHOOK_ID": "paypal_webhook_id",
+    "PAYPAL_SUPPORTER_PLAN_ID": "paypal_supporter_plan_id",
+    "PAYPAL_RETURN_URL": "paypal_return_url",
+    "PAYPAL_CANCEL_URL": "paypal_cancel_url",
 }
 _LISTS = {"web_origins", "trusted_proxies"}
 

@@ -23,6 +23,7 @@ from chatsvg.adapters.memory.credits import MemoryLedger
 from chatsvg.adapters.memory.generation import MemoryGenerations, MemoryJobs
 from chatsvg.adapters.memory.keys import MemoryApiKeys, MemoryKeyUsage
 from chatsvg.adapters.memory.notifications import MemoryNotifications
+from chatsvg.adapters.memory.plans import MemoryPlanUsage
 from chatsvg.adapters.memory.tables import MemoryTables
 
 
@@ -53,6 +54,7 @@ class MemoryUnitOfWork:
         self.generations = MemoryGenerations(self)
         self.ledger = MemoryLedger(self)
         self.notifications = MemoryNotifications(self)
+        self.plan_usage = MemoryPlanUsage(self)
         self.api_keys = MemoryApiKeys(self)
         self.key_usage = MemoryKeyUsage(self)
 

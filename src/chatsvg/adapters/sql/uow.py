@@ -15,6 +15,7 @@ from chatsvg.adapters.sql.repositories.identities import SqlIdentities
 from chatsvg.adapters.sql.repositories.jobs import SqlJobs
 from chatsvg.adapters.sql.repositories.mail_outbox import SqlMailOutbox
 from chatsvg.adapters.sql.repositories.notifications import SqlNotifications
+from chatsvg.adapters.sql.repositories.plan_usage import SqlPlanUsage
 from chatsvg.adapters.sql.repositories.reset_tokens import SqlResetTokens
 from chatsvg.adapters.sql.repositories.sessions import SqlSessions
 from chatsvg.adapters.sql.repositories.users import SqlUsers
@@ -38,6 +39,7 @@ class SqlUnitOfWork:
         self.generations = SqlGenerations(self)
         self.ledger = SqlLedger(self)
         self.notifications = SqlNotifications(self)
+        self.plan_usage = SqlPlanUsage(self)
         self.api_keys = SqlApiKeys(self)
         self.key_usage = SqlKeyUsage(self)
 

@@ -11,6 +11,7 @@ from chatsvg.application.generation.events import job_update
 from chatsvg.application.generation.tasks import GENERATE
 from chatsvg.application.ids import new_id
 from chatsvg.application.pagination import Page, check_limit, decode_cursor, paginate
+from chatsvg.application.plans import enforce_generation_quota
 from chatsvg.application.ports import (
     Clock,
     DuplicateIdempotencyKey,
@@ -21,6 +22,7 @@ from chatsvg.application.ports import (
     UnitOfWorkFactory,
 )
 from chatsvg.domain.credits.ledger import can_afford
+from chatsvg.domain.credits.plans import PlanCatalogue
 from chatsvg.domain.errors import (
     IdempotencyKeyReused,
     InsufficientCredits,
@@ -91,6 +93,7 @@ class GenerationService:
         catalogue: Catalogue,
         limiter: RateLimiter,
         daily_quota: int = 0,
+        plans: PlanCatalogue | None = None,
     ) -> None:
         self._uow = uow
         self._queue = queue
@@ -100,6 +103,7 @@ class GenerationService:
         self.catalogue = catalogue
         self._limiter = limiter
         self._daily_quota = daily_quota
+        self._plans = plans  # the per-window generation quota of each plan
 
     async def submit(self, command: SubmitCommand) -> Submitted:
         key = check_idempotency_key(command.idempotency_key)
@@ -155,6 +159,7 @@ class GenerationService:
                         f"This generation costs {model.cost} credit(s); you have {balance}"
                         + (f", with {pending} already reserved by queued jobs." if pending else ".")
                     )
+                await enforce_generation_quota(uow, self._plans, command.user_id, now)
                 await uow.jobs.add(job)
                 await uow.commit()
         except DuplicateIdempotencyKey:

@@ -45,6 +45,7 @@ from chatsvg.application.ports.mail import (
 from chatsvg.application.ports.notifications import (
     NotificationRepository,
 )
+from chatsvg.application.ports.plans import PlanUsage
 from chatsvg.application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 __all__ = [
@@ -66,6 +67,7 @@ __all__ = [
     "NotificationRepository",
     "ObjectStorage",
     "PasswordHasher",
+    "PlanUsage",
     "Position",
     "RateDecision",
     "RateLimiter",

@@ -15,6 +15,7 @@ from chatsvg.application.ports.credits import CreditLedger
 from chatsvg.application.ports.generation import GenerationRepository, JobRepository
 from chatsvg.application.ports.keys import ApiKeyRepository, KeyUsageRepository
 from chatsvg.application.ports.notifications import NotificationRepository
+from chatsvg.application.ports.plans import PlanUsage
 
 
 class UnitOfWork(Protocol):
@@ -27,6 +28,7 @@ class UnitOfWork(Protocol):
     generations: GenerationRepository
     ledger: CreditLedger
     notifications: NotificationRepository
+    plan_usage: PlanUsage
     api_keys: ApiKeyRepository
     key_usage: KeyUsageRepository
 

@@ -11,6 +11,7 @@ from dependency_injector import containers, providers
 
 from chatsvg.entrypoints.accounts_settings import AccountsSettings, Role, load_accounts_settings
 from chatsvg.entrypoints.containers.accounts import Accounts
+from chatsvg.entrypoints.containers.billing import Billing
 from chatsvg.entrypoints.containers.features import Admin, Gallery, Notifications, Support
 from chatsvg.entrypoints.containers.generation import Generation, build_catalogue
 from chatsvg.entrypoints.containers.infrastructure import Infrastructure, rate_policies
@@ -46,6 +47,9 @@ class Container(containers.DeclarativeContainer):
         Generation, settings=settings, infra=infrastructure
     )
     gallery: providers.Container[Gallery] = providers.Container(Gallery, infra=infrastructure)
+    billing: providers.Container[Billing] = providers.Container(
+        Billing, settings=settings, infra=infrastructure
+    )
     notifications: providers.Container[Notifications] = providers.Container(
         Notifications, infra=infrastructure
     )

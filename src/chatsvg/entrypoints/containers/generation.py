@@ -111,6 +111,7 @@ class Generation(containers.DeclarativeContainer):
         catalogue=catalogue,
         limiter=infra.limiter,
         daily_quota=settings.provided.daily_quota,
+        plans=infra.plans,
     )
     processor = providers.Singleton(
         JobProcessor,

@@ -21,6 +21,7 @@ from chatsvg.adapters.realtime.sockets import (
 from chatsvg.adapters.sql.engine import SqlDatabase
 from chatsvg.adapters.storage.local import LocalDiskStorage
 from chatsvg.adapters.storage.signed_urls import ApiServedStorage
+from chatsvg.entrypoints.plan_settings import build_plan_catalogue
 from chatsvg.entrypoints.settings import Settings, parse_rate
 
 
@@ -134,6 +135,8 @@ class Infrastructure(containers.DeclarativeContainer):
     queue = providers.Singleton(make_queue, settings)
     local_tasks = providers.Singleton(make_local_tasks, queue)
     gallery_cache = providers.Singleton(make_gallery_cache, settings)
+    # The plans and their limits (domain/credits/plans.py); see docs/billing.md.
+    plans = providers.Singleton(build_plan_catalogue, settings)
 
     socket_manager = providers.Singleton(make_socket_manager, settings)
     realtime = providers.Selector(

@@ -25,6 +25,7 @@ from chatsvg.entrypoints.http.controllers.files import signed_file
 from chatsvg.entrypoints.http.controllers.health import live, ready
 from chatsvg.entrypoints.http.controllers.metrics import metrics
 from chatsvg.entrypoints.http.controllers.notifications import NotificationController
+from chatsvg.entrypoints.http.controllers.plans import list_plans
 from chatsvg.entrypoints.http.controllers.playground import playground_handlers
 from chatsvg.entrypoints.http.controllers.support import contact
 from chatsvg.entrypoints.http.controllers.svg import SvgController
@@ -89,6 +90,7 @@ def handler_dependencies(container: Container) -> dict[str, Provide]:
         "support": container.support.service(),
         "signed_files": container.web.signed_files(),
         "figures": container.figures(),
+        "plan_book": container.billing.plan_book(),
     }
     return {
         name: Provide(_constant(value), use_cache=True, sync_to_thread=False)
@@ -128,6 +130,7 @@ def create_app(settings: Settings, container: Container | None = None) -> Any:
         metrics,
         contact,
         AccountsController,
+        list_plans,
     ]
     if settings.playground_enabled:
         handlers += playground_handlers()

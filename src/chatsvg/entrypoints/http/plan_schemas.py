@@ -1,0 +1,65 @@
+"""JSON of plans (GET /api/plans) and of billing (/api/paypal/*)."""
+
+from __future__ import annotations
+
+from chatsvg.domain.credits.plans import Plan
+from chatsvg.entrypoints.http.schemas import Answer
+
+
+class RateLimitsJson(Answer):
+    per_minute: int | None
+    per_hour: int | None
+    per_day: int | None
+
+
+class PlanLimitsJson(Answer):
+    starting_credits: int
+    credit_refill_amount: int
+    credit_refill_days: int
+    generations_per_month: int | None
+    api_access: bool
+    max_api_keys: int | None
+    rate_limits: RateLimitsJson
+    support_level: str
+    support_channel: str | None
+
+
+class PlanJson(Answer):
+    plan: str
+    name: str
+    description: str
+    price: float | int
+    limits: PlanLimitsJson
+
+
+class PlansEnvelope(Answer):
+    plans: dict[str, PlanJson]
+
+
+def plan_json(plan: Plan) -> PlanJson:
+    limits = plan.limits
+    rates = limits.rate_limits
+    price: float | int = int(plan.price) if float(plan.price).is_integer() else plan.price
+    return PlanJson(
+        plan=plan.plan.value,
+        name=plan.name,
+        description=plan.description,
+        price=price,
+        limits=PlanLimitsJson(
+            starting_credits=limits.starting_credits,
+            credit_refill_amount=limits.credit_refill_amount,
+            credit_refill_days=limits.credit_refill_days,
+            generations_per_month=limits.generations_per_month,
+            api_access=limits.api_access,
+            max_api_keys=limits.max_api_keys,
+            rate_limits=RateLimitsJson(
+                per_minute=rates.per_minute, per_hour=rates.per_hour, per_day=rates.per_day
+            ),
+            support_level=limits.support_level,
+            support_channel=limits.support_channel,
+        ),
+    )
+
+
+def plans_json(plans: tuple[Plan, ...]) -> PlansEnvelope:
+    return PlansEnvelope(plans={p.plan.value: plan_json(p) for p in plans})
