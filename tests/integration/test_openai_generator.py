@@ -502,6 +502,7 @@ def test_a_bad_control_change_changes_nothing() -> None:
         "retry_after": 1.0,
         "slow_seconds": 30.0,
         "api_key": None,
+        "reject_response_format": False,
     }
     fake.configure(mode="prose", latency=0, append=["429"])
     assert fake.configure(reset=True)["mode"] == "plain"  # back to how it was started

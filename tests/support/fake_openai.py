@@ -33,14 +33,20 @@ Outcomes: ``ok``/``fence`` (SVG in a ```svg fence with prose around it), ``plain
 (message.refusal set), ``content_filter`` (finish_reason "content_filter"), ``empty`` (content ""),
 ``garbage`` (200 with an HTML body), ``slow`` (answer after `slow_seconds`), ``quota`` (429
 insufficient_quota), ``hang_up`` (close the connection without answering), or any HTTP error
-status ``400``-``599`` (``429`` carries Retry-After).
+status ``400``-``599`` (``429`` carries Retry-After). Unusable drawings (``BROKEN_OUTCOMES``):
+``truncated`` (the SVG cut off, no fence), ``no_viewbox`` (no viewBox and no size), ``blank`` (an
+SVG that draws nothing), ``wrapped`` (the bare SVG with prose on both sides), ``prose``, ``empty``.
+
+A request asking for a structured answer (``response_format`` of type ``json_schema``) gets
+``{"svg": "..."}`` as its content for ``ok``/``fence``; with ``reject_response_format`` set it is
+refused with a 400, as a model without structured output refuses it.
 
 Control API (JSON):
 
 - ``GET /_control``: the current configuration.
 - ``POST /_control`` with any of ``latency``, ``mode``, ``script`` (replaces the script),
   ``append`` (adds to it), ``chance`` (outcome → probability), ``seed``, ``retry_after`` (seconds or null for no header), ``slow_seconds``,
-  ``api_key`` (require this bearer key; null accepts any), ``reset`` (true: defaults and no
+  ``api_key`` (require this bearer key; null accepts any), ``reject_response_format``, ``reset`` (true: defaults and no
   records first). Answers with the new configuration.
 - ``GET /_control/requests``: count, per-model and per-outcome counts, in_flight, max_in_flight,
   the last request body and headers, the last few bodies, and ``arrivals`` (``[seconds since the
@@ -93,8 +99,15 @@ OTHER_OUTCOMES = frozenset(
         "slow",
         "quota",
         "hang_up",
+        # Unusable drawings a real model sometimes gives (validate-and-repair is measured on them).
+        "truncated",
+        "no_viewbox",
+        "blank",
+        "wrapped",
     }
 )
+# The drawings' faults, for `chance` in a measurement: each is an answer a repair can fix.
+BROKEN_OUTCOMES = ("truncated", "no_viewbox", "blank", "wrapped", "prose", "empty")
 _STATUS = re.compile(r"^[45]\d\d$")
 _DIRECTIVE = re.compile(r"\[fake:([a-z_0-9]+?)(?:x(\d+))?\]")
 _RECENT = 50
@@ -110,6 +123,7 @@ _CONTROL_KEYS = frozenset(
         "slow_seconds",
         "api_key",
         "reset",
+        "reject_response_format",
     }
 )
 READY_PREFIX = "FAKE_OPENAI_READY"
@@ -137,6 +151,8 @@ class FakeConfig:
     slow_seconds: float = 30.0
     api_key: str | None = None
     chance: dict[str, float] = field(default_factory=dict)
+    # Answer 400 to a request asking for a structured answer, as a model without it does.
+    reject_response_format: bool = False
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -147,6 +163,7 @@ class FakeConfig:
             "retry_after": self.retry_after,
             "slow_seconds": self.slow_seconds,
             "api_key": self.api_key,
+            "reject_response_format": self.reject_response_format,
         }
 
 
@@ -290,6 +307,9 @@ class FakeOpenAI:
             slow_seconds=max(0.0, float(changes.get("slow_seconds", base.slow_seconds))),
             api_key=changes.get("api_key", base.api_key) or None,
             chance=chance,
+            reject_response_format=bool(
+                changes.get("reject_response_format", base.reject_response_format)
+            ),
         )
         if changes.get("reset"):
             self.log = RequestLog()
@@ -425,11 +445,22 @@ class FakeOpenAI:
             if request.transport is not None:
                 request.transport.close()
             return web.Response(status=500)  # never arrives: the connection is gone
+        if body.get("response_format") and self.config.reject_response_format:
+            return _error(
+                400,
+                "Invalid parameter: 'response_format' of type 'json_schema' is not supported "
+                "with this model.",
+                "invalid_request_error",
+                None,
+            )
+        structured = (body.get("response_format") or {}).get("type") == "json_schema"
         svg = drawing(prompt)
         content: str | None
         refusal: str | None = None
         finish_reason = "stop"
-        if outcome in ("ok", "fence", "slow"):
+        if outcome in ("ok", "fence", "slow") and structured:
+            content = json.dumps({"svg": svg})
+        elif outcome in ("ok", "fence", "slow"):
             content = (
                 f"Here is an SVG illustration of {_quote(prompt)}:\n\n```svg\n{svg}\n```\n\n"
                 "It uses simple shapes so it scales cleanly to any size."
@@ -448,6 +479,14 @@ class FakeOpenAI:
             )
         elif outcome == "broken":
             content = f"```svg\n{svg[: len(svg) // 2]}\n```"
+        elif outcome == "truncated":  # cut off inside an element, no closing tags, no fence
+            content = svg[: len(svg) * 2 // 3]
+        elif outcome == "no_viewbox":  # neither a viewBox nor a size: the canvas is unknown
+            content = svg.replace(' viewBox="0 0 512 512" width="512" height="512"', "")
+        elif outcome == "blank":  # well formed, draws nothing visible
+            content = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 512 512"><defs/></svg>'
+        elif outcome == "wrapped":  # prose on both sides, no fence
+            content = f"Sure! Here you go: {svg} Let me know if you want changes."
         elif outcome == "length":
             content = f"```svg\n{svg[: len(svg) // 2]}"
             finish_reason = "length"

@@ -1,0 +1,175 @@
+"""SvgInspector: is a sanitized SVG a usable picture? It parses, it has a canvas (a viewBox or a
+size), it holds visible drawable content, and resvg renders it to an image of more than one
+colour. The answer is a short problem statement a model can act on in a repair, or None."""
+
+from __future__ import annotations
+
+import logging
+import struct
+import zlib
+from xml.etree import ElementTree as ET
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
+
+log = logging.getLogger(__name__)
+
+_SVG = "{http://www.w3.org/2000/svg}"
+_SHAPES = frozenset(
+    {"path", "rect", "circle", "ellipse", "line", "polyline", "polygon", "text", "use", "image"}
+)
+# What is inside these is not drawn where it stands (it is referenced, or it is metadata).
+_NOT_DRAWN = frozenset(
+    {
+        "defs",
+        "symbol",
+        "clipPath",
+        "mask",
+        "pattern",
+        "marker",
+        "linearGradient",
+        "radialGradient",
+        "filter",
+        "title",
+        "desc",
+        "style",
+    }
+)
+_RENDER_PX = 32
+
+
+class SvgInspector:
+    def __init__(self, *, render: bool = True, max_bytes: int = 512_000) -> None:
+        self._max_bytes = max_bytes
+        self._render = render and _resvg() is not None
+
+    def problem(self, svg: str) -> str | None:
+        if len(svg.encode("utf-8")) > self._max_bytes:
+            kb = self._max_bytes // 1000
+            return f"the SVG is larger than {kb} KB; draw it with fewer, simpler shapes"
+        try:
+            root = fromstring(svg, forbid_dtd=True)
+        except (ET.ParseError, DefusedXmlException) as exc:
+            return f"the SVG is not well-formed XML ({exc})"
+        if root.tag != f"{_SVG}svg":
+            return "the root element is not <svg>"
+        if not root.get("viewBox") and not (root.get("width") and root.get("height")):
+            return 'the <svg> element has no viewBox; give it viewBox="0 0 512 512"'
+        if not _draws_something(root):
+            return "the SVG draws nothing: it has no visible shapes"
+        if self._render:
+            try:
+                colours = _colours(svg)
+            except Exception as exc:  # resvg refused what the sanitizer passed
+                log.info("resvg could not render a sanitized svg", extra={"error": str(exc)[:200]})
+                return "the SVG could not be rendered"
+            if colours <= 1:
+                return (
+                    "the picture renders as one flat colour (blank); draw the subject with "
+                    "visible shapes in contrasting colours"
+                )
+        return None
+
+
+def _draws_something(element: ET.Element) -> bool:
+    for child in element:
+        name = child.tag.removeprefix(_SVG)
+        if name in _NOT_DRAWN or not _visible(child):
+            continue
+        if name in _SHAPES and _has_geometry(name, child):
+            return True
+        if _draws_something(child):
+            return True
+    return False
+
+
+def _visible(element: ET.Element) -> bool:
+    if element.get("display") == "none" or element.get("visibility") == "hidden":
+        return False
+    opacity = element.get("opacity")
+    try:
+        return opacity is None or float(opacity.strip().rstrip("%")) > 0
+    except ValueError:
+        return True
+
+
+def _has_geometry(name: str, element: ET.Element) -> bool:
+    if name == "path":
+        return bool((element.get("d") or "").strip())
+    if name in ("polyline", "polygon"):
+        return bool((element.get("points") or "").strip())
+    if name == "circle":
+        return _positive(element.get("r"))
+    if name == "ellipse":
+        return _positive(element.get("rx")) or _positive(element.get("ry"))
+    if name in ("rect", "image"):
+        return _positive(element.get("width")) and _positive(element.get("height"))
+    if name == "text":
+        return bool("".join(element.itertext()).strip())
+    return True  # line, use: drawn if their references or ends make sense; resvg decides
+
+
+def _positive(value: str | None) -> bool:
+    if value is None:
+        return False
+    try:
+        return float(value.strip().rstrip("%").removesuffix("px")) > 0
+    except ValueError:
+        return True  # a unit resvg knows and we do not
+
+
+def _resvg() -> object | None:
+    try:
+        import resvg_py
+    except ImportError:  # pragma: no cover - resvg is a runtime dependency
+        return None
+    return resvg_py
+
+
+def _colours(svg: str) -> int:
+    """How many distinct RGBA colours resvg draws at 32 px (2 means "more than one")."""
+    import resvg_py
+
+    png = bytes(
+        resvg_py.svg_to_bytes(
+            svg_string=svg, width=_RENDER_PX, skip_system_fonts="<text" not in svg
+        )
+    )
+    return _distinct_colours(png, stop_at=2)
+
+
+def _distinct_colours(png: bytes, *, stop_at: int) -> int:
+    """Decode an 8-bit RGBA PNG (what resvg writes) far enough to count colours."""
+    pos, idat, width = 8, bytearray(), 0
+    while pos < len(png):
+        (length,) = struct.unpack(">I", png[pos : pos + 4])
+        kind, body = png[pos + 4 : pos + 8], png[pos + 8 : pos + 8 + length]
+        if kind == b"IHDR":
+            width = struct.unpack(">I", body[:4])[0]
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + length
+    raw, stride = zlib.decompress(bytes(idat)), width * 4
+    previous, colours = bytearray(stride), set[bytes]()
+    for y in range(len(raw) // (stride + 1)):
+        start = y * (stride + 1)
+        method, row = raw[start], bytearray(raw[start + 1 : start + 1 + stride])
+        for x in range(stride):
+            a = row[x - 4] if x >= 4 else 0
+            b = previous[x]
+            c = previous[x - 4] if x >= 4 else 0
+            if method == 1:
+                row[x] = (row[x] + a) & 0xFF
+            elif method == 2:
+                row[x] = (row[x] + b) & 0xFF
+            elif method == 3:
+                row[x] = (row[x] + ((a + b) >> 1)) & 0xFF
+            elif method == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                row[x] = (row[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 0xFF
+        colours.update(bytes(row[i : i + 4]) for i in range(0, stride, 4))
+        if len(colours) >= stop_at:
+            return len(colours)
+        previous = row
+    return len(colours)
