@@ -19,6 +19,7 @@ from chatsvg.adapters.memory.accounts import (
     MemorySessions,
     MemoryUsers,
 )
+from chatsvg.adapters.memory.authorization import MemoryGrants, MemoryOAuthClients
 from chatsvg.adapters.memory.credits import MemoryLedger
 from chatsvg.adapters.memory.generation import MemoryGenerations, MemoryJobs
 from chatsvg.adapters.memory.keys import MemoryApiKeys, MemoryKeyUsage
@@ -54,6 +55,8 @@ class MemoryUnitOfWork:
         self.generations = MemoryGenerations(self)
         self.ledger = MemoryLedger(self)
         self.notifications = MemoryNotifications(self)
+        self.authz_clients = MemoryOAuthClients(self)
+        self.authz_grants = MemoryGrants(self)
         self.plan_usage = MemoryPlanUsage(self)
         self.api_keys = MemoryApiKeys(self)
         self.key_usage = MemoryKeyUsage(self)

@@ -259,3 +259,6 @@ api_key_usage = Table(
     Index("ix_api_key_usage_key_created", "key_id", "created_at"),
     Index("ix_api_key_usage_user_created", "user_id", "created_at"),
 )
+
+# The OAuth 2.1 authorization server's tables join this metadata from their own module.
+import chatsvg.adapters.sql.authorization_tables  # noqa: E402, F401

@@ -9,6 +9,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from chatsvg.adapters.sql.repositories.api_keys import SqlApiKeys, SqlKeyUsage
+from chatsvg.adapters.sql.repositories.authorization import SqlGrants, SqlOAuthClients
 from chatsvg.adapters.sql.repositories.credits import SqlLedger
 from chatsvg.adapters.sql.repositories.generations import SqlGenerations
 from chatsvg.adapters.sql.repositories.identities import SqlIdentities
@@ -39,6 +40,8 @@ class SqlUnitOfWork:
         self.generations = SqlGenerations(self)
         self.ledger = SqlLedger(self)
         self.notifications = SqlNotifications(self)
+        self.authz_clients = SqlOAuthClients(self)
+        self.authz_grants = SqlGrants(self)
         self.plan_usage = SqlPlanUsage(self)
         self.api_keys = SqlApiKeys(self)
         self.key_usage = SqlKeyUsage(self)

@@ -10,6 +10,7 @@ from chatsvg.application.ports.accounts import (
     SessionRepository,
     UserRepository,
 )
+from chatsvg.application.ports.authorization import GrantRepository, OAuthClientRepository
 from chatsvg.application.ports.common import (
     Clock,
     DuplicateIdempotencyKey,
@@ -59,12 +60,14 @@ __all__ = [
     "GenerationFault",
     "GenerationRepository",
     "GenerationRequest",
+    "GrantRepository",
     "JobRepository",
     "KeyUsageRepository",
     "MailMessage",
     "Mailer",
     "ModelAnswer",
     "NotificationRepository",
+    "OAuthClientRepository",
     "ObjectStorage",
     "PasswordHasher",
     "PlanUsage",

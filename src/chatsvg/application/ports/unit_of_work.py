@@ -11,6 +11,7 @@ from chatsvg.application.ports.accounts import (
     SessionRepository,
     UserRepository,
 )
+from chatsvg.application.ports.authorization import GrantRepository, OAuthClientRepository
 from chatsvg.application.ports.credits import CreditLedger
 from chatsvg.application.ports.generation import GenerationRepository, JobRepository
 from chatsvg.application.ports.keys import ApiKeyRepository, KeyUsageRepository
@@ -28,6 +29,9 @@ class UnitOfWork(Protocol):
     generations: GenerationRepository
     ledger: CreditLedger
     notifications: NotificationRepository
+    # The OAuth 2.1 authorization server for MCP clients (not the Google/GitHub sign-in).
+    authz_clients: OAuthClientRepository
+    authz_grants: GrantRepository
     plan_usage: PlanUsage
     api_keys: ApiKeyRepository
     key_usage: KeyUsageRepository

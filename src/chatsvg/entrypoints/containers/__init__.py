@@ -11,6 +11,7 @@ from dependency_injector import containers, providers
 
 from chatsvg.entrypoints.accounts_settings import AccountsSettings, Role, load_accounts_settings
 from chatsvg.entrypoints.containers.accounts import Accounts
+from chatsvg.entrypoints.containers.authorization import Authorization
 from chatsvg.entrypoints.containers.billing import Billing
 from chatsvg.entrypoints.containers.features import Admin, Gallery, Notifications, Support
 from chatsvg.entrypoints.containers.generation import Generation, build_catalogue
@@ -61,6 +62,15 @@ class Container(containers.DeclarativeContainer):
     )
     keys: providers.Container[Keys] = providers.Container(
         Keys, settings=settings, infra=infrastructure, generation=generation, gallery=gallery
+    )
+    # The OAuth 2.1 authorization server for MCP clients, and the MCP server at /mcp.
+    authorization: providers.Container[Authorization] = providers.Container(
+        Authorization,
+        settings=settings,
+        infra=infrastructure,
+        generation=generation,
+        gallery=gallery,
+        keys=keys,
     )
     web: providers.Container[Web] = providers.Container(
         Web,

@@ -21,6 +21,11 @@ from chatsvg.domain.errors import ValidationFailed
 from chatsvg.entrypoints.containers import Container, create_container
 from chatsvg.entrypoints.http.controllers.accounts import AccountsController
 from chatsvg.entrypoints.http.controllers.auth import AuthController, csrf_token
+from chatsvg.entrypoints.http.controllers.authorization import (
+    AuthorizationServerController,
+    GrantsController,
+)
+from chatsvg.entrypoints.http.controllers.consent import ConsentController
 from chatsvg.entrypoints.http.controllers.files import signed_file
 from chatsvg.entrypoints.http.controllers.health import live, ready
 from chatsvg.entrypoints.http.controllers.metrics import metrics
@@ -31,6 +36,7 @@ from chatsvg.entrypoints.http.controllers.support import contact
 from chatsvg.entrypoints.http.controllers.svg import SvgController
 from chatsvg.entrypoints.http.controllers.user import UserController
 from chatsvg.entrypoints.http.cors import CorsMiddleware, EdgeRouter
+from chatsvg.entrypoints.http.mcp import mcp_mount
 from chatsvg.entrypoints.http.openapi import openapi_config
 from chatsvg.entrypoints.http.problems import handle_exception
 from chatsvg.entrypoints.http.security import WebSecurity
@@ -90,6 +96,7 @@ def handler_dependencies(container: Container) -> dict[str, Provide]:
         "support": container.support.service(),
         "signed_files": container.web.signed_files(),
         "figures": container.figures(),
+        "authorization": container.authorization.server(),
         "plan_book": container.billing.plan_book(),
     }
     return {
@@ -130,6 +137,10 @@ def create_app(settings: Settings, container: Container | None = None) -> Any:
         metrics,
         contact,
         AccountsController,
+        AuthorizationServerController,
+        ConsentController,
+        GrantsController,
+        mcp_mount(container.authorization.mcp()),
         list_plans,
     ]
     if settings.playground_enabled:
@@ -169,7 +180,7 @@ def create_app(settings: Settings, container: Container | None = None) -> Any:
         before_request=request_check(container.web.security()),
         dependencies=dependencies,
         request_max_body_size=MAX_BODY,
-        lifespan=[lifespan],
+        lifespan=[lifespan, container.authorization.mcp().running],
         openapi_config=openapi_config(__version__),
         response_cache_config=ResponseCacheConfig(),
         debug=False,

@@ -1,0 +1,101 @@
+"""Dynamic client registration (RFC 7591) and the checks of an authorization request."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from chatsvg.domain.authorization.grants import (
+    InvalidClientMetadata,
+    InvalidRedirectUri,
+    check_redirect_uri,
+)
+
+MAX_REDIRECT_URIS = 10
+MAX_URI_LENGTH = 2000
+MAX_NAME_LENGTH = 200
+# Public clients only: the token endpoint authenticates nobody by secret, PKCE proves the caller.
+AUTH_METHOD = "none"
+
+
+@dataclass(frozen=True)
+class ClientRegistration:
+    """The RFC 7591 metadata this server keeps, checked."""
+
+    name: str
+    redirect_uris: list[str]
+    client_uri: str | None
+
+
+def parse_redirect_uri(uri: Any) -> str:
+    """Apply the registration rule (domain) to a URI's parsed parts."""
+    if not isinstance(uri, str) or not uri or len(uri) > MAX_URI_LENGTH:
+        raise InvalidRedirectUri("Each redirect URI must be a non-empty string.")
+    if any(ord(ch) <= 0x20 or ord(ch) == 0x7F for ch in uri):
+        raise InvalidRedirectUri("A redirect URI must not contain spaces or control characters.")
+    try:
+        parts = urlsplit(uri)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError as exc:
+        raise InvalidRedirectUri("A redirect URI must be an absolute URL.") from exc
+    if host.startswith("[") or ":" in host:
+        try:
+            ipaddress.ip_address(host.strip("[]"))
+        except ValueError as exc:
+            raise InvalidRedirectUri("A redirect URI must be an absolute URL.") from exc
+    check_redirect_uri(
+        parts.scheme.lower(),
+        host,
+        has_fragment="#" in uri,
+        has_userinfo="@" in parts.netloc,
+    )
+    return uri
+
+
+def parse_registration(body: Any) -> ClientRegistration:
+    """RFC 7591 client metadata: redirect_uris (required), client_name, client_uri; a public
+    client using the authorization code grant with PKCE and no client secret."""
+    if not isinstance(body, dict):
+        raise InvalidClientMetadata("The registration must be a JSON object.")
+    uris = body.get("redirect_uris")
+    if not isinstance(uris, list) or not uris:
+        raise InvalidRedirectUri("redirect_uris must be a non-empty list.")
+    if len(uris) > MAX_REDIRECT_URIS:
+        raise InvalidRedirectUri(f"At most {MAX_REDIRECT_URIS} redirect URIs.")
+    redirect_uris = [parse_redirect_uri(u) for u in uris]
+    method = body.get("token_endpoint_auth_method", AUTH_METHOD)
+    if method != AUTH_METHOD:
+        raise InvalidClientMetadata(
+            "Only public clients are supported: token_endpoint_auth_method must be none."
+        )
+    grant_types = body.get("grant_types", ["authorization_code", "refresh_token"])
+    if not isinstance(grant_types, list) or not set(grant_types) <= {
+        "authorization_code",
+        "refresh_token",
+    }:
+        raise InvalidClientMetadata("grant_types may be authorization_code and refresh_token.")
+    response_types = body.get("response_types", ["code"])
+    if response_types != ["code"]:
+        raise InvalidClientMetadata('response_types must be ["code"].')
+    name = body.get("client_name")
+    if name is not None and not isinstance(name, str):
+        raise InvalidClientMetadata("client_name must be a string.")
+    name = " ".join((name or "").split())[:MAX_NAME_LENGTH]
+    client_uri = body.get("client_uri")
+    if client_uri is not None:
+        if not isinstance(client_uri, str) or len(client_uri) > MAX_URI_LENGTH:
+            raise InvalidClientMetadata("client_uri must be a URL.")
+        if urlsplit(client_uri).scheme not in ("https", "http"):
+            raise InvalidClientMetadata("client_uri must be an http(s) URL.")
+    return ClientRegistration(
+        name=name or "Unnamed application", redirect_uris=redirect_uris, client_uri=client_uri
+    )
+
+
+def redirect_host(uri: str) -> str:
+    """What the consent page shows as where the code goes: the host (and port) of the URI."""
+    parts = urlsplit(uri)
+    return parts.netloc.rpartition("@")[2] or uri

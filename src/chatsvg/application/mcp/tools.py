@@ -1,0 +1,126 @@
+"""The three MCP tools as use cases, for the caller an access token speaks for.
+
+Every call is checked against its caller (the server is stateless: there is no session to trust):
+the scope the user granted, the per-plan rates, and ownership of the job read. Generations go
+through the web app's own submission use case (validation, credits, quotas), recorded as made by
+MCP. Per-plan rates count generations (like `POST /v1/svg/generate`), not protocol messages; reads
+have a generous limit of their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from chatsvg.application.authorization.server import Caller
+from chatsvg.application.gallery.library import GenerationLibrary
+from chatsvg.application.generation.submission import GenerationService, SubmitCommand
+from chatsvg.application.ports import RateDecision, UnitOfWorkFactory
+from chatsvg.application.ports.keys import WindowLimiter
+from chatsvg.domain.authorization.grants import SCOPE_GENERATE, SCOPE_READ
+from chatsvg.domain.errors import DomainError, RateLimited
+from chatsvg.domain.generation.jobs import GenerationJob, JobSource, JobStatus
+
+MINUTE, HOUR, DAY = 60, 3600, 86400
+READS_PER_MINUTE = 600  # get_job_status and list_styles, per user
+
+
+class PlanRates(Protocol):
+    """Generations per minute, hour and day a plan allows through the API and MCP (None: no
+    limit). The composition root hands over the same answer the public API uses."""
+
+    def api_rates(self, plan: str | None) -> Any: ...
+
+
+class ScopeMissing(DomainError):
+    code = "INSUFFICIENT_SCOPE"
+    default_message = "The access granted to this application does not cover this tool."
+
+
+@dataclass(frozen=True)
+class JobView:
+    status: JobStatus
+    error_message: str | None
+    svg: str | None
+    url: str | None
+
+
+class McpTools:
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        generation: GenerationService,
+        library: GenerationLibrary,
+        limiter: WindowLimiter,
+        plans: PlanRates,
+    ) -> None:
+        self._uow = uow
+        self._generation = generation
+        self._library = library
+        self._limiter = limiter
+        self._plans = plans
+
+    def styles(self) -> list[str]:
+        return list(self._generation.catalogue.styles)
+
+    async def admit_read(self, caller: Caller) -> None:
+        await self._admit([("mcp-read", caller.user_id, READS_PER_MINUTE, MINUTE)])
+
+    async def generate(
+        self, caller: Caller, *, prompt: Any, style: Any, model: Any, privacy: Any
+    ) -> GenerationJob:
+        if SCOPE_GENERATE not in caller.scopes:
+            raise ScopeMissing()
+        async with self._uow() as uow:
+            user = await uow.users.get(caller.user_id)
+        rates = self._plans.api_rates(user.plan if user is not None else None)
+        await self._admit(
+            [
+                ("mcp-generate-minute", caller.user_id, rates.per_minute, MINUTE),
+                ("mcp-generate-hour", caller.user_id, rates.per_hour, HOUR),
+                ("mcp-generate-day", caller.user_id, rates.per_day, DAY),
+            ]
+        )
+        raw = {"prompt": prompt, "style": style, "model": model, "privacy": privacy}
+        submitted = await self._generation.submit(
+            SubmitCommand(
+                user_id=caller.user_id,
+                prompt=prompt,
+                style=style,
+                model=model,
+                privacy=privacy,
+                raw_body=raw,
+                source=JobSource.MCP,
+            )
+        )
+        return submitted.job
+
+    async def job_status(self, caller: Caller, job_id: str) -> JobView:
+        if SCOPE_READ not in caller.scopes:
+            raise ScopeMissing()
+        await self.admit_read(caller)
+        details = await self._generation.details(caller.user_id, job_id)
+        url = None
+        svg = None
+        if details.job.status is JobStatus.SUCCEEDED and details.generation is not None:
+            url = (await self._library.download(caller.user_id, details.generation.id)).url
+            svg = details.svg
+        return JobView(details.job.status, details.job.error_message, svg, url)
+
+    async def _admit(self, windows: list[tuple[str, str, int | None, int]]) -> RateDecision:
+        tightest: RateDecision | None = None
+        for bucket, who, limit, seconds in windows:
+            if limit is None:
+                continue
+            decision = await self._limiter.hit(bucket, who, limit=limit, window_seconds=seconds)
+            if not decision.allowed:
+                raise RateLimited(
+                    "Too many generations for your plan through MCP; try again later.",
+                    retry_after=decision.retry_after,
+                    limit=decision.limit,
+                    reset_at=decision.reset_at,
+                )
+            if tightest is None or decision.remaining < tightest.remaining:
+                tightest = decision
+        return tightest or RateDecision(True, 0, 0, 0)
