@@ -28,10 +28,12 @@ from chatsvg.entrypoints.http.controllers.authorization import (
 from chatsvg.entrypoints.http.controllers.consent import ConsentController
 from chatsvg.entrypoints.http.controllers.files import signed_file
 from chatsvg.entrypoints.http.controllers.health import live, ready
+from chatsvg.entrypoints.http.controllers.keys import ApiKeysController
 from chatsvg.entrypoints.http.controllers.metrics import metrics
 from chatsvg.entrypoints.http.controllers.notifications import NotificationController
 from chatsvg.entrypoints.http.controllers.plans import list_plans
 from chatsvg.entrypoints.http.controllers.playground import playground_handlers
+from chatsvg.entrypoints.http.controllers.public_v1 import PublicApiController
 from chatsvg.entrypoints.http.controllers.support import contact
 from chatsvg.entrypoints.http.controllers.svg import SvgController
 from chatsvg.entrypoints.http.controllers.user import UserController
@@ -39,6 +41,7 @@ from chatsvg.entrypoints.http.cors import CorsMiddleware, EdgeRouter
 from chatsvg.entrypoints.http.mcp import mcp_mount
 from chatsvg.entrypoints.http.openapi import openapi_config
 from chatsvg.entrypoints.http.problems import handle_exception
+from chatsvg.entrypoints.http.public_cors import PublicApiCors
 from chatsvg.entrypoints.http.security import WebSecurity
 from chatsvg.entrypoints.observability import RequestContext, process_exited
 from chatsvg.entrypoints.settings import Settings
@@ -96,6 +99,8 @@ def handler_dependencies(container: Container) -> dict[str, Provide]:
         "support": container.support.service(),
         "signed_files": container.web.signed_files(),
         "figures": container.figures(),
+        "api_keys": container.keys.service(),
+        "public_api": container.keys.public_api(),
         "authorization": container.authorization.server(),
         "plan_book": container.billing.plan_book(),
     }
@@ -137,6 +142,8 @@ def create_app(settings: Settings, container: Container | None = None) -> Any:
         metrics,
         contact,
         AccountsController,
+        ApiKeysController,
+        PublicApiController,
         AuthorizationServerController,
         ConsentController,
         GrantsController,
@@ -187,7 +194,9 @@ def create_app(settings: Settings, container: Container | None = None) -> Any:
         logging_config=None,  # logging is configured once by entrypoints.logs
     )
     sockets = socketio.ASGIApp(container.web.socket_server(), socketio_path="socket.io")
-    return RequestContext(CorsMiddleware(EdgeRouter(api, sockets), settings.all_web_origins))  # type: ignore[arg-type]
+    edge = EdgeRouter(api, sockets)
+    cors = PublicApiCors(CorsMiddleware(edge, settings.all_web_origins), edge)
+    return RequestContext(cors)  # type: ignore[arg-type]
 
 
 def app_from_environment() -> Any:

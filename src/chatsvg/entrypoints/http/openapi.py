@@ -23,6 +23,7 @@ COOKIE_AUTH = "cookieAuth"
 REFRESH_AUTH = "refreshCookie"
 CSRF_AUTH = "csrfHeader"
 BEARER_AUTH = "bearerAuth"
+API_KEY_AUTH = "apiKeyAuth"
 
 SECURITY_SCHEMES: dict[str, SecurityScheme] = {
     COOKIE_AUTH: SecurityScheme(
@@ -53,6 +54,13 @@ SECURITY_SCHEMES: dict[str, SecurityScheme] = {
         bearer_format="JWT",
         description="`Authorization: Bearer <access JWT>` instead of cookies; no CSRF header.",
     ),
+    API_KEY_AUTH: SecurityScheme(
+        type="apiKey",
+        name="X-API-Key",
+        security_scheme_in="header",
+        description="An API key (`sk_live_...` or `sk_test_...`, from /api/keys) for the public "
+        "/v1 API; no cookies, no CSRF header.",
+    ),
 }
 
 # Who may call a route (any one of the listed alternatives). Unsafe methods with cookies also
@@ -65,6 +73,7 @@ SIGNED_IN_UNSAFE: list[SecurityRequirement] = [
 ANYONE: list[SecurityRequirement] = [{}]
 ANYONE_OR_SIGNED_IN: list[SecurityRequirement] = [{}, {COOKIE_AUTH: []}, {BEARER_AUTH: []}]
 CSRF_ONLY: list[SecurityRequirement] = [{CSRF_AUTH: []}]
+API_KEY: list[SecurityRequirement] = [{API_KEY_AUTH: []}]
 CSRF_OR_SIGNED_IN: list[SecurityRequirement] = [
     {CSRF_AUTH: []},
     {COOKIE_AUTH: [], CSRF_AUTH: []},
