@@ -10,7 +10,9 @@ breaker and every timing are the production defaults.
 Afterwards: every job is terminal within two minutes of the last fault; each SUCCEEDED job was
 charged once and never refunded, every other one refunded exactly once; each user's balance is
 the sum of their ledger; the bucket holds exactly the SUCCEEDED jobs' files; no request got a
-500; and no socket saw a job go back.
+500; no socket saw a job go back; and every socket, connected through it all, saw each of its
+user's jobs reach the end it has in the database (pushes made while Redis was away are sent when
+it is back, and an API process that lost its subscription catches its sockets up).
 
 The suite runs the scenario with every outage in one run; `make chaos` runs each scenario on its
 own, three times (CHAOS_SCENARIOS and CHAOS_RUNS choose).
@@ -76,6 +78,9 @@ class Outcome:
     submitted: dict[str, str] = field(default_factory=dict)  # job id -> user id
     statuses: Counter[int] = field(default_factory=Counter)  # HTTP statuses of every submit try
     faults: list[tuple[str, float]] = field(default_factory=list)  # (what, when it ended)
+    open_jobs: int = -1  # jobs not terminal when the wait for them ended
+    settled_after: float = 0.0  # seconds from the last fault to no open job
+    unseen_ends: list[str] = field(default_factory=list)  # jobs whose end no socket of theirs saw
 
 
 @pytest.mark.parametrize("scenario", _chosen())
@@ -122,21 +127,18 @@ def test_nothing_is_lost_under_model_faults_and_outages(
         for i in range(2):
             worker = WorkerProcess(settings, log_path=tmp_path / f"worker{i}.log")
             stack.callback(worker.stop)
-        outcome = asyncio.run(_drive([api.url for api in apis], proxies, outages))
-        last_fault = max((end for _, end in outcome.faults), default=time.monotonic())
-        open_jobs = -1
-        while time.monotonic() < last_fault + BOUND_AFTER_LAST_FAULT:
-            open_jobs = _open_jobs(pg)
-            if open_jobs == 0:
-                break
-            time.sleep(1.0)
-        settled_after = time.monotonic() - last_fault
+        outcome = asyncio.run(_drive([api.url for api in apis], proxies, outages, pg))
+        open_jobs, settled_after = outcome.open_jobs, outcome.settled_after
         try:
             assert open_jobs == 0, (
                 f"{open_jobs} jobs not terminal {BOUND_AFTER_LAST_FAULT:.0f} s after the last "
                 f"fault ({scenario}); logs in {tmp_path}"
             )
             _check_money_and_files(pg, settings.s3_bucket or "", real_services, outcome)
+            assert not outcome.unseen_ends, (
+                f"no socket saw the end of {len(outcome.unseen_ends)} jobs: "
+                f"{outcome.unseen_ends[:5]}; logs in {tmp_path}"
+            )
             assert outcome.statuses[500] == 0, outcome.statuses
             print(
                 f"\nchaos[{scenario}]: {len(outcome.submitted)} jobs, "
@@ -150,7 +152,9 @@ def test_nothing_is_lost_under_model_faults_and_outages(
             run_in_fresh_loop(lambda: drop_database(pg))
 
 
-async def _drive(urls: list[str], proxies: dict[str, TcpProxy], outages: list[str]) -> Outcome:
+async def _drive(
+    urls: list[str], proxies: dict[str, TcpProxy], outages: list[str], pg: str
+) -> Outcome:
     outcome = Outcome()
     users = [await _register(urls[i % 2], i) for i in range(USERS)]
     watchers: list[SocketWatcher] = []
@@ -175,7 +179,17 @@ async def _drive(urls: list[str], proxies: dict[str, TcpProxy], outages: list[st
                     for i, (token, user_id) in enumerate(users)
                 ),
             )
-        await asyncio.sleep(2.0)
+        last_fault = max((end for _, end in outcome.faults), default=time.monotonic())
+        while time.monotonic() < last_fault + BOUND_AFTER_LAST_FAULT:
+            outcome.open_jobs = await asyncio.to_thread(_open_jobs, pg)
+            if outcome.open_jobs == 0:
+                break
+            await asyncio.sleep(1.0)
+        outcome.settled_after = time.monotonic() - last_fault
+        if outcome.open_jobs == 0:
+            outcome.unseen_ends = await _ends_unseen(
+                watchers, users, await asyncio.to_thread(_jobs, pg)
+            )
     finally:
         for watcher in watchers:
             _check_order(watcher)
@@ -225,6 +239,21 @@ async def _submit_series(
             assert time.monotonic() < deadline, "a submit was never accepted"
             await asyncio.sleep(0.5)
         await asyncio.sleep(1.0)
+
+
+async def _ends_unseen(
+    watchers: list[SocketWatcher], users: list[tuple[str, str]], jobs: list[Any]
+) -> list[str]:
+    """The jobs whose terminal status their user's socket has not seen within a few seconds."""
+    watcher_of = {user_id: watcher for watcher, (_, user_id) in zip(watchers, users, strict=True)}
+    deadline = time.monotonic() + 10.0
+    while True:
+        unseen = [
+            job.id for job in jobs if job.status not in watcher_of[job.user_id].statuses(job.id)
+        ]
+        if not unseen or time.monotonic() > deadline:
+            return unseen
+        await asyncio.sleep(0.25)
 
 
 def _check_order(watcher: SocketWatcher) -> None:

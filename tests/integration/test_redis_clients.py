@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 import redis.asyncio as aioredis
 
 from chatsvg.adapters.rate_limits import LimitsRateLimiter, RatePolicy
 from chatsvg.adapters.realtime.sockets import PipelinedRedisManager, SocketIoRealtime
 from tests.support.real_stack import REDIS_DB_URL
+from tests.support.tcp_proxy import TcpProxy
 
 CHANNEL = "chatsvg-test-burst"
 
@@ -55,7 +57,7 @@ async def test_a_burst_of_pushes_arrives_whole_in_order_over_one_connection() ->
         await manager.redis.aclose()
 
 
-async def test_pushes_without_redis_are_dropped_not_raised_or_hung() -> None:
+async def test_pushes_without_redis_are_held_back_not_raised_or_hung() -> None:
     manager = PipelinedRedisManager("redis://127.0.0.1:1/0", channel=CHANNEL, write_only=True)
     realtime = SocketIoRealtime(manager=manager)
     try:
@@ -64,8 +66,82 @@ async def test_pushes_without_redis_are_dropped_not_raised_or_hung() -> None:
         )
         await asyncio.wait_for(manager.flush(), 5)
         assert manager.connected is False  # the next push connects afresh
+        assert len(manager._kept) == 50  # to be sent once Redis answers
     finally:
+        if manager._resender is not None:
+            manager._resender.cancel()
         await manager.redis.aclose()
+
+
+async def test_pushes_made_while_redis_is_away_arrive_once_it_is_back() -> None:
+    """Sockets that stay connected to an API process through a Redis outage must still hear of
+    the jobs that moved meanwhile: the publisher sends what it held back when Redis returns,
+    without waiting for another push, first in line and in order."""
+    listener = aioredis.Redis.from_url(REDIS_DB_URL)
+    pubsub = listener.pubsub(ignore_subscribe_messages=True)
+    await pubsub.subscribe(CHANNEL)
+    db = REDIS_DB_URL.rsplit("/", 1)[1]
+    with TcpProxy("127.0.0.1", 6379) as proxy:
+        manager = PipelinedRedisManager(
+            f"redis://{proxy.url_host}/{db}", channel=CHANNEL, write_only=True
+        )
+        manager.resend_pauses = (0.2, 0.2, 0.2, 0.2, 0.2, 0.5, 1.0, 2.0)
+        realtime = SocketIoRealtime(manager=manager)
+        received: list[int] = []
+
+        async def collect(expected: int) -> None:
+            async for message in pubsub.listen():
+                if message.get("type") == "message":
+                    received.append(json.loads(message["data"])["data"][0]["n"])
+                    if len(received) == expected:
+                        return
+
+        try:
+            await realtime.job_updated("user-1", {"n": 0})
+            await manager.flush()
+            proxy.cut()
+            for i in range(1, 4):
+                await realtime.job_updated("user-1", {"n": i})
+            await manager.flush()
+            assert len(manager._kept) == 3
+            proxy.restore()
+            await asyncio.wait_for(collect(4), 10)  # nothing else is pushed meanwhile
+            assert received == [0, 1, 2, 3]
+            assert not manager._kept
+        finally:
+            if manager._resender is not None:
+                manager._resender.cancel()
+            await manager.redis.aclose()
+            await pubsub.aclose()
+            await listener.aclose()
+
+
+async def test_a_process_that_lost_its_subscription_is_told_when_it_listens_again() -> None:
+    """An API process misses what was published while its subscription was down; the manager
+    says when it is subscribed again, and the socket server then catches its sockets up."""
+    db = REDIS_DB_URL.rsplit("/", 1)[1]
+    with TcpProxy("127.0.0.1", 6379) as proxy:
+        manager = PipelinedRedisManager(f"redis://{proxy.url_host}/{db}", channel=CHANNEL)
+        resubscribed = asyncio.Event()
+
+        async def caught_up() -> None:
+            resubscribed.set()
+
+        manager.on_resubscribed = caught_up
+        listening = asyncio.create_task(_drain(manager._listen()))
+        try:
+            await asyncio.sleep(0.5)
+            assert not resubscribed.is_set()  # the first subscription is not a comeback
+            await asyncio.to_thread(proxy.outage, 1.0)
+            await asyncio.wait_for(resubscribed.wait(), 10)
+        finally:
+            listening.cancel()
+            await manager.redis.aclose()
+
+
+async def _drain(messages: Any) -> None:
+    async for _ in messages:
+        pass
 
 
 async def test_a_flush_waits_for_the_pushes_made_so_far_not_for_later_ones() -> None:

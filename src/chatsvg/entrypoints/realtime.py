@@ -8,6 +8,7 @@ not need the server, and the server is then given their authenticate and replay 
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from http.cookies import SimpleCookie
@@ -103,4 +104,33 @@ def create_socket_server(
             for update in updates:
                 await server.manager.emit(JOB_UPDATE, update, "/", room=sid, ignore_queue=True)
 
+    if replay is not None and hasattr(manager, "on_resubscribed"):
+        manager.on_resubscribed = functools.partial(_catch_up, server, replay)
     return server
+
+
+async def _catch_up(server: socketio.AsyncServer, replay: Replay) -> None:
+    """After this process lost its Redis subscription: every socket connected here gets its
+    user's recent jobs again (what it already has is dropped by `seq`)."""
+    by_user: dict[str, list[str]] = {}
+    for sid, _ in server.manager.get_participants("/", None):
+        try:
+            session = await server.get_session(sid)
+        except KeyError:  # gone meanwhile
+            continue
+        by_user.setdefault(session["user_id"], []).append(sid)
+    sent = 0
+    for user_id, sids in by_user.items():
+        try:
+            updates = await replay(user_id)
+        except Exception:
+            log.warning("could not catch sockets up after a Redis outage", exc_info=True)
+            return
+        for sid in sids:
+            for update in updates:
+                await server.manager.emit(JOB_UPDATE, update, "/", room=sid, ignore_queue=True)
+                sent += 1
+    log.info(
+        "sockets caught up after a Redis outage",
+        extra={"sockets": sum(map(len, by_user.values())), "updates": sent},
+    )

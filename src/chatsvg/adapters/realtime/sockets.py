@@ -9,10 +9,11 @@ built over that same manager by the entrypoints (entrypoints/realtime.py), after
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import logging
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 import socketio
@@ -128,11 +129,19 @@ class PipelinedRedisManager(socketio.AsyncRedisManager, OrderedJobUpdates):  # t
     its pushes on the way to the model and the store (three of them sit on every job's path, and
     under load an awaited push waited for the pipeline it had joined; docs/performance.md). Only
     when more than `max_backlog` events wait (Redis slow or away) does an emit wait for the send,
-    which bounds the memory they take; a send that fails is logged and dropped, as before.
+    which bounds the memory they take.
+
+    A send that fails while Redis is away keeps its events (the newest `max_kept`) and sends them
+    again, first in line, with the next send or on its own after a pause (`resend_pauses`):
+    sockets that stay connected to an API process through the outage would otherwise never hear
+    of the jobs that moved meanwhile. Job updates carry `seq`, so one that arrives twice or late
+    is dropped by the receiving manager.
     """
 
     max_batch = 500
     max_backlog = 10_000
+    max_kept = 10_000
+    resend_pauses: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0)
     connected: bool  # the stock manager's: False once a send failed, to reconnect
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -141,11 +150,44 @@ class PipelinedRedisManager(socketio.AsyncRedisManager, OrderedJobUpdates):  # t
         self._sending: _Batch | None = None
         self._sender: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._kept: collections.deque[str] = collections.deque(maxlen=self.max_kept)
+        self._resender: asyncio.Task[None] | None = None
+        self._catch_ups: set[asyncio.Task[None]] = set()
+
+    # Called (in the background) when this process listens to Redis again after losing it: the
+    # events published meanwhile never reached it, so its sockets are brought up to date.
+    on_resubscribed: Callable[[], Coroutine[Any, Any, None]] | None = None
+
+    async def _redis_listen_with_retries(self) -> AsyncIterator[Any]:
+        # The stock loop of python-socketio 5.18 (subscribe, listen, on error wait and subscribe
+        # again), with the comeback reported and the pause capped at 10 s, not 60.
+        pause, lost = 1.0, False
+        while True:
+            try:
+                self._redis_connect()
+                await self.pubsub.subscribe(self.channel)
+                if lost and self.on_resubscribed is not None:
+                    task = asyncio.get_running_loop().create_task(self.on_resubscribed())
+                    self._catch_ups.add(task)
+                    task.add_done_callback(self._catch_ups.discard)
+                pause, lost = 1.0, False
+                async for message in self.pubsub.listen():
+                    yield message
+            except Exception as exc:
+                log.error(
+                    "cannot receive from Redis; listening again in %.0f s",
+                    pause,
+                    extra={"error": type(exc).__name__},
+                )
+                lost = True
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 10.0)
 
     async def _publish(self, data: Any) -> None:
         loop = asyncio.get_running_loop()
         if self._loop is not loop:  # a new event loop (tests): start afresh
             self._loop, self._batch, self._sending, self._sender = loop, None, None, None
+            self._resender = None
         if self._batch is None:
             self._batch = _Batch(loop)
         batch = self._batch
@@ -167,9 +209,13 @@ class PipelinedRedisManager(socketio.AsyncRedisManager, OrderedJobUpdates):  # t
         while self._batch is not None:
             batch, self._batch = self._batch, None
             self._sending = batch
+            messages = batch.messages
+            if self._kept:  # what an earlier send could not deliver goes first
+                messages = [*self._kept, *messages]
+                self._kept.clear()
             try:
-                for start in range(0, len(batch.messages), self.max_batch):
-                    await self._send(batch.messages[start : start + self.max_batch])
+                for start in range(0, len(messages), self.max_batch):
+                    await self._send(messages[start : start + self.max_batch])
             finally:
                 if not batch.sent.done():
                     batch.sent.set_result(None)
@@ -187,12 +233,35 @@ class PipelinedRedisManager(socketio.AsyncRedisManager, OrderedJobUpdates):  # t
             except Exception:
                 self.connected = False
                 if not retries_left:
-                    # A lost push is recoverable: clients read the job again on reconnect.
                     log.warning(
-                        "realtime pushes lost: Redis unreachable",
+                        "realtime pushes held back: Redis unreachable",
                         exc_info=True,
                         extra={"count": len(messages)},
                     )
+                    self._keep(messages)
+
+    def _keep(self, messages: list[str]) -> None:
+        dropped = max(0, len(self._kept) + len(messages) - self.max_kept)
+        if dropped:
+            log.warning("realtime pushes lost: too many held back", extra={"count": dropped})
+        self._kept.extend(messages)
+        if self._resender is None or self._resender.done():
+            self._resender = asyncio.get_running_loop().create_task(self._resend_kept())
+
+    async def _resend_kept(self) -> None:
+        """Send the held-back events once Redis answers again, even if nothing new is emitted."""
+        for pause in self.resend_pauses:
+            await asyncio.sleep(pause)
+            if not self._kept:
+                return
+            if self._sender is None or self._sender.done():
+                loop = asyncio.get_running_loop()
+                self._batch = self._batch or _Batch(loop)
+                self._sender = loop.create_task(self._send_batches())
+            await asyncio.shield(self._sender)
+        if self._kept:
+            log.warning("realtime pushes lost: Redis unreachable", extra={"count": len(self._kept)})
+            self._kept.clear()
 
 
 class SocketIoRealtime:
