@@ -19,7 +19,13 @@ from chatsvg.application.keys.plans import KeyPlanRules
 from chatsvg.application.ports import Clock, RateDecision, UnitOfWorkFactory, WindowLimiter
 from chatsvg.domain.errors import RateLimited
 from chatsvg.domain.generation.jobs import GenerationJob, JobSource, JobStatus
-from chatsvg.domain.keys.keys import ApiKey, ApiKeyInvalid, key_digest, well_formed
+from chatsvg.domain.keys.keys import (
+    ApiKey,
+    ApiKeyForbidden,
+    ApiKeyInvalid,
+    key_digest,
+    well_formed,
+)
 from chatsvg.domain.keys.usage import KeyUsage
 
 log = logging.getLogger(__name__)
@@ -82,8 +88,11 @@ class PublicApi:
         return Caller(key, user.plan)
 
     def authorize(self, caller: Caller, *, scope: str, address: str) -> None:
-        """ApiKeyForbidden when the address is not allowed or the scope is missing."""
+        """ApiKeyForbidden when the address is not allowed, the scope is missing or the plan has
+        no API access."""
         caller.key.authorize(scope=scope, address=address, now=self._clock.now())
+        if not self._plans.api_access(caller.plan):
+            raise ApiKeyForbidden("Your plan does not include API access.")
 
     async def admit_generation(self, caller: Caller) -> RateDecision:
         """Count one generation against the plan's per-minute, per-hour and per-day rates (a key's

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
 from dependency_injector import containers, providers
 
 from chatsvg.adapters.window_limits import LimitsWindowLimiter
-from chatsvg.application.keys.plans import FixedPlanRules
+from chatsvg.application.keys.plans import CataloguePlanRules
 from chatsvg.application.keys.public_api import PublicApi
 from chatsvg.application.keys.service import ApiKeyService
 from chatsvg.entrypoints.settings import Settings
@@ -26,10 +25,6 @@ def make_window_limiter(settings: Settings) -> LimitsWindowLimiter:
     return LimitsWindowLimiter.in_memory()
 
 
-def make_plan_rules(settings: Settings) -> Any:
-    return FixedPlanRules()
-
-
 class Keys(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
     infra = providers.DependenciesContainer()
@@ -37,7 +32,7 @@ class Keys(containers.DeclarativeContainer):
     gallery = providers.DependenciesContainer()
 
     secret = providers.Singleton(key_secret, settings)
-    plans = providers.Singleton(make_plan_rules, settings)
+    plans = providers.Singleton(CataloguePlanRules, infra.plans)
     limiter = providers.Singleton(make_window_limiter, settings)
     service = providers.Singleton(
         ApiKeyService, uow=infra.uow, clock=infra.clock, secret=secret, plans=plans
