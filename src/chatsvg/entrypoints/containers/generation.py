@@ -65,14 +65,18 @@ def make_generator(settings: Settings) -> Any:
 
     if settings.openai_api_key:
         from chatsvg.adapters.generation.openai_generator import OpenAiSvgGenerator
+        from chatsvg.adapters.generation.routing import OfflineRouting
 
         return InstrumentedGenerator(
-            OpenAiSvgGenerator(
-                settings.openai_api_key,
-                base_url=settings.openai_base_url,
-                timeout=settings.openai_timeout_seconds,
-                http_backend=settings.openai_http_backend,
-                max_connections=max(settings.worker_max_in_flight, settings.worker_concurrency),
+            OfflineRouting(  # the `offline` model (API test keys) stays offline
+                OpenAiSvgGenerator(
+                    settings.openai_api_key,
+                    base_url=settings.openai_base_url,
+                    timeout=settings.openai_timeout_seconds,
+                    http_backend=settings.openai_http_backend,
+                    max_connections=max(settings.worker_max_in_flight, settings.worker_concurrency),
+                ),
+                OfflineSvgGenerator(delay_seconds=settings.offline_delay_seconds),
             )
         )
     return InstrumentedGenerator(OfflineSvgGenerator(delay_seconds=settings.offline_delay_seconds))
