@@ -19,6 +19,11 @@ from chatsvg.adapters.memory.accounts import (
     MemorySessions,
     MemoryUsers,
 )
+from chatsvg.adapters.memory.admin import (
+    MemoryAdminFigures,
+    MemoryAdminLinks,
+    MemoryAdminSessions,
+)
 from chatsvg.adapters.memory.authorization import MemoryGrants, MemoryOAuthClients
 from chatsvg.adapters.memory.credits import MemoryLedger
 from chatsvg.adapters.memory.generation import MemoryGenerations, MemoryJobs
@@ -51,6 +56,9 @@ class MemoryUnitOfWork:
         self.reset_tokens = MemoryResetTokens(self)
         self.identities = MemoryIdentities(self)
         self.mail_outbox = MemoryMailOutbox(self)
+        self.admin_links = MemoryAdminLinks(self)
+        self.admin_sessions = MemoryAdminSessions(self)
+        self.admin_figures = MemoryAdminFigures(self)
         self.jobs = MemoryJobs(self)
         self.generations = MemoryGenerations(self)
         self.ledger = MemoryLedger(self)

@@ -8,6 +8,11 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from chatsvg.adapters.sql.repositories.admin import (
+    SqlAdminFigures,
+    SqlAdminLinks,
+    SqlAdminSessions,
+)
 from chatsvg.adapters.sql.repositories.api_keys import SqlApiKeys, SqlKeyUsage
 from chatsvg.adapters.sql.repositories.authorization import SqlGrants, SqlOAuthClients
 from chatsvg.adapters.sql.repositories.credits import SqlLedger
@@ -36,6 +41,9 @@ class SqlUnitOfWork:
         self.reset_tokens = SqlResetTokens(self)
         self.identities = SqlIdentities(self)
         self.mail_outbox = SqlMailOutbox(self)
+        self.admin_links = SqlAdminLinks(self)
+        self.admin_sessions = SqlAdminSessions(self)
+        self.admin_figures = SqlAdminFigures(self)
         self.jobs = SqlJobs(self)
         self.generations = SqlGenerations(self)
         self.ledger = SqlLedger(self)

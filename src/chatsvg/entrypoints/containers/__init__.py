@@ -58,7 +58,7 @@ class Container(containers.DeclarativeContainer):
         Support, accounts_settings=accounts_settings, infra=infrastructure, mail=mail
     )
     admin: providers.Container[Admin] = providers.Container(
-        Admin, infra=infrastructure, accounts=accounts
+        Admin, settings=settings, infra=infrastructure, accounts=accounts, mail=mail
     )
     keys: providers.Container[Keys] = providers.Container(
         Keys, settings=settings, infra=infrastructure, generation=generation, gallery=gallery

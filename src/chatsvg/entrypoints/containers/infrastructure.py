@@ -34,6 +34,7 @@ def rate_policies(settings: Settings) -> dict[str, RatePolicy]:
         "login": policy(settings.rate_login, fail_open=False),
         "register": policy(settings.rate_register),
         "forgot-password": policy(settings.rate_forgot_password, fail_open=False),
+        "admin-access": policy(settings.rate_admin_access, fail_open=False),
         "generate": policy(settings.rate_generate),
         "download": policy(settings.rate_download),
         "support": policy(settings.rate_support, fail_open=False),

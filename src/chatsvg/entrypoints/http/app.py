@@ -20,6 +20,7 @@ from chatsvg.adapters.sql.migrate import upgrade
 from chatsvg.domain.errors import ValidationFailed
 from chatsvg.entrypoints.containers import Container, create_container
 from chatsvg.entrypoints.http.controllers.accounts import AccountsController
+from chatsvg.entrypoints.http.controllers.admin import AdminController
 from chatsvg.entrypoints.http.controllers.auth import AuthController, csrf_token
 from chatsvg.entrypoints.http.controllers.authorization import (
     AuthorizationServerController,
@@ -99,6 +100,8 @@ def handler_dependencies(container: Container) -> dict[str, Provide]:
         "support": container.support.service(),
         "signed_files": container.web.signed_files(),
         "figures": container.figures(),
+        "admin_access": container.admin.access(),
+        "admin_metrics": container.admin.metrics(),
         "api_keys": container.keys.service(),
         "public_api": container.keys.public_api(),
         "authorization": container.authorization.server(),
@@ -149,6 +152,7 @@ def create_app(settings: Settings, container: Container | None = None) -> Any:
         GrantsController,
         mcp_mount(container.authorization.mcp()),
         list_plans,
+        AdminController,
     ]
     if settings.playground_enabled:
         handlers += playground_handlers()

@@ -26,6 +26,13 @@ BEARER_AUTH = "bearerAuth"
 API_KEY_AUTH = "apiKeyAuth"
 
 SECURITY_SCHEMES: dict[str, SecurityScheme] = {
+    "adminSession": SecurityScheme(
+        type="apiKey",
+        name="admin_session",
+        security_scheme_in="cookie",
+        description="The admin page's session (HttpOnly, SameSite=Lax, Path=/api/admin, 24 h), set "
+        "by a mailed sign-in link; admin routes check Origin instead of a CSRF token.",
+    ),
     COOKIE_AUTH: SecurityScheme(
         type="apiKey",
         name=ACCESS_COOKIE,

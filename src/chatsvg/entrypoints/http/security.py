@@ -27,6 +27,11 @@ CSRF_HEADER = "x-csrf-token"
 REFRESH_PATH = "/api/auth"
 CSRF_MAX_AGE = 30 * 24 * 3600
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# The admin page's routes: its own session cookie, and an Origin check instead of the CSRF token
+# (the web client's admin page sends none).
+ADMIN_PREFIX = "/api/admin/"
+ADMIN_COOKIE = "admin_session"
+ADMIN_COOKIE_PATH = "/api/admin"
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,27 @@ class WebSecurity:
         host = request.headers.get("host", "")
         return origin in (f"http://{host}", f"https://{host}")
 
+    def check_admin_origin(self, request: Request[Any, Any, Any]) -> None:
+        """A browser names the page a request comes from: a change must come from one of ours,
+        and a read that names another origin is refused too (a navigation, e.g. the mailed
+        link, names none)."""
+        origin = request.headers.get("origin")
+        if origin is None and request.method in UNSAFE_METHODS:
+            raise CsrfFailed("Requests to the admin API must come from the web app (Origin).")
+        if origin is not None and (origin == "null" or not self.origin_allowed(origin, request)):
+            raise CsrfFailed("Requests from this origin are not allowed.")
+
+    def admin_cookie(self, token: str, max_age: int) -> Cookie:
+        return self._cookie(ADMIN_COOKIE, token, max_age=max_age, path=ADMIN_COOKIE_PATH)
+
+    def cleared_admin_cookie(self) -> Cookie:
+        """The admin cookie with the attributes it was set with, expired."""
+        return self._cookie(ADMIN_COOKIE, "", max_age=0, path=ADMIN_COOKIE_PATH)
+
     def check_csrf(self, request: Request[Any, Any, Any]) -> None:
+        if request.url.path.startswith(ADMIN_PREFIX):
+            self.check_admin_origin(request)
+            return
         if request.method not in UNSAFE_METHODS or not request.url.path.startswith("/api/"):
             return
         if bearer_token(request) is not None:

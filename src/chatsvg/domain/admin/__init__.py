@@ -1,0 +1,1 @@
+"""The admin page: who may sign in to it, and its figures."""
