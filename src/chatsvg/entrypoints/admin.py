@@ -129,6 +129,15 @@ def _gc(args: argparse.Namespace) -> int:
     return _run(work)
 
 
+def _link(args: argparse.Namespace) -> int:
+    async def work(container: Container, admin: AdminService) -> int:
+        # Not mailed: for local use (the address must be in ADMIN_EMAILS); works once, 5 minutes.
+        print(await container.admin.access().issue_link(args.email))
+        return 0
+
+    return _run(work)
+
+
 def add_admin_commands(sub: Any) -> None:
     admin = sub.add_parser("admin", help="operator commands").add_subparsers(
         dest="admin_command", required=True, metavar="ACTION", help="see ACTION --help"
@@ -188,3 +197,12 @@ def add_admin_commands(sub: Any) -> None:
     )
     gc.add_argument("--delete", action="store_true", help="delete them (default: only list them)")
     gc.set_defaults(func=_gc)
+
+    link = admin.add_parser(
+        "link",
+        help="print a sign-in link to the admin page (single use, 5 minutes)",
+        description="Print a sign-in link to the admin page for EMAIL, which must be in "
+        "ADMIN_EMAILS; it is not mailed. Open it in the browser that shows the web app.",
+    )
+    link.add_argument("email", help="an address of ADMIN_EMAILS")
+    link.set_defaults(func=_link)
