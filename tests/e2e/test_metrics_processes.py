@@ -82,7 +82,11 @@ async def test_the_queue_depth_counts_waiting_and_delayed_messages() -> None:
         await queue.enqueue(GENERATE, "job-1")
         await queue.enqueue(GENERATE, "job-2")
         await queue.enqueue(GENERATE, "job-3", delay_seconds=60)
-        assert await queue.depth() == 3
+        # A delayed re-run waits in the process (its own gauge), not in Redis, until due...
+        assert await queue.depth() == 2 and queue.delayed == 1
+        # ...or until shutdown hands it to Dramatiq's delay queue, a list counted like the rest.
+        assert await queue.hand_over_delayed() == 1
+        assert await queue.depth() == 3 and queue.delayed == 0
     finally:
         keys = await queue._redis.keys(f"{queue.broker.namespace}:*")
         if keys:
@@ -143,6 +147,7 @@ async def test_one_process_computes_the_figures_per_interval_and_every_one_reads
     queue = DramatiqTaskQueue(REDIS_DB_URL, tasks=[GENERATE], namespace=f"{prefix}:queue")
     await queue.enqueue(GENERATE, "job-1")
     await queue.enqueue(GENERATE, "job-2", delay_seconds=60)
+    await queue.hand_over_delayed()  # into Redis's delay queue, where every process sees it
 
     def computed_so_far() -> float:
         return REGISTRY.get_sample_value("chatsvg_figures_computed_total") or 0.0
@@ -396,6 +401,7 @@ def test_a_worker_pod_of_two_processes_serves_both_and_fails_liveness_for_either
         children = pids_of(text, heartbeat)
         assert len(children) == 2 and pod.process.pid not in children, children
         assert sample(text, "chatsvg_worker_jobs_in_flight") == 0.0  # one series: the pod's sum
+        assert sample(text, "chatsvg_worker_delayed_reruns") == 0.0  # the same
         wait_until(
             lambda: sample(httpx.get(f"{pod.url}/metrics").text, "chatsvg_queue_depth") is not None,
             10,
@@ -428,3 +434,15 @@ def test_a_worker_pod_of_two_processes_serves_both_and_fails_liveness_for_either
     finally:
         pod.stop()
     assert not list(temp.glob("chatsvg-metrics-*")), "removed on the way out"
+
+
+async def test_the_heartbeat_reports_the_delayed_re_runs_waiting_in_the_process() -> None:
+    """Queue depth counts what waits in Redis; what a worker holds until due is its own gauge,
+    summed over a pod's processes (and by Prometheus over pods)."""
+    waiting = [3]
+    heartbeat = JobLoopHeartbeat(30.0, delayed=lambda: waiting[0])
+    await heartbeat.beat()
+    assert REGISTRY.get_sample_value("chatsvg_worker_delayed_reruns") == 3.0
+    waiting[0] = 0
+    await heartbeat.beat()
+    assert REGISTRY.get_sample_value("chatsvg_worker_delayed_reruns") == 0.0

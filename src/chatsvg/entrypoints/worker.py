@@ -72,6 +72,13 @@ HEARTBEAT = Gauge(
     multiprocess_mode="liveall",  # one series per live process (label pid)
     registry=REGISTRY,
 )
+DELAYED = Gauge(
+    "chatsvg_worker_delayed_reruns",
+    "Delayed re-runs (retries after a fault, jobs held by the open circuit) waiting in this "
+    "worker process until due (in the pod's live processes, summed)",
+    multiprocess_mode="livesum",
+    registry=REGISTRY,
+)
 
 
 class TaskRunner:
@@ -179,7 +186,10 @@ def run_worker(settings: Settings, *, processes: int = 1, threads: int = 0) -> i
     configure_logging(settings)
     threads = threads or settings.worker_threads
     worker, container, runner = build_worker(settings, threads=threads)
-    heartbeat = JobLoopHeartbeat(settings.worker_liveness_seconds)
+    queue = container.infrastructure.queue()
+    heartbeat = JobLoopHeartbeat(
+        settings.worker_liveness_seconds, delayed=lambda: int(getattr(queue, "delayed", 0))
+    )
     liveness = Scheduler()
     liveness.every(heartbeat.period, "heartbeat", heartbeat.beat, jitter=0, immediately=True)
     runner.loop.call_soon_threadsafe(liveness.start)
@@ -297,9 +307,12 @@ class JobLoopHeartbeat:
     time every `period` seconds while Dramatiq's threads (once started) all live. A loop blocked
     by a synchronous call, or starved, stops recording; `problem()` then says so."""
 
-    def __init__(self, max_age: float, *, period: float = 1.0) -> None:
+    def __init__(
+        self, max_age: float, *, period: float = 1.0, delayed: Callable[[], int] | None = None
+    ) -> None:
         self.max_age = max_age
         self.period = period
+        self.delayed = delayed  # how many delayed re-runs wait in this process (a gauge)
         self.last: float | None = None
         self.worker: dramatiq.Worker | None = None  # set once Dramatiq's threads are started
         self.stopping = False  # shutting down: Dramatiq's threads end on purpose
@@ -316,6 +329,8 @@ class JobLoopHeartbeat:
         if not self.dead_threads():
             self.last = time.time()
             HEARTBEAT.set(self.last)
+        if self.delayed is not None:
+            DELAYED.set(self.delayed())
 
     def problem(self) -> str | None:
         """None when alive, else why not (what /health/live answers with its 503)."""

@@ -388,16 +388,17 @@ class DramatiqTaskQueue:
         await self._redis.ping()
 
     async def depth(self) -> int:
-        """Messages waiting for the tasks carried here: in Redis, each queue and its delay queue
-        (both lists in Dramatiq), plus the delayed re-runs waiting in this process (those of
-        other processes are not seen from here)."""
+        """Messages waiting in Redis for the tasks carried here: each queue and its delay queue
+        (both lists in Dramatiq). Delayed re-runs held by worker processes are not in it: each
+        worker reports its own (`chatsvg_worker_delayed_reruns`), so the figure is the same
+        whichever process computes it."""
         ns = self.broker.namespace
         async with self._redis.pipeline(transaction=False) as pipe:
             for actor in self._actors.values():
                 pipe.llen(f"{ns}:{actor.queue_name}")
                 pipe.llen(f"{ns}:{dq_name(actor.queue_name)}")
             lengths = await pipe.execute()
-        return sum(int(n or 0) for n in lengths) + len(self._delayed)
+        return sum(int(n or 0) for n in lengths)
 
     async def aclose(self) -> None:
         await self._redis.aclose()
