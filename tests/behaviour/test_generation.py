@@ -146,8 +146,9 @@ async def test_retries_run_out_then_the_job_fails_and_is_refunded(stack: Stack) 
 
 async def test_an_unusable_svg_is_retried_then_fails_as_invalid_svg(stack: Stack) -> None:
     user = await stack.user()
+    # Each attempt asks once more (a repair) before giving up on its answer.
     stack.generator.script.extend(
-        ["<html>no svg here</html>", "<svg><script>alert(1)</script>", "not xml at all <"]
+        ["<html>no svg here</html>", "<svg><script>alert(1)</script>", "not xml at all <", ""]
     )
     job = (await stack.generation.submit(command(user))).job
     await stack.drain()

@@ -25,4 +25,10 @@ class OfflineSvgGenerator:
         """The drawing; no tokens are counted and nothing is paid, so the usage is zeros."""
         if self._delay:
             await asyncio.sleep(self._delay)
-        return ModelAnswer(render(request.prompt, request.style), "offline")
+        # A refinement draws the first prompt with the change asked for; a variant, other jitter.
+        prompt = (
+            f"{request.previous_prompt}, {request.prompt}"
+            if request.previous_prompt
+            else request.prompt
+        )
+        return ModelAnswer(render(prompt, request.style, request.variant), "offline")

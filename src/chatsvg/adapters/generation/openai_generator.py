@@ -20,7 +20,14 @@ import msgspec
 import openai
 from openai import AsyncOpenAI
 
-from chatsvg.adapters.generation.svg_prompting import SYSTEM_PROMPT, extract_svg, system_prompt
+from chatsvg.adapters.generation.svg_prompting import (
+    SVG_SCHEMA,
+    SYSTEM_PROMPT,
+    conversation,
+    extract_svg,
+    system_prompt,
+    why_no_svg,
+)
 from chatsvg.application.ports import GenerationFault, GenerationRequest, ModelAnswer
 from chatsvg.domain.generation.jobs import JobErrorCode
 
@@ -92,9 +99,14 @@ class OpenAiSvgGenerator:
         output_limit_param: str = "max_completion_tokens",
         http_backend: str = "httpx",
         max_connections: int = 1000,
+        structured_output: bool = True,
     ) -> None:
         """`output_limit_param`: OpenAI's current models want `max_completion_tokens`; some
         OpenAI-compatible servers still only know the older `max_tokens`.
+
+        `structured_output`: ask for the answer as JSON (`{"svg": ...}`, a json_schema response
+        format). A model that refuses the parameter (HTTP 400 naming it) is asked again at once
+        without it, and from then on never with it; free text is read as well.
 
         `http_backend`: "httpx" (the client's default) or "aiohttp" (needs the `aiohttp` package).
         With hundreds of requests in flight, httpx's connection pool spends time quadratic in the
@@ -107,6 +119,8 @@ class OpenAiSvgGenerator:
         self._timeout = timeout
         self._max_output_tokens = max_output_tokens
         self._output_limit_param = output_limit_param
+        self._structured_output = structured_output
+        self._unstructured: set[str] = set()  # provider models that refused response_format
         limits = type(openai.DEFAULT_CONNECTION_LIMITS)(
             max_connections=max_connections, max_keepalive_connections=max_connections
         )
@@ -139,22 +153,20 @@ class OpenAiSvgGenerator:
                 # parameters and a pydantic model from the answer, which cost twice the CPU of
                 # the call itself (docs/performance.md). The answer is decoded with msgspec
                 # into the few fields read below.
-                body = await self._client.post(
-                    "/chat/completions",
-                    cast_to=str,
-                    body={
-                        "model": request.provider_model,
-                        "messages": [
-                            {"role": "system", "content": system_prompt(request.style)},
-                            {"role": "user", "content": request.prompt},
-                        ],
-                        "n": 1,
-                        self._output_limit_param: self._max_output_tokens,
-                    },
-                    options={
-                        "headers": {"X-Client-Request-Id": f"{request.job_id}-{request.attempt}"}
-                    },
+                structured = (
+                    self._structured_output and request.provider_model not in self._unstructured
                 )
+                try:
+                    body = await self._post(request, structured=structured)
+                except openai.BadRequestError as exc:
+                    if not (structured and "response_format" in str(exc.message)):
+                        raise
+                    log.info(
+                        "model takes no structured output; asking in free text",
+                        extra={"model": request.provider_model},
+                    )
+                    self._unstructured.add(request.provider_model)
+                    body = await self._post(request, structured=False)
         except TimeoutError as exc:
             raise GenerationFault(
                 JobErrorCode.TIMED_OUT,
@@ -174,6 +186,26 @@ class OpenAiSvgGenerator:
             },
         )
         return _answer(svg, completion, request, time.monotonic() - started)
+
+    async def _post(self, request: GenerationRequest, *, structured: bool) -> Any:
+        # The X-Client-Request-Id names the job's attempt, drawing and whether it is a repair.
+        call = f"{request.job_id}-{request.attempt}"
+        call += f"-{request.variant}" if request.variant else ""
+        call += "-r" if request.repair else ""
+        body: dict[str, Any] = {
+            "model": request.provider_model,
+            "messages": conversation(request, structured=structured),
+            "n": 1,
+            self._output_limit_param: self._max_output_tokens,
+        }
+        if structured:
+            body["response_format"] = SVG_SCHEMA
+        return await self._client.post(
+            "/chat/completions",
+            cast_to=str,
+            body=body,
+            options={"headers": {"X-Client-Request-Id": call}},
+        )
 
     def _svg_from(self, completion: Any, request: GenerationRequest) -> str:
         # Read defensively: an OpenAI-compatible server may omit fields the official API always sends.
@@ -213,11 +245,14 @@ class OpenAiSvgGenerator:
         content = getattr(message, "content", None)
         if not isinstance(content, str) or not content.strip():
             raise GenerationFault(
-                JobErrorCode.INVALID_SVG, "the model returned an empty answer", transient=True
+                JobErrorCode.INVALID_SVG,
+                "the model returned an empty answer",
+                transient=True,
+                answer="",
             )
         svg = extract_svg(content)
         if svg is None:
-            cut_off = finish_reason == "length"
+            cut_off = finish_reason == "length" or "<svg" in content
             log.warning(
                 "no svg in model answer",
                 extra={
@@ -226,12 +261,12 @@ class OpenAiSvgGenerator:
                     "answer": _clip(content),
                 },
             )
-            summary = (
-                "the answer was cut off before the SVG ended"
-                if cut_off
-                else "the answer contained no SVG"
+            raise GenerationFault(
+                JobErrorCode.INVALID_SVG,
+                why_no_svg(content, cut_off=cut_off),
+                transient=True,
+                answer=content,
             )
-            raise GenerationFault(JobErrorCode.INVALID_SVG, summary, transient=True)
         return svg
 
     def _fault(self, exc: openai.APIError, request: GenerationRequest) -> GenerationFault:

@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 from chatsvg.adapters.generation.svg_examples import STYLE_EXAMPLES, STYLE_HINTS
+from chatsvg.application.ports import GenerationRequest
 
 SYSTEM_PROMPT = """\
 You are an illustrator who draws with SVG code. Draw exactly one picture for the user's description.
@@ -113,6 +114,21 @@ def repair_messages(
         {"role": "assistant", "content": clipped},
         {"role": "user", "content": REPAIR_INTRO.format(problem=problem.rstrip("."))},
     ]
+
+
+def conversation(request: GenerationRequest, *, structured: bool = False) -> list[dict[str, str]]:
+    """The messages of a request: the description (or the refinement), and when it is a repair,
+    the unusable answer and its problem."""
+    base = messages(
+        request.style,
+        request.prompt,
+        structured=structured,
+        previous_svg=request.previous_svg,
+        previous_prompt=request.previous_prompt,
+    )
+    if request.repair is None:
+        return base
+    return repair_messages(base, request.repair.answer, request.repair.problem)
 
 
 # --- Cutting the SVG out of a free-text answer -------------------------------------------------

@@ -113,6 +113,12 @@ class MemoryGenerations(MemoryRepository):
         found = [self._db.get("svg_generations", i) for i in generation_ids]
         return [g for g in found if g is not None]
 
+    async def for_jobs(self, job_ids: list[str]) -> list[SvgGeneration]:
+        wanted = set(job_ids)
+        rows = [g for g in self._db.scan("svg_generations") if g.job_id in wanted]
+        rows.sort(key=lambda g: (g.job_id, g.variant))
+        return [copy.copy(g) for g in rows]
+
     async def update(self, generation: SvgGeneration) -> None:
         self._db.update("svg_generations", generation, ("privacy",))  # the only column that changes
 

@@ -42,7 +42,7 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
 UNIQUE_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
     "users": (("email",),),
     "generation_jobs": (("user_id", "idempotency_key"),),
-    "svg_generations": (("job_id",),),
+    "svg_generations": (("job_id", "variant"),),
     "credit_ledger": (("job_id", "reason"),),
     "notifications": (("job_id", "type"),),
     "api_keys": (("key_hash",),),

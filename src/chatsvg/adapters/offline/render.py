@@ -16,11 +16,12 @@ _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _TITLE_MAX = 200
 
 
-def render(prompt: str, style: str) -> str:
-    """The picture for `prompt` in `style`: the same arguments always give the same document."""
+def render(prompt: str, style: str, variant: int = 0) -> str:
+    """The picture for `prompt` in `style`: the same arguments always give the same document.
+    Another `variant` lays the same subjects out with other jitter."""
     chosen = style_named(style)
     parsed = with_scene_subjects(parse(prompt))
-    noise = Noise(" ".join(prompt.split()).lower())
+    noise = Noise(" ".join(prompt.split()).lower() + (f"\x00{variant}" if variant else ""))
     defs = Defs()
     layout = _fit(arrange(parsed, noise), chosen) if parsed.mentions else _abstract(parsed, noise)
     scene = resolve(parsed, layout)

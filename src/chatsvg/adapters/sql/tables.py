@@ -147,6 +147,8 @@ generation_jobs = Table(
     Column("started_at", UtcDateTime),
     Column("finished_at", UtcDateTime),
     Column("lease_expires_at", UtcDateTime),
+    Column("variants", Integer, nullable=False, default=1, server_default="1"),
+    Column("parent_id", ID),  # the generation a refinement changes
     Column("source", String(16), nullable=False, default="WEB_APP"),
     Column("api_key_id", ID),
     UniqueConstraint("user_id", "idempotency_key", name="uq_generation_jobs_user_idempotency_key"),
@@ -160,7 +162,9 @@ svg_generations = Table(
     metadata,
     Column("id", ID, primary_key=True),
     Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
-    Column("job_id", ID, nullable=False, unique=True),
+    Column("job_id", ID, nullable=False),
+    Column("variant", Integer, nullable=False, default=0, server_default="0"),
+    Column("parent_id", ID),  # the generation this one refines
     Column("prompt", Text, nullable=False),
     Column("style", String(32), nullable=False),
     Column("model", String(64), nullable=False),
@@ -170,6 +174,8 @@ svg_generations = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Index("ix_svg_generations_user_created", "user_id", "created_at", "id"),
     Index("ix_svg_generations_public_created", "privacy", "created_at", "id"),
+    # A job's drawings: one per variant.
+    UniqueConstraint("job_id", "variant", name="uq_svg_generations_job_variant"),
 )
 
 credit_ledger = Table(

@@ -22,7 +22,9 @@ from typing import TypeVar
 
 from chatsvg.application.generation.batches import Batches
 from chatsvg.application.generation.circuit import Permit, ProviderCircuit
+from chatsvg.application.generation.drawing import draw_all, drawings_usage
 from chatsvg.application.generation.events import job_update
+from chatsvg.application.generation.refinement import previous_drawing
 from chatsvg.application.generation.retry import RetryPolicy
 from chatsvg.application.generation.transactions import (
     Success,
@@ -30,7 +32,6 @@ from chatsvg.application.generation.transactions import (
     record_fault,
     record_successes,
 )
-from chatsvg.application.generation.usage import job_usage
 from chatsvg.application.ids import new_id
 from chatsvg.application.notifications.events import notification_payload
 from chatsvg.application.ports import (
@@ -38,15 +39,16 @@ from chatsvg.application.ports import (
     GalleryCache,
     GenerationFault,
     GenerationRequest,
+    ModelAnswer,
     ObjectStorage,
     RealtimePublisher,
     SvgGenerator,
-    SvgRejected,
+    SvgInspector,
     SvgSanitizer,
     UnitOfWork,
     UnitOfWorkFactory,
 )
-from chatsvg.domain.generation.generations import SvgGeneration, artifact_key
+from chatsvg.domain.generation.generations import SvgGeneration, artifact_key, artifact_keys
 from chatsvg.domain.generation.jobs import Catalogue, GenerationJob, JobErrorCode, JobStatus
 from chatsvg.domain.generation.usage import JobUsage, PriceTable
 from chatsvg.domain.notifications.notifications import (
@@ -85,6 +87,8 @@ class JobProcessor:
         finish_concurrency: int = 0,
         finish_batch: int = 64,
         prices: PriceTable | None = None,
+        inspector: SvgInspector | None = None,
+        repair: bool = True,
     ) -> None:
         """Claims are made in batches: the attempts that ask to claim while a claim transaction
         is being prepared or is running are claimed together in the next one, up to
@@ -111,6 +115,10 @@ class JobProcessor:
         self.circuit = circuit or ProviderCircuit(clock)
         self._gallery = gallery
         self._prices = prices or PriceTable()  # USD per million tokens, for the jobs' usage
+        # After sanitizing, whether a drawing is a usable picture; an unusable one is asked for
+        # once more within the attempt, with the problem named (`repair`).
+        self._inspector = inspector
+        self._repair = repair
         self._claims: Batches[str, GenerationJob | None] = Batches(
             self._claim_and_announce, limit=claim_concurrency, size=claim_batch
         )
@@ -135,8 +143,8 @@ class JobProcessor:
             return None
         try:
             async with self._heartbeat(job):
-                svg, usage = await self._produce(job, permit)
-                await self._storage_put(job, svg)
+                svgs, usage = await self._produce(job, permit)
+                await self._storage_put(job, svgs)
         except GenerationFault as fault:
             return await self._fault(job, fault)
         except (
@@ -147,7 +155,7 @@ class JobProcessor:
                 job,
                 GenerationFault(JobErrorCode.GENERATION_FAILED, type(exc).__name__, transient=True),
             )
-        await self._finish(job, svg, usage)
+        await self._finish(job, svgs, usage)
         return None
 
     async def _retrying(self, step: str, job_id: str, run: Callable[[], Awaitable[T]]) -> T:
@@ -197,16 +205,43 @@ class JobProcessor:
         # A job asked for twice in one batch (a duplicate message) goes to one attempt.
         return [claimed.pop(job_id, None) for job_id in job_ids]
 
-    async def _produce(self, job: GenerationJob, permit: Permit) -> tuple[str, JobUsage]:
-        """The sanitized SVG, and the usage of the model calls that made it (`repaired` is set
-        when an answer needed a repair)."""
+    async def _produce(self, job: GenerationJob, permit: Permit) -> tuple[list[str], JobUsage]:
+        """The job's sanitized, usable drawings (one per variant), and the usage of the model
+        calls that made them (`repaired` is set when an answer needed a repair)."""
         spec = self._catalogue.model(job.model)
-        try:
-            answer = await self._generator.generate(
-                GenerationRequest(
-                    job.id, job.prompt, job.style, job.model, spec.provider_model, job.attempts
-                )
+        previous = (
+            await previous_drawing(self._uow, self._storage, job.parent_id)
+            if job.parent_id
+            else None
+        )
+        requests = [
+            GenerationRequest(
+                job.id,
+                job.prompt,
+                job.style,
+                job.model,
+                spec.provider_model,
+                job.attempts,
+                previous_svg=previous[0] if previous else None,
+                previous_prompt=previous[1] if previous else None,
+                variant=variant,
             )
+            for variant in range(job.variants)
+        ]
+        drawn = await draw_all(
+            functools.partial(self._ask, permit),
+            requests,
+            sanitizer=self._sanitizer,
+            inspector=self._inspector,
+            repair=self._repair,
+        )
+        await self._progress(job, 70)
+        return [d.svg for d in drawn], drawings_usage(drawn, self._prices)
+
+    async def _ask(self, permit: Permit, request: GenerationRequest) -> ModelAnswer:
+        """One model call; its verdict on the provider's health goes to the circuit."""
+        try:
+            answer = await self._generator.generate(request)
         except GenerationFault as fault:
             if fault.code in PROVIDER_FAULTS:
                 self.circuit.failed(permit)
@@ -214,26 +249,20 @@ class JobProcessor:
                 self.circuit.succeeded(permit)  # it answered: a refusal, an unusable answer
             raise
         self.circuit.succeeded(permit)
-        usage = job_usage(answer, self._prices, repaired=False)
-        await self._progress(job, 70)
-        try:
-            return self._sanitizer.sanitize(answer.text), usage
-        except SvgRejected as rejected:
-            raise GenerationFault(
-                JobErrorCode.INVALID_SVG, rejected.reason, transient=True
-            ) from rejected
+        return answer
 
-    async def _storage_put(self, job: GenerationJob, svg: str) -> None:
+    async def _storage_put(self, job: GenerationJob, svgs: list[str]) -> None:
         try:
-            await self._storage.put(
-                artifact_key(job.user_id, job.id), svg.encode("utf-8"), "image/svg+xml"
-            )
+            for variant, svg in enumerate(svgs):
+                await self._storage.put(
+                    artifact_key(job.user_id, job.id, variant), svg.encode("utf-8"), "image/svg+xml"
+                )
         except Exception as exc:
             raise GenerationFault(
                 JobErrorCode.STORAGE_UNAVAILABLE, str(exc)[:200], transient=True
             ) from exc
 
-    async def _finish(self, job: GenerationJob, svg: str, usage: JobUsage) -> None:
+    async def _finish(self, job: GenerationJob, svgs: list[str], usage: JobUsage) -> None:
         """Record the generation and mark the job SUCCEEDED, if this attempt still holds it.
 
         Recorded with the other successes of the moment in one transaction (`_record_batch`),
@@ -242,25 +271,29 @@ class JobProcessor:
         attempts. What it writes (this attempt's copy of the job) is what the stored row holds
         apart from the lease, which succeeding clears anyway."""
         now = self._clock.now()
-        key = artifact_key(job.user_id, job.id)
-        generation = SvgGeneration(
-            id=new_id(),
-            user_id=job.user_id,
-            job_id=job.id,
-            prompt=job.prompt,
-            style=job.style,
-            model=job.model,
-            privacy=job.privacy,
-            storage_key=key,
-            size_bytes=len(svg.encode("utf-8")),
-            created_at=now,
-        )
+        generation, *others = [
+            SvgGeneration(
+                id=new_id(),
+                user_id=job.user_id,
+                job_id=job.id,
+                prompt=job.prompt,
+                style=job.style,
+                model=job.model,
+                privacy=job.privacy,
+                storage_key=artifact_key(job.user_id, job.id, variant),
+                size_bytes=len(svg.encode("utf-8")),
+                created_at=now,
+                parent_id=job.parent_id,
+                variant=variant,
+            )
+            for variant, svg in enumerate(svgs)
+        ]
         done = copy.copy(job)
         done.record_usage(usage)
         done.succeed(generation.id, now)
         notification = job_succeeded(job, generation.id, notification_id=new_id(), now=now)
         held, added, current = await self._successes.submit(
-            Success(done, job.attempts, generation, notification)
+            Success(done, job.attempts, generation, notification, others)
         )
         if not held and current is not None and current.generation_id == generation.id:
             held = added = True  # a retry after our own commit, whose answer was lost
@@ -352,7 +385,8 @@ class JobProcessor:
     async def _discard_artifact(self, job: GenerationJob) -> None:
         """Best effort: a failed job keeps no file (`chatsvg admin gc` sweeps what this misses)."""
         try:
-            await self._storage.delete(artifact_key(job.user_id, job.id))
+            for key in artifact_keys(job.user_id, job.id, job.variants):
+                await self._storage.delete(key)
         except Exception:
             log.warning(
                 "could not delete a failed job's artifact", extra={"job_id": job.id}, exc_info=True

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from chatsvg.application.generation.events import job_update
+from chatsvg.application.generation.refinement import inherit_from, refined_generation
 from chatsvg.application.generation.tasks import GENERATE
 from chatsvg.application.ids import new_id
 from chatsvg.application.pagination import Page, check_limit, decode_cursor, paginate
@@ -31,7 +32,7 @@ from chatsvg.domain.errors import (
     RateLimited,
     ValidationFailed,
 )
-from chatsvg.domain.generation.generations import SvgGeneration, artifact_key
+from chatsvg.domain.generation.generations import SvgGeneration, artifact_keys
 from chatsvg.domain.generation.jobs import (
     Catalogue,
     GenerationJob,
@@ -42,6 +43,7 @@ from chatsvg.domain.generation.jobs import (
     normalise_prompt,
     request_fingerprint,
 )
+from chatsvg.domain.generation.variants import check_variants, normalise_instruction
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +65,8 @@ class SubmitCommand:
     source: JobSource = JobSource.WEB_APP
     api_key_id: str | None = None
     free: bool = False
+    n: int | None = None  # drawings, 1 to 4 (1 when not given), made and charged as one job
+    parent_id: str | None = None  # refine this generation; `prompt` is then the instruction
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,7 @@ class JobDetails:
     generation: SvgGeneration | None
     svg: str | None
     credits: int
+    drawings: list[SvgGeneration] = field(default_factory=list)  # every variant, in order
 
 
 class GenerationService:
@@ -114,7 +119,13 @@ class GenerationService:
             if existing is not None:
                 return self._replay(existing, fingerprint)
 
-        prompt = normalise_prompt(command.prompt)
+        variants = check_variants(command.n)
+        parent = await refined_generation(self._uow, command.user_id, command.parent_id)
+        if parent is not None:
+            prompt = normalise_instruction(command.prompt)
+            command = inherit_from(parent, command, self.catalogue)
+        else:
+            prompt = normalise_prompt(command.prompt)
         style = self.catalogue.style(command.style)
         model = self.catalogue.model(command.model)
         if command.free:
@@ -150,13 +161,15 @@ class GenerationService:
             fingerprint=fingerprint,
             source=command.source,
             api_key_id=command.api_key_id,
+            variants=variants,
+            parent_id=command.parent_id,
         )
         try:
             async with self._uow() as uow:
                 balance, pending = await uow.ledger.balance_and_reserved(command.user_id)
-                if not can_afford(balance, pending, model.cost):
+                if not can_afford(balance, pending, job.cost):
                     raise InsufficientCredits(
-                        f"This generation costs {model.cost} credit(s); you have {balance}"
+                        f"This generation costs {job.cost} credit(s); you have {balance}"
                         + (f", with {pending} already reserved by queued jobs." if pending else ".")
                     )
                 await enforce_generation_quota(uow, self._plans, command.user_id, now)
@@ -202,12 +215,13 @@ class GenerationService:
             if job is None or job.user_id != user_id:
                 raise NotFound("Job not found.")
             generation = await uow.generations.get(job.generation_id) if job.generation_id else None
+            drawings = await uow.generations.for_jobs([job.id]) if job.variants > 1 else []
             balance = await uow.ledger.balance(user_id)
         svg = None
         if generation is not None:
             data = await self._storage.get(generation.storage_key)
             svg = data.decode("utf-8") if data is not None else None
-        return JobDetails(job, generation, svg, balance)
+        return JobDetails(job, generation, svg, balance, drawings)
 
     async def list_jobs(
         self, user_id: str, *, status: str | None, limit: int | None, cursor: str | None
@@ -235,6 +249,19 @@ class GenerationService:
         items = [(job, generations.get(job.generation_id or "")) for job in page.items]
         return Page(items, page.next_cursor)
 
+    async def drawings(self, jobs: list[GenerationJob]) -> dict[str, list[SvgGeneration]]:
+        """Every generation of the finished jobs among these that made several, by job id, in
+        order (a job of one drawing has its `generation` only)."""
+        wanted = [j.id for j in jobs if j.variants > 1 and j.generation_id]
+        if not wanted:
+            return {}
+        async with self._uow() as uow:
+            found = await uow.generations.for_jobs(wanted)
+        by_job: dict[str, list[SvgGeneration]] = {}
+        for drawing in found:
+            by_job.setdefault(drawing.job_id, []).append(drawing)
+        return by_job
+
     async def cancel(self, user_id: str, job_id: str) -> GenerationJob:
         now = self._clock.now()
         async with self._uow() as uow:
@@ -250,9 +277,10 @@ class GenerationService:
             if refund is not None:
                 await uow.ledger.append(refund)
             await uow.commit()
-        # An attempt interrupted after storing its file may have left one behind.
+        # An attempt interrupted after storing its files may have left some behind.
         try:
-            await self._storage.delete(artifact_key(job.user_id, job.id))
+            for key in artifact_keys(job.user_id, job.id, job.variants):
+                await self._storage.delete(key)
         except Exception:
             log.warning(
                 "could not delete a cancelled job's artifact",

@@ -7,7 +7,7 @@ failure (the processor does, `JobProcessor._retrying`); the domain decides every
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from chatsvg.application.generation.retry import RetryPolicy
@@ -28,6 +28,7 @@ class Success:
     attempt: int
     generation: SvgGeneration
     notification: Notification
+    others: list[SvgGeneration] = field(default_factory=list)  # the job's other variants
 
 
 async def claim_batch(
@@ -118,7 +119,7 @@ async def record_successes(
         added: set[str] = set()
         if held:
             await uow.jobs.save_held([s.done for s in held])
-            await uow.generations.add_many([s.generation for s in held])
+            await uow.generations.add_many([g for s in held for g in (s.generation, *s.others)])
             added = await uow.notifications.add_many([s.notification for s in held])
             await uow.commit()
     return [

@@ -70,6 +70,10 @@ class GenerationRepository(Protocol):
 
     async def get_many(self, generation_ids: list[str]) -> list[SvgGeneration]: ...
 
+    async def for_jobs(self, job_ids: list[str]) -> list[SvgGeneration]:
+        """The generations these jobs made, by job and then variant."""
+        ...
+
     async def update(self, generation: SvgGeneration) -> None: ...
 
     async def delete(self, generation_id: str) -> None: ...
@@ -107,6 +111,17 @@ class GenerationRequest:
     model: str
     provider_model: str
     attempt: int
+    # A refinement: the drawing to change (`prompt` is then the instruction) and what it was of.
+    previous_svg: str | None = None
+    previous_prompt: str | None = None
+    variant: int = 0  # which of the job's drawings this is
+    repair: Repair | None = None  # ask again: the unusable answer and what is wrong with it
+
+
+@dataclass(frozen=True)
+class Repair:
+    answer: str
+    problem: str
 
 
 class GenerationFault(Exception):
@@ -116,12 +131,20 @@ class GenerationFault(Exception):
     """
 
     def __init__(
-        self, code: str, message: str, *, transient: bool, retry_after: float | None = None
+        self,
+        code: str,
+        message: str,
+        *,
+        transient: bool,
+        retry_after: float | None = None,
+        answer: str | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
         self.transient = transient
         self.retry_after = retry_after
+        # An unusable answer's text (INVALID_SVG), for asking the model to repair it.
+        self.answer = answer
 
 
 @dataclass(frozen=True)
@@ -156,6 +179,13 @@ class SvgRejected(Exception):
 class SvgSanitizer(Protocol):
     def sanitize(self, svg: str) -> str:
         """Return a safe, normalised SVG document, or raise SvgRejected."""
+        ...
+
+
+class SvgInspector(Protocol):
+    def problem(self, svg: str) -> str | None:
+        """What makes a sanitized SVG unusable as a picture (it draws nothing visible, it
+        renders blank, ...), in words a model can act on; None when it is usable."""
         ...
 
 

@@ -18,6 +18,8 @@ class SvgGeneration:
     storage_key: str
     size_bytes: int
     created_at: datetime
+    parent_id: str | None = None  # the generation this one refines
+    variant: int = 0  # its place among its job's drawings (0: the first)
 
     @property
     def public(self) -> bool:
@@ -31,6 +33,13 @@ class SvgGeneration:
         return changed
 
 
-def artifact_key(user_id: str, job_id: str) -> str:
-    """Derived from the job, so a retried attempt overwrites its own artifact instead of orphaning one."""
-    return f"generations/{user_id}/{job_id}.svg"
+def artifact_key(user_id: str, job_id: str, variant: int = 0) -> str:
+    """Derived from the job and the drawing's place among its variants, so a retried attempt
+    overwrites its own artifacts instead of orphaning them."""
+    suffix = f"-{variant}" if variant else ""
+    return f"generations/{user_id}/{job_id}{suffix}.svg"
+
+
+def artifact_keys(user_id: str, job_id: str, variants: int) -> list[str]:
+    """Every artifact a job of `variants` drawings may have stored."""
+    return [artifact_key(user_id, job_id, i) for i in range(max(1, variants))]

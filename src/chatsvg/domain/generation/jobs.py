@@ -199,6 +199,8 @@ class GenerationJob:
     started_at: datetime | None = None
     finished_at: datetime | None = None
     lease_expires_at: datetime | None = None
+    variants: int = 1  # drawings this job makes (n); `cost` covers them all
+    parent_id: str | None = None  # the generation a refinement changes
     source: JobSource = JobSource.WEB_APP
     api_key_id: str | None = None  # the API key that submitted it, if any
 
@@ -215,6 +217,8 @@ class GenerationJob:
         now: datetime,
         idempotency_key: str | None = None,
         fingerprint: str | None = None,
+        variants: int = 1,
+        parent_id: str | None = None,
         source: JobSource = JobSource.WEB_APP,
         api_key_id: str | None = None,
     ) -> GenerationJob:
@@ -225,12 +229,14 @@ class GenerationJob:
             style=style,
             model=model.name,
             privacy=privacy,
-            cost=model.cost,
+            cost=model.cost * variants,  # n drawings, charged and refunded as one
             status=JobStatus.QUEUED,
             created_at=now,
             updated_at=now,
             idempotency_key=idempotency_key,
             request_fingerprint=fingerprint,
+            variants=variants,
+            parent_id=parent_id,
             source=source,
             api_key_id=api_key_id,
         )

@@ -6,6 +6,7 @@ from typing import Any
 
 from dependency_injector import containers, providers
 
+from chatsvg.adapters.generation.svg_inspector import SvgInspector
 from chatsvg.adapters.generation.svg_sanitizer import SvgSanitizer
 from chatsvg.adapters.offline_generator import OfflineSvgGenerator
 from chatsvg.application.generation.circuit import ProviderCircuit
@@ -90,6 +91,7 @@ class Generation(containers.DeclarativeContainer):
     prices = providers.Singleton(build_prices, settings)
     generator = providers.Singleton(make_generator, settings)
     sanitizer = providers.Singleton(SvgSanitizer)
+    inspector = providers.Singleton(SvgInspector)
     retry_policy = providers.Singleton(
         RetryPolicy,
         max_attempts=settings.provided.max_attempts,
@@ -135,6 +137,7 @@ class Generation(containers.DeclarativeContainer):
         finish_batch=settings.provided.worker_finish_batch,
         circuit=circuit,
         prices=prices,
+        inspector=inspector,
     )
     reaper = providers.Singleton(
         JobReaper,

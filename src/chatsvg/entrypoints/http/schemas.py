@@ -66,6 +66,12 @@ class GenerateBody(Body):
     style: str | None = None
     model: str | None = None
     privacy: bool | None = None
+    n: int | None = None  # drawings, 1 to 4
+
+
+class RefineBody(Body):
+    instruction: str
+    model: str | None = None
 
 
 class PrivacyBody(Body):
@@ -155,6 +161,12 @@ class Generation(Answer, kw_only=True):
     # Absent (not null) in job lists, submit and cancel answers; null when the file is missing.
     svg: str | msgspec.UnsetType | None = msgspec.UNSET
     created_at: Timestamp
+    parent_id: str | None
+
+
+class GenerationLink(Answer):
+    id: str
+    svg_url: str
 
 
 class Job(Answer):
@@ -169,6 +181,7 @@ class Job(Answer):
     error_message: str | None
     generation_id: str | None
     generation: Generation | None
+    generations: list[GenerationLink]  # every drawing of the job; the first is `generation`
     attempts: int
     created_at: Timestamp
     started_at: Timestamp | None
@@ -241,6 +254,7 @@ class LibraryItem(Answer):
     size_bytes: int
     created_at: Timestamp
     svg_url: str
+    parent_id: str | None
 
 
 class LibraryPage(Answer):
@@ -317,6 +331,7 @@ def generation_json(
         privacy=generation.privacy,
         svg=svg,
         created_at=timestamp(generation.created_at),
+        parent_id=generation.parent_id,
     )
 
 
@@ -326,10 +341,15 @@ def job_json(
     svg: str | None = None,
     *,
     include_svg: bool = True,
+    drawings: list[SvgGeneration] | None = None,
+    base_url: str = "",
 ) -> Job:
+    """`drawings`: every generation of the job (its variants) when it made more than one."""
     gen = None
     if generation is not None:
         gen = generation_json(generation, svg if include_svg else msgspec.UNSET)
+    made = drawings or ([generation] if generation is not None else [])
+    links = [GenerationLink(id=g.id, svg_url=f"{base_url}/api/svg/{g.id}/image") for g in made]
     return Job(
         id=job.id,
         status=job.status.value,
@@ -342,6 +362,7 @@ def job_json(
         error_message=job.error_message,
         generation_id=job.generation_id,
         generation=gen,
+        generations=links,
         attempts=job.attempts,
         created_at=timestamp(job.created_at),
         started_at=optional_timestamp(job.started_at),
@@ -375,6 +396,7 @@ def library_item_json(generation: SvgGeneration, svg_url: str) -> LibraryItem:
         size_bytes=generation.size_bytes,
         created_at=timestamp(generation.created_at),
         svg_url=svg_url,
+        parent_id=generation.parent_id,
     )
 
 

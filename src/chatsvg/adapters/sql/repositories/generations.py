@@ -23,6 +23,8 @@ _FIELDS = [
     "storage_key",
     "size_bytes",
     "created_at",
+    "parent_id",
+    "variant",
 ]
 # Run for every finished job: built once.
 _INSERT = insert(_G)
@@ -53,6 +55,12 @@ class SqlGenerations(SqlRepository):
             return []
         rows = await self._c.execute(select(_G).where(_G.c.id.in_(generation_ids)))
         return [_generation(r) for r in rows]
+
+    async def for_jobs(self, job_ids: list[str]) -> list[SvgGeneration]:
+        if not job_ids:
+            return []
+        stmt = select(_G).where(_G.c.job_id.in_(job_ids)).order_by(_G.c.job_id, _G.c.variant)
+        return [_generation(r) for r in await self._c.execute(stmt)]
 
     async def update(self, generation: SvgGeneration) -> None:
         await self._c.execute(

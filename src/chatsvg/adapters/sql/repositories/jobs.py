@@ -40,6 +40,8 @@ _FIELDS = [
     "lease_expires_at",
     "source",
     "api_key_id",
+    "variants",
+    "parent_id",
 ]
 # Every column but the key, as `v_<name>` parameters (a bound `id` would clash with the column).
 _NEW_VALUES: dict[str, Any] = {name: bindparam(f"v_{name}") for name in _FIELDS if name != "id"}

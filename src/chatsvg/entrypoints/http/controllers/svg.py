@@ -11,7 +11,11 @@ from litestar.di import Provide
 from litestar.response import Redirect
 
 from chatsvg.application.gallery.library import GenerationLibrary
-from chatsvg.application.generation.submission import GenerationService, SubmitCommand
+from chatsvg.application.generation.submission import (
+    GenerationService,
+    SubmitCommand,
+    Submitted,
+)
 from chatsvg.application.ports import AccessClaims, RateLimiter
 from chatsvg.entrypoints.http.deps import Inject, provide_claims, provide_optional_claims
 from chatsvg.entrypoints.http.openapi import (
@@ -33,6 +37,7 @@ from chatsvg.entrypoints.http.schemas import (
     JobEnvelope,
     JobPage,
     PublicGallery,
+    RefineBody,
     SubmittedJob,
     SvgSource,
     job_json,
@@ -97,16 +102,58 @@ class SvgController(Controller):
                 privacy=data.privacy,
                 raw_body=raw,
                 idempotency_key=key,
+                n=data.n,
             )
         )
-        job = submitted.job
-        status = 200 if submitted.duplicate and job.status.terminal else 202
-        response = Response(
-            SubmittedJob(job=job_json(job, include_svg=False), duplicate=submitted.duplicate),
-            status_code=status,
-            headers={"Location": f"/api/svg/generation-jobs/{job.id}", **NO_STORE},
+        return _submitted(request, submitted)
+
+    @post(
+        "/{generation_id:str}/refine",
+        dependencies=CLAIMS,
+        status_code=202,
+        summary="Queue a refinement of one of the user's generations (202; 200 for a replay of a "
+        "finished job)",
+        description="`{instruction, model?}`: the model is given the generation's SVG and the "
+        "instruction; the new generation keeps the style and privacy and carries `parentId`. "
+        "`Idempotency-Key` as for generate-svg.",
+        security=SIGNED_IN_UNSAFE,
+        response_headers=[JOB_LOCATION, *RATE_LIMIT_HEADERS],
+        responses=problems(
+            *JSON_BODY,
+            *CSRF,
+            *AUTH,
+            "NOT_FOUND",
+            "INSUFFICIENT_CREDITS",
+            "IDEMPOTENCY_KEY_REUSED",
+            "RATE_LIMITED",
+        ),
+    )
+    async def refine(
+        self,
+        request: Req,
+        claims: AccessClaims,
+        generation_id: str,
+        data: RefineBody,
+        generation: Inject[GenerationService],
+        limiter: Inject[RateLimiter],
+    ) -> Response[SubmittedJob]:
+        enforce(await limiter.hit("generate", claims.user_id), request)
+        key = request.headers.get("idempotency-key") or request.headers.get("x-idempotency-key")
+        raw = msgspec.json.decode(await request.body()) if key else None
+        submitted = await generation.submit(
+            SubmitCommand(
+                user_id=claims.user_id,
+                prompt=data.instruction,
+                style=None,
+                model=data.model,
+                privacy=None,
+                # The same key for another generation is another request.
+                raw_body={"refine": generation_id, "body": raw} if key else None,
+                idempotency_key=key,
+                parent_id=generation_id,
+            )
         )
-        return with_rate_headers(request, response)
+        return _submitted(request, submitted)
 
     @get(
         "/generation-jobs/{job_id:str}",
@@ -116,12 +163,21 @@ class SvgController(Controller):
         responses=problems(*INPUT, *AUTH, "NOT_FOUND"),
     )
     async def job(
-        self, claims: AccessClaims, job_id: str, generation: Inject[GenerationService]
+        self,
+        claims: AccessClaims,
+        job_id: str,
+        generation: Inject[GenerationService],
+        settings: Inject[Settings],
     ) -> Response[JobDetails]:
         details = await generation.details(claims.user_id, job_id)
-        body = JobDetails(
-            job=job_json(details.job, details.generation, details.svg), credits=details.credits
+        job = job_json(
+            details.job,
+            details.generation,
+            details.svg,
+            drawings=details.drawings,
+            base_url=_base(settings),
         )
+        body = JobDetails(job=job, credits=details.credits)
         return Response(body, headers=NO_STORE)
 
     @get(
@@ -135,13 +191,20 @@ class SvgController(Controller):
         self,
         claims: AccessClaims,
         generation: Inject[GenerationService],
+        settings: Inject[Settings],
         status: str | None = None,
         limit: int | None = None,
         cursor: str | None = None,
     ) -> Response[JobPage]:
         page = await generation.list_jobs(claims.user_id, status=status, limit=limit, cursor=cursor)
+        drawings = await generation.drawings([j for j, _ in page.items])
         body = JobPage(
-            jobs=[job_json(j, g, include_svg=False) for j, g in page.items],
+            jobs=[
+                job_json(
+                    j, g, include_svg=False, drawings=drawings.get(j.id), base_url=_base(settings)
+                )
+                for j, g in page.items
+            ],
             next_cursor=page.next_cursor,
         )
         return Response(body, headers=NO_STORE)
@@ -235,3 +298,18 @@ class SvgController(Controller):
         public (or to its owner); making it private withdraws it at once."""
         url = await library.viewable(viewer.user_id if viewer else None, generation_id)
         return Redirect(url, status_code=302, headers=NO_STORE)
+
+
+def _base(settings: Settings) -> str:
+    return settings.public_url.rstrip("/")
+
+
+def _submitted(request: Req, submitted: Submitted) -> Response[SubmittedJob]:
+    job = submitted.job
+    status = 200 if submitted.duplicate and job.status.terminal else 202
+    response = Response(
+        SubmittedJob(job=job_json(job, include_svg=False), duplicate=submitted.duplicate),
+        status_code=status,
+        headers={"Location": f"/api/svg/generation-jobs/{job.id}", **NO_STORE},
+    )
+    return with_rate_headers(request, response)
