@@ -121,7 +121,10 @@ def check_scope(requested: str | None) -> str:
     """The scope a client asks for, normalised; every scope when it asks for none."""
     if not requested or not requested.strip():
         return " ".join(SCOPES)
-    wanted = requested.split()
+    # `offline_access` asks for a refresh token, which every grant here gets anyway.
+    wanted = [s for s in requested.split() if s != "offline_access"]
+    if not wanted:
+        return " ".join(SCOPES)
     unknown = [s for s in wanted if s not in SCOPES]
     if unknown:
         raise InvalidScope(f"Unknown scope: {' '.join(unknown)}.")

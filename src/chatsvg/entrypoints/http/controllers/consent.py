@@ -196,7 +196,7 @@ def _consent_page(
         f"<p>Signed in as <b>{html.escape(email)}</b>. "
         f'<a href="{html.escape(switch)}">Not you?</a></p>'
         f'<form method=post action="{AUTHORIZE_PATH}">{_hidden(params)}'
-        f'<input type=hidden name=csrf_token value="{html.escape(csrf)}">'
+        f'<input type=hidden name="csrf_token" value="{html.escape(csrf)}">'
         "<button class=primary type=submit name=decision value=approve>Allow</button>"
         "<button type=submit name=decision value=deny>Deny</button></form>"
     )
@@ -223,8 +223,8 @@ def _sign_in_page(
         "<p>An application asks for access to your account. Sign in first; you will then see"
         " what it asks for and decide.</p>"
         f'{problem}<form method=post action="{SIGN_IN_PATH}">'
-        f'<input type=hidden name=next value="{html.escape(next_path)}">'
-        f'<input type=hidden name=csrf_token value="{html.escape(csrf)}">'
+        f'<input type=hidden name="next" value="{html.escape(next_path)}">'
+        f'<input type=hidden name="csrf_token" value="{html.escape(csrf)}">'
         "<label for=email>Email</label><input id=email type=email name=email required "
         "autocomplete=username>"
         "<label for=password>Password</label><input id=password type=password name=password "
