@@ -1087,3 +1087,40 @@ async def test_the_queued_update_is_on_its_way_before_the_job_is_enqueued(stack:
     ((pushed, flushes),) = seen
     assert flushes == 1 and stack.realtime.flushed_at == [pushed]
     assert stack.realtime.events[pushed - 1][2]["status"] == "QUEUED"
+
+
+async def test_the_reaper_sends_every_queued_again_push_before_it_enqueues_any_job(
+    stack: Stack,
+) -> None:
+    """One wait for all the pushes of a sweep, not one per job handed back (a dead worker leaves
+    hundreds); still, no job reaches the queue before its "queued again" update is on its way."""
+    user = await stack.user()
+    jobs = [(await stack.generation.submit(command(user, f"stuck {i}"))).job for i in range(3)]
+    stack.queue.take()
+
+    class Crash(BaseException):
+        pass
+
+    def boom(_request: object) -> str:
+        raise Crash()
+
+    for job in jobs:
+        stack.generator.script.append(boom)
+        with pytest.raises(Crash):
+            await stack.processor.process(job.id)
+    flushes_before = len(stack.realtime.flushed_at)
+    seen: list[tuple[int, int]] = []
+    enqueue = stack.queue.enqueue
+
+    async def watching(task: str, payload: TaskPayload, *, delay_seconds: float = 0.0) -> None:
+        seen.append((len(stack.realtime.events), len(stack.realtime.flushed_at)))
+        await enqueue(task, payload, delay_seconds=delay_seconds)
+
+    stack.queue.enqueue = watching  # type: ignore[method-assign]
+    stack.clock.advance(seconds=stack.processor.policy.lease_seconds + 1)
+    assert await stack.reaper.sweep() == 3
+    assert len(stack.realtime.flushed_at) == flushes_before + 1
+    pushed = stack.realtime.flushed_at[-1]
+    assert seen == [(pushed, flushes_before + 1)] * 3
+    requeued = [e[2] for e in stack.realtime.events[pushed - 3 : pushed]]
+    assert {(u["jobId"], u["status"]) for u in requeued} == {(j.id, "QUEUED") for j in jobs}

@@ -15,6 +15,7 @@ from chatsvg.application.ports import (
     TaskQueue,
     UnitOfWorkFactory,
 )
+from chatsvg.domain.generation.jobs import GenerationJob
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ class JobReaper:
         queued_before = now - timedelta(seconds=policy.stale_queued_seconds)
         async with self._uow() as uow:
             candidates = await uow.jobs.needing_attention(now, queued_before, self._batch)
-        handed_back = 0
+        returned: list[GenerationJob] = []
         for job in candidates:
             async with self._uow() as uow:
                 current = await uow.jobs.get(job.id)
@@ -65,7 +66,14 @@ class JobReaper:
                 await uow.commit()
             if was_running:
                 await self._realtime.job_updated(current.user_id, job_update(current))
-                await self._realtime.flush()
+            returned.append(current)
+        if not returned:
+            return 0
+        # Every "queued again" push is on its way before any of these jobs is handed to the
+        # queue (one wait for them all), so no worker's next update can overtake it.
+        await self._realtime.flush()
+        handed_back = 0
+        for current in returned:
             try:
                 await self._queue.enqueue(GENERATE, current.id)
                 handed_back += 1
