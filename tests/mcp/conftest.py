@@ -136,3 +136,7 @@ async def other_user(server: LiveServer) -> AsyncIterator[ApiClient]:
 
 
 __all__ = ["REDIRECT", "Browser", "MemoryTokenStorage", "httpx", "mcp_http", "oauth_provider"]
+
+
+# Servers on the embedded stack or on the real one (Postgres, Redis, S3, a worker process).
+from tests.e2e.conftest import server_factory, stack_kind  # noqa: E402, F401
