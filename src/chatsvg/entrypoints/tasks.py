@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from chatsvg.adapters.queue.inprocess import InProcessTaskQueue
+from chatsvg.application.billing.events import HANDLE_BILLING_EVENT
 from chatsvg.application.generation.tasks import GENERATE, generate_task
 from chatsvg.application.mail.outbox import SEND_MAIL
 from chatsvg.application.tasks import TaskHandler, TaskRegistry
@@ -44,6 +45,7 @@ class TaskSpec:
 
 WORKER_TASKS: dict[str, TaskSpec] = {
     GENERATE: TaskSpec(lambda c: generate_task(c.generation.processor()), log_key="job_id"),
+    HANDLE_BILLING_EVENT: TaskSpec(lambda c: c.billing.events().task, log_key="event_id"),
 }
 
 
@@ -67,6 +69,11 @@ def schedule_worker_sweeps(scheduler: Scheduler, container: Container) -> None:
     """The sweeps of a process that runs the worker tasks: the reaper."""
     interval = container.settings().reaper_interval_seconds
     scheduler.every(interval, "reaper", reaper_sweep(container))
+    if container.billing.enabled():
+        # Pending webhook events back to the queue; subscriptions re-read (a missed event).
+        billing = container.billing.sweep()
+        every = container.settings().billing_sweep_interval_seconds
+        scheduler.every(every, "billing", billing.sweep, immediately=True)
 
 
 def schedule_figures(scheduler: Scheduler, container: Container) -> None:

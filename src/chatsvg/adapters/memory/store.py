@@ -25,6 +25,7 @@ from chatsvg.adapters.memory.admin import (
     MemoryAdminSessions,
 )
 from chatsvg.adapters.memory.authorization import MemoryGrants, MemoryOAuthClients
+from chatsvg.adapters.memory.billing import MemoryBillingEvents, MemorySubscriptions
 from chatsvg.adapters.memory.credits import MemoryLedger
 from chatsvg.adapters.memory.generation import MemoryGenerations, MemoryJobs
 from chatsvg.adapters.memory.keys import MemoryApiKeys, MemoryKeyUsage
@@ -66,6 +67,8 @@ class MemoryUnitOfWork:
         self.authz_clients = MemoryOAuthClients(self)
         self.authz_grants = MemoryGrants(self)
         self.plan_usage = MemoryPlanUsage(self)
+        self.subscriptions = MemorySubscriptions(self)
+        self.billing_events = MemoryBillingEvents(self)
         self.api_keys = MemoryApiKeys(self)
         self.key_usage = MemoryKeyUsage(self)
 

@@ -15,6 +15,7 @@ from chatsvg.adapters.sql.repositories.admin import (
 )
 from chatsvg.adapters.sql.repositories.api_keys import SqlApiKeys, SqlKeyUsage
 from chatsvg.adapters.sql.repositories.authorization import SqlGrants, SqlOAuthClients
+from chatsvg.adapters.sql.repositories.billing import SqlBillingEvents, SqlSubscriptions
 from chatsvg.adapters.sql.repositories.credits import SqlLedger
 from chatsvg.adapters.sql.repositories.generations import SqlGenerations
 from chatsvg.adapters.sql.repositories.identities import SqlIdentities
@@ -51,6 +52,8 @@ class SqlUnitOfWork:
         self.authz_clients = SqlOAuthClients(self)
         self.authz_grants = SqlGrants(self)
         self.plan_usage = SqlPlanUsage(self)
+        self.subscriptions = SqlSubscriptions(self)
+        self.billing_events = SqlBillingEvents(self)
         self.api_keys = SqlApiKeys(self)
         self.key_usage = SqlKeyUsage(self)
 

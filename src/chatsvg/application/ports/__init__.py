@@ -11,6 +11,13 @@ from chatsvg.application.ports.accounts import (
     UserRepository,
 )
 from chatsvg.application.ports.authorization import GrantRepository, OAuthClientRepository
+from chatsvg.application.ports.billing import (
+    BillingEventRepository,
+    BillingProvider,
+    BillingProviderError,
+    CreatedSubscription,
+    SubscriptionRepository,
+)
 from chatsvg.application.ports.common import (
     Clock,
     DuplicateIdempotencyKey,
@@ -55,7 +62,11 @@ __all__ = [
     "AccessClaims",
     "AccessTokens",
     "ApiKeyRepository",
+    "BillingEventRepository",
+    "BillingProvider",
+    "BillingProviderError",
     "Clock",
+    "CreatedSubscription",
     "CreditLedger",
     "DuplicateIdempotencyKey",
     "GalleryCache",
@@ -80,6 +91,7 @@ __all__ = [
     "Repair",
     "ResetTokenRepository",
     "SessionRepository",
+    "SubscriptionRepository",
     "SvgGenerator",
     "SvgInspector",
     "SvgRejected",

@@ -12,6 +12,7 @@ from chatsvg.application.ports.accounts import (
     UserRepository,
 )
 from chatsvg.application.ports.authorization import GrantRepository, OAuthClientRepository
+from chatsvg.application.ports.billing import BillingEventRepository, SubscriptionRepository
 from chatsvg.application.ports.credits import CreditLedger
 from chatsvg.application.ports.generation import GenerationRepository, JobRepository
 from chatsvg.application.ports.keys import ApiKeyRepository, KeyUsageRepository
@@ -33,6 +34,8 @@ class UnitOfWork(Protocol):
     authz_clients: OAuthClientRepository
     authz_grants: GrantRepository
     plan_usage: PlanUsage
+    subscriptions: SubscriptionRepository
+    billing_events: BillingEventRepository
     api_keys: ApiKeyRepository
     key_usage: KeyUsageRepository
 

@@ -81,6 +81,12 @@ class User:
         if self.avatar is None:
             self.avatar = avatar
 
+    def move_to_plan(self, plan: str) -> bool:
+        """The plan a paid subscription (or its end) puts the account on; whether it changed."""
+        changed = self.plan != plan
+        self.plan = plan
+        return changed
+
     def mark_notifications_seen(self, now: datetime) -> None:
         """Notifications created until `now` count as read from now on."""
         self.notifications_seen_at = now

@@ -20,6 +20,8 @@ class LedgerReason(StrEnum):
     GENERATION_REFUND = "GENERATION_REFUND"
     ADMIN_GRANT = "ADMIN_GRANT"
     ADMIN_REVOKE = "ADMIN_REVOKE"
+    PLAN_GRANT = "PLAN_GRANT"  # a plan's starting credits, once per activation
+    PLAN_REFILL = "PLAN_REFILL"  # a plan's refill, once per paid period
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,16 @@ def adjustment_entry(*, entry_id: str, user_id: str, delta: int, now: datetime) 
         raise ValidationFailed("The amount must not be zero.")
     reason = LedgerReason.ADMIN_GRANT if delta > 0 else LedgerReason.ADMIN_REVOKE
     return LedgerEntry(entry_id, user_id, delta, reason, None, now)
+
+
+def plan_entry(
+    *, entry_id: str, user_id: str, amount: int, reason: str, once_key: str, now: datetime
+) -> LedgerEntry:
+    """Credits a plan gives (PLAN_GRANT or PLAN_REFILL). `once_key` (a UUID derived from what
+    they pay for) takes the job's place in the ledger's unique key: written at most once."""
+    if reason not in (LedgerReason.PLAN_GRANT, LedgerReason.PLAN_REFILL) or amount <= 0:
+        raise ValidationFailed("A plan's credits are a positive PLAN_GRANT or PLAN_REFILL.")
+    return LedgerEntry(entry_id, user_id, amount, LedgerReason(reason), once_key, now)
 
 
 def balance_after(balance: int, entry: LedgerEntry) -> int:

@@ -26,6 +26,7 @@ from chatsvg.entrypoints.http.controllers.authorization import (
     AuthorizationServerController,
     GrantsController,
 )
+from chatsvg.entrypoints.http.controllers.billing import PayPalController
 from chatsvg.entrypoints.http.controllers.consent import ConsentController
 from chatsvg.entrypoints.http.controllers.files import signed_file
 from chatsvg.entrypoints.http.controllers.health import live, ready
@@ -106,6 +107,7 @@ def handler_dependencies(container: Container) -> dict[str, Provide]:
         "public_api": container.keys.public_api(),
         "authorization": container.authorization.server(),
         "plan_book": container.billing.plan_book(),
+        "billing": container.billing.service(),
     }
     return {
         name: Provide(_constant(value), use_cache=True, sync_to_thread=False)
@@ -132,6 +134,7 @@ def create_app(settings: Settings, container: Container | None = None) -> Any:
     storage = container.infrastructure.storage()
     # The OAuth providers' HTTP clients.
     oauth = container.accounts.oauth()
+    paypal = container.billing.paypal()  # None while billing is off
     background: list[asyncio.Task[None]] = []
     handlers: list[Any] = [
         csrf_token,
@@ -152,6 +155,7 @@ def create_app(settings: Settings, container: Container | None = None) -> Any:
         GrantsController,
         mcp_mount(container.authorization.mcp()),
         list_plans,
+        PayPalController,
         AdminController,
     ]
     if settings.playground_enabled:
@@ -179,6 +183,8 @@ def create_app(settings: Settings, container: Container | None = None) -> Any:
         finally:
             await tasks.stop()
             await oauth.aclose()
+            if paypal is not None:
+                await paypal.aclose()
             for task in background:
                 task.cancel()
             await database.dispose()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from chatsvg.application.billing.service import BillingStatus
 from chatsvg.domain.credits.plans import Plan
 from chatsvg.entrypoints.http.schemas import Answer
 
@@ -63,3 +66,42 @@ def plan_json(plan: Plan) -> PlanJson:
 
 def plans_json(plans: tuple[Plan, ...]) -> PlansEnvelope:
     return PlansEnvelope(plans={p.plan.value: plan_json(p) for p in plans})
+
+
+class SubscriptionCreated(Answer):
+    subscription_id: str
+    status: str
+    approve_url: str | None
+
+
+class Ok(Answer):
+    ok: bool
+
+
+class PayPalState(Answer):
+    customer_id: str | None
+    subscription_id: str | None
+    status: str | None
+    plan_id: str | None
+    remote: dict[str, Any] | None  # PayPal's own subscription object, as PayPal answers it
+
+
+class BillingStatusJson(Answer):
+    plan: str
+    credits: int
+    paypal: PayPalState
+
+
+def billing_status_json(status: BillingStatus) -> BillingStatusJson:
+    sub = status.subscription
+    return BillingStatusJson(
+        plan=status.plan,
+        credits=status.credits,
+        paypal=PayPalState(
+            customer_id=sub.customer_id if sub else None,
+            subscription_id=sub.id if sub else None,
+            status=sub.status.value if sub else None,
+            plan_id=sub.plan_id if sub else None,
+            remote=status.remote,
+        ),
+    )

@@ -416,7 +416,8 @@ def ledger_json(entry: LedgerEntry) -> LedgerItem:
         id=entry.id,
         delta=entry.delta,
         reason=entry.reason,
-        job_id=entry.job_id,
+        # A plan's credits keep a once-key where a job's entries keep the job: not a job id.
+        job_id=None if entry.reason.startswith("PLAN_") else entry.job_id,
         created_at=timestamp(entry.created_at),
     )
 

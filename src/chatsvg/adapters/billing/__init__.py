@@ -1,0 +1,1 @@
+"""PayPal's REST API (subscriptions, webhook verification)."""

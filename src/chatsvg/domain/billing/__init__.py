@@ -1,0 +1,1 @@
+"""Billing: PayPal subscriptions, the events that move them, and what each event is worth."""
