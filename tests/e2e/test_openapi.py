@@ -29,6 +29,7 @@ UNDOCUMENTED = {
     "/schema": "the document and its viewer",
     "/playground/": "the playground's static files",
     "/api/auth/playground-session": "the playground page's own helper, not part of the API",
+    "/api/auth/playground-admin": "the playground page's own helper, not part of the API",
     "/oauth/": "the OAuth 2.1 authorization server: RFC-defined, described by its metadata",
     "/.well-known/": "the OAuth discovery documents (RFC 8414, RFC 9728)",
 }

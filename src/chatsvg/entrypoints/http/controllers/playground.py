@@ -33,6 +33,7 @@ from chatsvg.entrypoints.settings import Settings
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "playground"
 ASSET_PATH = "/playground"
 SESSION_PATH = "/api/auth/playground-session"
+ADMIN_LINK_PATH = "/api/auth/playground-admin"
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -124,4 +125,23 @@ def playground_handlers() -> list[Any]:
         cache_control=CacheControlHeader(no_cache=True),
         include_in_schema=False,
     )
-    return [index, session, assets]
+
+    @get(ADMIN_LINK_PATH, include_in_schema=False, name="playground:admin-link")
+    async def admin_link(
+        request: Request[Any, Any, Any], auth: Inject[AuthService], settings: Inject[Settings]
+    ) -> Response[Any]:
+        """`{adminUrl}`: the web app's admin page when the signed-in address is in ADMIN_EMAILS
+        (the playground then shows an "Admin" link), else null."""
+        url = None
+        token = request.cookies.get(ACCESS_COOKIE)
+        if token and settings.admin_email_set:
+            try:
+                account = await auth.account((await auth.authenticate(token)).user_id)
+            except (TokenExpired, Unauthenticated):
+                account = None
+            if account is not None and account.user.email.lower() in settings.admin_email_set:
+                origins = settings.all_web_origins
+                url = (origins[0] if origins else settings.public_url.rstrip("/")) + "/admin"
+        return Response({"adminUrl": url}, headers={"Cache-Control": "no-store"})
+
+    return [index, session, admin_link, assets]

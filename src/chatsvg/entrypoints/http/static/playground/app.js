@@ -4,7 +4,7 @@
 
 import { ApiError, createApi } from './api.js';
 import { createRealtime } from './realtime.js';
-import { busy, byId, replaceChildren, show, startDownload } from './dom.js';
+import { busy, byId, replaceChildren, safeUrl, show, startDownload } from './dom.js';
 import { isTerminal, jobRecord, mergeJob } from './jobs.js';
 import { createKeysPanel } from './keys.js';
 import { apiErrorText, pluralize } from './messages.js';
@@ -18,6 +18,7 @@ const NOTICE_MS = 10000;
 // elsewhere (another tab, an OAuth return, devtools), and the HttpOnly cookies cannot be read
 // here. A signed-out visit so makes no request that is bound to fail.
 const SESSION_PATH = '/api/auth/playground-session';
+const ADMIN_LINK_PATH = '/api/auth/playground-admin';
 
 const state = {
   user: null,
@@ -50,6 +51,7 @@ const ui = {
   live: byId('live'),
   credits: byId('credits'),
   who: byId('who'),
+  adminLink: byId('admin-link'),
   logout: byId('logout'),
   notice: byId('notice'),
   noticeText: byId('notice-text'),
@@ -113,11 +115,23 @@ function enterApp(user) {
   realtime.connect();
   loadRecentJobs();
   loadHistory(true);
+  loadAdminLink();
   keysPanel.load();
   ui.prompt.focus();
 }
 
+/** An "Admin" link to the web app's admin page, when the signed-in address is an admin's. */
+async function loadAdminLink() {
+  const epoch = state.epoch;
+  const answer = await api.get(ADMIN_LINK_PATH).catch(() => null);
+  const url = answer && answer.adminUrl ? safeUrl(answer.adminUrl) : null;
+  if (epoch !== state.epoch || !url) return;
+  ui.adminLink.href = url;
+  show(ui.adminLink, true);
+}
+
 function leaveApp(message) {
+  show(ui.adminLink, false);
   realtime.disconnect();
   state.user = null;
   state.epoch += 1;
