@@ -10,6 +10,7 @@ import pytest
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from chatsvg.adapters.clock import FrozenClock
+from chatsvg.adapters.window_limits import LimitsWindowLimiter
 from chatsvg.application.authorization.server import (
     AuthorizationServer,
     AuthorizeRefused,
@@ -24,7 +25,7 @@ from chatsvg.domain.authorization.grants import (
     hash_secret,
     s256,
 )
-from chatsvg.domain.errors import NotFound
+from chatsvg.domain.errors import NotFound, RateLimited
 
 ISSUER = "https://api.chatsvg.test"
 REDIRECT = "http://127.0.0.1:33418/callback"
@@ -319,3 +320,20 @@ async def test_a_deleted_accounts_grants_die(
         await server.authenticate(issued.access_token)
     with pytest.raises(InvalidGrant):
         await server.refresh(client_id=client_id, refresh_token=issued.refresh_token)
+
+
+async def test_registrations_are_bounded_per_address(
+    uow: UnitOfWorkFactory, clock: FrozenClock
+) -> None:
+    server = AuthorizationServer(
+        uow=uow,
+        clock=clock,
+        issuer=ISSUER,
+        resources=(ISSUER,),
+        limiter=LimitsWindowLimiter.in_memory(),
+    )
+    for _ in range(30):
+        await server.register({"redirect_uris": [REDIRECT]}, requester="203.0.113.7")
+    with pytest.raises(RateLimited):
+        await server.register({"redirect_uris": [REDIRECT]}, requester="203.0.113.7")
+    await server.register({"redirect_uris": [REDIRECT]}, requester="203.0.113.8")

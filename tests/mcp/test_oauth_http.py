@@ -260,3 +260,31 @@ async def test_tokens_and_codes_are_stored_hashed(server: LiveServer, user: ApiC
     for secret in (issued["access_token"], issued["refresh_token"]):
         assert secret.encode() not in data
     assert re.fullmatch(r"csrt_[A-Za-z0-9_-]{43}", issued["refresh_token"])
+
+
+async def test_cors_is_open_where_no_cookie_is_read_and_closed_on_the_consent_page(
+    server: LiveServer,
+) -> None:
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        for path in ("/mcp", "/oauth/token", "/oauth/register"):
+            preflight = await http.options(
+                path,
+                headers={
+                    "Origin": "https://inspector.example",
+                    "Access-Control-Request-Method": "POST",
+                    "Access-Control-Request-Headers": "authorization, mcp-protocol-version",
+                },
+            )
+            assert preflight.status_code == 204, path
+            assert preflight.headers["access-control-allow-origin"] == "*"
+            assert "access-control-allow-credentials" not in preflight.headers
+            assert "Mcp-Protocol-Version" in preflight.headers["access-control-allow-headers"]
+        unauthorized = await http.post("/mcp", json={}, headers={"Origin": "https://x.example"})
+        assert unauthorized.headers.get_list("access-control-allow-origin") == ["*"]
+        assert "WWW-Authenticate" in unauthorized.headers["access-control-expose-headers"]
+        metadata = await http.get(
+            "/.well-known/oauth-authorization-server", headers={"Origin": "http://localhost:5173"}
+        )
+        assert metadata.headers.get_list("access-control-allow-origin") == ["*"]
+        consent = await http.get("/oauth/authorize", headers={"Origin": "https://x.example"})
+        assert "access-control-allow-origin" not in consent.headers

@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from chatsvg.application.authorization.registration import parse_registration, redirect_host
 from chatsvg.application.ids import new_id, new_secret_token
 from chatsvg.application.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from chatsvg.application.ports.keys import WindowLimiter
 from chatsvg.domain.authorization.grants import (
     ACCESS,
     ACCESS_PREFIX,
@@ -42,7 +43,10 @@ from chatsvg.domain.authorization.grants import (
     judge_code,
     judge_refresh,
 )
-from chatsvg.domain.errors import NotFound
+from chatsvg.domain.errors import NotFound, RateLimited
+
+# Registration needs no credentials and writes a row: a bound per client address.
+REGISTRATIONS_PER_HOUR = 30
 
 
 class AuthorizeRefused(OAuthProblem):
@@ -104,16 +108,35 @@ class GrantView:
 
 class AuthorizationServer:
     def __init__(
-        self, *, uow: UnitOfWorkFactory, clock: Clock, issuer: str, resources: tuple[str, ...]
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        issuer: str,
+        resources: tuple[str, ...],
+        limiter: WindowLimiter | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
+        self._limiter = limiter
         self.issuer = issuer
         self._resources = {r.rstrip("/") for r in resources}
 
     # Registration (RFC 7591) --------------------------------------------------------------
-    async def register(self, body: object) -> OAuthClient:
+    async def register(self, body: object, *, requester: str = "-") -> OAuthClient:
+        """`requester`: the client address, which the registrations per hour are counted by."""
         registration = parse_registration(body)
+        if self._limiter is not None:
+            decision = await self._limiter.hit(
+                "oauth-register", requester, limit=REGISTRATIONS_PER_HOUR, window_seconds=3600
+            )
+            if not decision.allowed:
+                raise RateLimited(
+                    "Too many client registrations from this address; try again later.",
+                    retry_after=decision.retry_after,
+                    limit=decision.limit,
+                    reset_at=decision.reset_at,
+                )
         client = OAuthClient(
             id=new_id(),
             name=registration.name,

@@ -29,6 +29,7 @@ class Authorization(containers.DeclarativeContainer):
         clock=infra.clock,
         issuer=providers.Callable(issuer, settings.provided.public_url),
         resources=providers.Callable(resources, settings),
+        limiter=keys.limiter,
     )
     tools = providers.Singleton(
         McpTools,

@@ -41,6 +41,7 @@ from chatsvg.entrypoints.http.controllers.svg import SvgController
 from chatsvg.entrypoints.http.controllers.user import UserController
 from chatsvg.entrypoints.http.cors import CorsMiddleware, EdgeRouter
 from chatsvg.entrypoints.http.mcp import mcp_mount
+from chatsvg.entrypoints.http.oauth_cors import OAuthCors
 from chatsvg.entrypoints.http.openapi import openapi_config
 from chatsvg.entrypoints.http.problems import handle_exception
 from chatsvg.entrypoints.http.public_cors import PublicApiCors
@@ -206,7 +207,9 @@ def create_app(settings: Settings, container: Container | None = None) -> Any:
     sockets = socketio.ASGIApp(container.web.socket_server(), socketio_path="socket.io")
     edge = EdgeRouter(api, sockets)
     cors = PublicApiCors(CorsMiddleware(edge, settings.all_web_origins), edge)
-    return RequestContext(cors)  # type: ignore[arg-type]
+    # The MCP endpoint and the OAuth endpoints its clients call: CORS `*`, no credentials.
+    outer = OAuthCors(cors, edge)
+    return RequestContext(outer)  # type: ignore[arg-type]
 
 
 def app_from_environment() -> Any:

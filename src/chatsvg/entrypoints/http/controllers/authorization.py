@@ -36,12 +36,13 @@ from chatsvg.entrypoints.http.openapi import (
     problems,
 )
 from chatsvg.entrypoints.http.schemas import Answer, timestamp
+from chatsvg.entrypoints.http.security import WebSecurity
 from chatsvg.entrypoints.settings import Settings
 
 Req = Request[Any, Any, Any]
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 # Discovery documents are public and carry no credentials: any origin may read them.
-PUBLIC = {"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=300"}
+PUBLIC = {"Cache-Control": "public, max-age=300"}  # CORS `*`: oauth_cors.py
 FORM = "application/x-www-form-urlencoded"
 
 
@@ -86,12 +87,17 @@ class AuthorizationServerController(Controller):
         return Response(resource_metadata(settings.public_url), headers=PUBLIC)
 
     @post("/oauth/register", status_code=HTTP_201_CREATED, name="oauth:register")
-    async def register(self, request: Req, authorization: Inject[AuthorizationServer]) -> Any:
+    async def register(
+        self,
+        request: Req,
+        authorization: Inject[AuthorizationServer],
+        security: Inject[WebSecurity],
+    ) -> Any:
         try:
             body = msgspec.json.decode(await request.body())
         except msgspec.DecodeError:
             raise InvalidRequest("The registration must be a JSON object.") from None
-        client = await authorization.register(body)
+        client = await authorization.register(body, requester=security.client_ip(request))
         answer = {
             "client_id": client.id,
             "client_id_issued_at": int(client.created_at.timestamp()),
