@@ -454,7 +454,8 @@ class FakeOpenAI:
                 None,
             )
         structured = (body.get("response_format") or {}).get("type") == "json_schema"
-        svg = drawing(prompt)
+        # A repair's conversation repeats the description first: the drawing is of that.
+        svg = drawing(_user_text(body["messages"][:2]) if len(body["messages"]) > 2 else prompt)
         content: str | None
         refusal: str | None = None
         finish_reason = "stop"

@@ -112,8 +112,8 @@ def drawings_usage(drawn: list[Drawn], prices: PriceTable) -> JobUsage:
     """What the answers behind these drawings used, together; a repair's answer is marked.
     Every drawing took at least one answer."""
     parts = [
-        job_usage(answer, prices, repaired=index > 0)
+        job_usage(answer, prices, repaired=drawing.repaired and answer is drawing.answers[-1])
         for drawing in drawn
-        for index, answer in enumerate(drawing.answers)
+        for answer in drawing.answers
     ]
     return functools.reduce(JobUsage.plus, parts)
