@@ -188,6 +188,10 @@ def add_admin_commands(sub: Any) -> None:
     )
     stuck.set_defaults(func=_stuck)
 
+    from chatsvg.entrypoints.billing_cli import add_billing_commands
+
+    add_billing_commands(admin)  # `chatsvg admin billing show|replay`
+
     sessions = admin.add_parser("revoke-sessions", help="sign a user out everywhere")
     sessions.add_argument("--email", required=True, help="the account's email address")
     sessions.set_defaults(func=_revoke_sessions)

@@ -226,10 +226,12 @@ def build_parser() -> argparse.ArgumentParser:
     sanitize.set_defaults(func=_sanitize)
 
     from chatsvg.entrypoints.admin import add_admin_commands
+    from chatsvg.entrypoints.billing_cli import add_dev_command
     from chatsvg.entrypoints.mail_cli import add_mail_command
 
     add_admin_commands(sub)
     add_mail_command(sub)
+    add_dev_command(sub)
     return parser
 
 

@@ -129,7 +129,7 @@ def default_catalogue(
     free = Plan(
         PlanName.FREE,
         "Free",
-        "A generous free tier for trying ChatSVG and small projects.",
+        "Everything you need to try ChatSVG and build small projects, at no cost.",
         0,
         PlanLimits(
             starting_credits=start_credits,
