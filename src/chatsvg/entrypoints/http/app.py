@@ -205,11 +205,11 @@ def create_app(settings: Settings, container: Container | None = None) -> Any:
         logging_config=None,  # logging is configured once by entrypoints.logs
     )
     sockets = socketio.ASGIApp(container.web.socket_server(), socketio_path="socket.io")
-    edge = EdgeRouter(api, sockets)
+    edge = EdgeRouter(api, sockets)  # type: ignore[arg-type]
     cors = PublicApiCors(CorsMiddleware(edge, settings.all_web_origins), edge)
     # The MCP endpoint and the OAuth endpoints its clients call: CORS `*`, no credentials.
     outer = OAuthCors(cors, edge)
-    return RequestContext(outer)  # type: ignore[arg-type]
+    return RequestContext(outer)
 
 
 def app_from_environment() -> Any:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Controller, Response, delete, get, post
 from litestar.di import Provide
 from litestar.params import QueryParameter
@@ -126,8 +128,8 @@ class ApiKeysController(Controller):
         self,
         claims: AccessClaims,
         api_keys: Inject[ApiKeyService],
-        start_date: str | None = QueryParameter(name="startDate", default=None),
-        end_date: str | None = QueryParameter(name="endDate", default=None),
+        start_date: Annotated[str | None, QueryParameter(name="startDate")] = None,
+        end_date: Annotated[str | None, QueryParameter(name="endDate")] = None,
     ) -> Response[UsageSummaryEnvelope]:
         totals = await api_keys.summary(claims.user_id, start=start_date, end=end_date)
         return Response(UsageSummaryEnvelope(summary=usage_summary(totals)), headers=NO_STORE)
