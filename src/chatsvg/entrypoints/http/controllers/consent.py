@@ -92,7 +92,8 @@ def _page(
             "Content-Security-Policy": csp,
             "X-Frame-Options": "DENY",
             "X-Content-Type-Options": "nosniff",
-            "Referrer-Policy": "no-referrer",
+            # Not no-referrer: with it, Chromium sends `Origin: null` on the page's own form post.
+            "Referrer-Policy": "same-origin",
             "Cache-Control": "no-store",
         },
         cookies=cookies or [],
