@@ -88,7 +88,7 @@ def add_billing_commands(admin: Any) -> None:
     """Register `billing` on the `chatsvg admin` subparsers."""
     billing = admin.add_parser(
         "billing", help="a user's plan, subscriptions and PayPal events; replay an event"
-    ).add_subparsers(dest="billing_command", required=True, metavar="ACTION")
+    ).add_subparsers(dest="billing_command", required=True, metavar="ACTION", help="show or replay")
     show = billing.add_parser("show", help="a user's plan, subscriptions and billing events")
     show.add_argument("user", help="the account's email address or id")
     show.add_argument("--limit", type=int, default=50, help="events to list (default: 50)")
@@ -118,7 +118,7 @@ def _fake_paypal(args: argparse.Namespace) -> int:
 def add_dev_command(sub: Any) -> None:
     """Register `dev` (developer tools) on the `chatsvg` subparsers."""
     dev = sub.add_parser("dev", help="developer tools (a fake PayPal server)").add_subparsers(
-        dest="dev_command", required=True, metavar="TOOL"
+        dest="dev_command", required=True, metavar="TOOL", help="fake-paypal"
     )
     fake = dev.add_parser(
         "fake-paypal",
