@@ -93,7 +93,9 @@ async def test_registration_answers_rfc7591(server: LiveServer) -> None:
             json={"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "client_secret_basic"},
         )
     assert bad.status_code == 400 and bad.json()["error"] == "invalid_request"
-    assert secret.status_code == 400 and secret.json()["error"] == "invalid_client_metadata"
+    # A client asking for a secret is registered public all the same, and told so (RFC 7591 3.2.1).
+    assert secret.status_code == 201 and secret.json()["token_endpoint_auth_method"] == "none"
+    assert "client_secret" not in secret.json()
 
 
 async def test_authorization_refuses_an_unregistered_redirect_without_redirecting(

@@ -16,8 +16,6 @@ from chatsvg.domain.authorization.grants import (
 MAX_REDIRECT_URIS = 10
 MAX_URI_LENGTH = 2000
 MAX_NAME_LENGTH = 200
-# Public clients only: the token endpoint authenticates nobody by secret, PKCE proves the caller.
-AUTH_METHOD = "none"
 
 
 @dataclass(frozen=True)
@@ -66,20 +64,12 @@ def parse_registration(body: Any) -> ClientRegistration:
     if len(uris) > MAX_REDIRECT_URIS:
         raise InvalidRedirectUri(f"At most {MAX_REDIRECT_URIS} redirect URIs.")
     redirect_uris = [parse_redirect_uri(u) for u in uris]
-    method = body.get("token_endpoint_auth_method", AUTH_METHOD)
-    if method != AUTH_METHOD:
-        raise InvalidClientMetadata(
-            "Only public clients are supported: token_endpoint_auth_method must be none."
-        )
-    grant_types = body.get("grant_types", ["authorization_code", "refresh_token"])
-    if not isinstance(grant_types, list) or not set(grant_types) <= {
-        "authorization_code",
-        "refresh_token",
-    }:
-        raise InvalidClientMetadata("grant_types may be authorization_code and refresh_token.")
+    # What a client asks for beyond this server's one way is replaced, not refused (RFC 7591,
+    # section 3.2.1): every client is registered public (`none`), for the code and refresh grants,
+    # and the answer says so. Only a client that cannot use the code flow at all is refused.
     response_types = body.get("response_types", ["code"])
-    if response_types != ["code"]:
-        raise InvalidClientMetadata('response_types must be ["code"].')
+    if not isinstance(response_types, list) or "code" not in response_types:
+        raise InvalidClientMetadata('response_types must include "code".')
     name = body.get("client_name")
     if name is not None and not isinstance(name, str):
         raise InvalidClientMetadata("client_name must be a string.")
