@@ -313,3 +313,24 @@ async def test_a_key_revoked_on_one_api_process_fails_on_another_at_once(
         assert (await http.get("/v1/svg/job/none")).status_code == 404
         assert (await client.delete(f"/api/keys/{created['id']}")).status_code == 204
         assert_problem(await http.get("/v1/svg/job/none"), 401, "API_KEY_INVALID")
+
+
+async def test_variants_are_one_job_charged_as_one(
+    server: LiveServer, client_factory: Callable[..., ApiClient]
+) -> None:
+    client = await signed_in(client_factory, "variants@example.com")
+    created = await create_key(client)
+    async with v1(server, created["key"]) as http:
+        assert_problem(
+            await http.post("/v1/svg/generate", json={"prompt": "a fox", "n": 5}),
+            400,
+            "VALIDATION_ERROR",
+        )
+        answer = await http.post("/v1/svg/generate", json={"prompt": "a fox", "n": 2})
+        assert answer.status_code == 202, answer.text
+        job = await wait_job(http, answer.json()["jobId"])
+    assert job["status"] == "SUCCEEDED" and job["svg"].startswith("<svg")
+    ledger = (await client.get("/api/user/credits/ledger")).json()["items"]
+    assert [e["delta"] for e in ledger if e["jobId"] == job["id"]] == [-2]
+    stats = (await client.get(f"/api/keys/{created['id']}/stats")).json()["stats"]
+    assert stats["totalCreditsUsed"] == 2

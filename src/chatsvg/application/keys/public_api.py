@@ -138,6 +138,7 @@ class PublicApi:
         privacy: Any,
         raw_body: Any,
         idempotency_key: str | None,
+        n: int | None = None,
     ) -> Submitted:
         """The same submission as the web app's (validation, idempotency, credits, quotas), as the
         key's user, recorded as from the API and this key. A test key's job is free and offline."""
@@ -153,6 +154,7 @@ class PublicApi:
                 source=JobSource.API,
                 api_key_id=caller.key.id,
                 free=caller.key.is_test,
+                n=n,
             )
         )
 

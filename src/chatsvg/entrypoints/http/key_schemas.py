@@ -85,6 +85,7 @@ class V1GenerateBody(Body):
     model: str | None = None
     privacy: bool | None = None
     idempotency_key: str | None = None
+    n: int | None = None  # drawings, 1 to 4, made and charged as one job
 
 
 class V1Submitted(msgspec.Struct, rename="camel", kw_only=True):

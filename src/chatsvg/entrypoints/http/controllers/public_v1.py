@@ -11,7 +11,7 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import ResponseHeader
-from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody, Schema
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 
 from chatsvg.application.keys.public_api import Caller, PublicApi, credits_charged
 from chatsvg.application.ports import RateDecision
@@ -40,6 +40,7 @@ Req = Request[Any, Any, Any]
 KEY_ERRORS = ("API_KEY_INVALID", "API_KEY_FORBIDDEN")
 NO_STORE = {"Cache-Control": "no-store"}
 _DECODE = msgspec.json.Decoder(V1GenerateBody)
+STRING = OpenAPIType.STRING
 JOB_LOCATION = ResponseHeader(
     name="Location", value="/v1/svg/job/{id}", documentation_only=True, description="The job."
 )
@@ -56,14 +57,15 @@ class _GenerateOperation(Operation):
             content={
                 "application/json": OpenAPIMediaType(
                     schema=Schema(
-                        type="object",  # type: ignore[arg-type]
+                        type=OpenAPIType.OBJECT,
                         required=["prompt"],
                         properties={
-                            "prompt": Schema(type="string", description="1 to 1000 characters"),  # type: ignore[arg-type]
-                            "style": Schema(type="string", description="default minimal"),  # type: ignore[arg-type]
-                            "model": Schema(type="string"),  # type: ignore[arg-type]
-                            "privacy": Schema(type="boolean", description="default true"),  # type: ignore[arg-type]
-                            "idempotencyKey": Schema(type="string", max_length=128),  # type: ignore[arg-type]
+                            "prompt": Schema(type=STRING, description="1 to 1000 characters"),
+                            "style": Schema(type=STRING, description="default minimal"),
+                            "model": Schema(type=STRING),
+                            "privacy": Schema(type=OpenAPIType.BOOLEAN, description="default true"),
+                            "idempotencyKey": Schema(type=STRING, max_length=128),
+                            "n": Schema(type=OpenAPIType.INTEGER, minimum=1, maximum=4),
                         },
                     )
                 )
@@ -152,6 +154,7 @@ class PublicApiController(Controller):
                 privacy=body.privacy,
                 raw_body=raw if key else None,
                 idempotency_key=key,
+                n=body.n,
             )
         except DomainError as exc:
             return await call.finish(handle_exception(request, exc))
