@@ -10,26 +10,21 @@ have a generous limit of their own.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from chatsvg.application.authorization.server import Caller
 from chatsvg.application.gallery.library import GenerationLibrary
 from chatsvg.application.generation.submission import GenerationService, SubmitCommand
+from chatsvg.application.plans import plan_in
 from chatsvg.application.ports import RateDecision, UnitOfWorkFactory
 from chatsvg.application.ports.keys import WindowLimiter
 from chatsvg.domain.authorization.grants import SCOPE_GENERATE, SCOPE_READ
+from chatsvg.domain.credits.plans import PlanCatalogue
 from chatsvg.domain.errors import DomainError, RateLimited
 from chatsvg.domain.generation.jobs import GenerationJob, JobSource, JobStatus
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
 READS_PER_MINUTE = 600  # get_job_status and list_styles, per user
-
-
-class PlanRates(Protocol):
-    """Generations per minute, hour and day a plan allows through the API and MCP (None: no
-    limit). The composition root hands over the same answer the public API uses."""
-
-    def api_rates(self, plan: str | None) -> Any: ...
 
 
 class ScopeMissing(DomainError):
@@ -53,7 +48,7 @@ class McpTools:
         generation: GenerationService,
         library: GenerationLibrary,
         limiter: WindowLimiter,
-        plans: PlanRates,
+        plans: PlanCatalogue,
     ) -> None:
         self._uow = uow
         self._generation = generation
@@ -73,8 +68,9 @@ class McpTools:
         if SCOPE_GENERATE not in caller.scopes:
             raise ScopeMissing()
         async with self._uow() as uow:
-            user = await uow.users.get(caller.user_id)
-        rates = self._plans.api_rates(user.plan if user is not None else None)
+            plan = await plan_in(uow, self._plans, caller.user_id)
+        # The plan's API rates (CHATSVG_PLAN_*_RATE_LIMITS): generations, not protocol messages.
+        rates = plan.limits.rate_limits
         await self._admit(
             [
                 ("mcp-generate-minute", caller.user_id, rates.per_minute, MINUTE),

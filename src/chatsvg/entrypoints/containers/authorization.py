@@ -37,7 +37,7 @@ class Authorization(containers.DeclarativeContainer):
         generation=generation.submission,
         library=gallery.library,
         limiter=keys.limiter,
-        plans=keys.plans,
+        plans=infra.plans,
     )
     mcp = providers.Singleton(
         McpEndpoint, authorization=server, tools=tools, public_url=settings.provided.public_url
