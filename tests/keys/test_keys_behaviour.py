@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -222,3 +223,15 @@ async def test_usage_records_add_up_per_key_and_in_the_summary(stack: Stack) -> 
         await keys(stack).summary(user, start="yesterday")
     with pytest.raises(NotFound):
         await keys(stack).stats(await stack.user("d@x.io"), caller.key.id)
+
+
+async def test_concurrent_creations_cannot_pass_the_plans_count_together(stack: Stack) -> None:
+    user = await stack.user()
+    results = await asyncio.gather(
+        *(keys(stack).create(CreateKey(user_id=user, name=f"k{n}")) for n in range(6)),
+        return_exceptions=True,
+    )
+    created = [r for r in results if not isinstance(r, BaseException)]
+    refused = [r for r in results if isinstance(r, ApiKeyLimit)]
+    assert (len(created), len(refused)) == (1, 5), results
+    assert len(await keys(stack).list_keys(user)) == 1

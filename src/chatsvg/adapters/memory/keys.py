@@ -32,6 +32,9 @@ class MemoryApiKeys(MemoryRepository):
     async def count_live(self, user_id: str, now: datetime) -> int:
         return len(await self.live_for_user(user_id, now))
 
+    async def hold_owner(self, user_id: str) -> None:
+        return None  # a unit of work holds the whole store
+
     async def save(self, key: ApiKey) -> None:
         self._db.update("api_keys", key)
 

@@ -66,6 +66,7 @@ class ApiKeyService:
             now=now,
         )
         async with self._uow() as uow:
+            await uow.api_keys.hold_owner(command.user_id)
             user = await uow.users.get(command.user_id)
             if user is None:
                 raise NotFound("User not found.")

@@ -23,6 +23,11 @@ class ApiKeyRepository(Protocol):
 
     async def count_live(self, user_id: str, now: datetime) -> int: ...
 
+    async def hold_owner(self, user_id: str) -> None:
+        """Until the unit of work ends, another one holding the same user waits: two key creations
+        of one user take turns, so both cannot pass the plan's count."""
+        ...
+
     async def save(self, key: ApiKey) -> None: ...
 
     async def record_use(self, key_id: str, now: datetime) -> None:

@@ -77,6 +77,12 @@ class SqlApiKeys(SqlRepository):
         stmt = select(func.count()).select_from(_K).where(_K.c.user_id == user_id, *_live(now))
         return int((await self._c.execute(stmt)).scalar_one())
 
+    async def hold_owner(self, user_id: str) -> None:
+        """SELECT ... FOR NO KEY UPDATE of the user's row (SQLite: one writer at a time anyway)."""
+        await self._c.execute(
+            select(t.users.c.id).where(t.users.c.id == user_id).with_for_update(key_share=True)
+        )
+
     async def save(self, key: ApiKey) -> None:
         values = _values(key)
         del values["id"]
