@@ -83,7 +83,7 @@ async def test_in_local_mode_one_queue_runs_every_task_and_the_reaper_sweeps(
     try:
         assert isinstance(infra.queue(), InProcessTaskQueue)
         assert infra.local_tasks() is infra.queue()
-        assert tasks.scheduler.names == ["mail-outbox", "reaper", "metrics-figures"]
+        assert tasks.scheduler.names == ["mail-outbox", "reaper", "oauth-purge", "metrics-figures"]
         [mail] = await send_a_mail(container)
         assert "Subject: Hi" in mail.read_text()
     finally:

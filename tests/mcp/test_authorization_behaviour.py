@@ -337,3 +337,30 @@ async def test_registrations_are_bounded_per_address(
     with pytest.raises(RateLimited):
         await server.register({"redirect_uris": [REDIRECT]}, requester="203.0.113.7")
     await server.register({"redirect_uris": [REDIRECT]}, requester="203.0.113.8")
+
+
+async def test_the_sweep_deletes_what_expired_and_keeps_what_detects_reuse(
+    server: AuthorizationServer, uow: UnitOfWorkFactory, clock: FrozenClock
+) -> None:
+    ada = await add_user(uow, clock, "ada")
+    client_id, first = await tokens(server, ada)
+    second = await server.refresh(client_id=client_id, refresh_token=first.refresh_token)
+    (reused,) = await server.grants(ada)
+    _, other = await tokens(server, ada)
+    clock.advance(minutes=20)  # the access tokens and the codes expired
+    assert await server.purge() > 0
+    # The spent refresh token is still known: presenting it again still revokes its grant.
+    with pytest.raises(InvalidGrant):
+        await server.refresh(client_id=client_id, refresh_token=first.refresh_token)
+    with pytest.raises(InvalidGrant):
+        await server.refresh(client_id=client_id, refresh_token=second.refresh_token)
+    (live,) = await server.grants(ada)
+    assert live.id != reused.id
+    # A week after it ended, the revoked grant goes with its tokens; the live one stays.
+    clock.advance(days=8)
+    await server.purge()
+    async with uow() as tx:
+        assert await tx.authz_grants.get(reused.id) is None
+        assert await tx.authz_grants.get_token(hash_secret(second.refresh_token)) is None
+        assert await tx.authz_grants.get(live.id) is not None
+        assert await tx.authz_grants.get_token(hash_secret(other.refresh_token)) is not None

@@ -69,6 +69,8 @@ def schedule_worker_sweeps(scheduler: Scheduler, container: Container) -> None:
     """The sweeps of a process that runs the worker tasks: the reaper."""
     interval = container.settings().reaper_interval_seconds
     scheduler.every(interval, "reaper", reaper_sweep(container))
+    # Expired OAuth codes and tokens (MCP clients), and grants that ended a week ago.
+    scheduler.every(3600.0, "oauth-purge", container.authorization.server().purge)
     if container.billing.enabled():
         # Pending webhook events back to the queue; subscriptions re-read (a missed event).
         billing = container.billing.sweep()

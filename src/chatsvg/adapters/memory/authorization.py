@@ -58,6 +58,20 @@ class MemoryGrants(MemoryRepository):
         token: GrantToken | None = self._db.get("authz_tokens", token_hash)
         return token
 
+    async def purge(self, now: datetime, grants_ended_before: datetime) -> int:
+        gone = 0
+        for grant in self._db.scan("authz_grants"):
+            ended = grant.revoked_at or grant.expires_at
+            if ended < grants_ended_before:
+                self._db.delete("authz_grants", grant.id)  # and its codes and tokens
+                gone += 1
+        for table, key in (("authz_codes", "code_hash"), ("authz_tokens", "token_hash")):
+            for row in self._db.scan(table):
+                if row.expires_at < now:
+                    self._db.delete(table, getattr(row, key))
+                    gone += 1
+        return gone
+
     async def spend_token(self, token_hash: str, now: datetime) -> bool:
         token = await self.get_token(token_hash)
         if token is None or token.spent_at is not None:

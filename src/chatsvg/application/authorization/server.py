@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from chatsvg.application.authorization.registration import parse_registration, redirect_host
@@ -47,6 +47,8 @@ from chatsvg.domain.errors import NotFound, RateLimited
 
 # Registration needs no credentials and writes a row: a bound per client address.
 REGISTRATIONS_PER_HOUR = 30
+# A revoked or expired grant stays (unlisted) this long before the sweep deletes it.
+ENDED_GRANTS_KEPT = timedelta(days=7)
 
 
 class AuthorizeRefused(OAuthProblem):
@@ -348,6 +350,14 @@ class AuthorizationServer:
                 grant = await uow.authz_grants.get(token.grant_id) if token else None
         grant = check_access(token, grant, now)
         return Caller(grant.user_id, grant.id, grant.client_id, grant.scopes)
+
+    async def purge(self) -> int:
+        """The periodic sweep: expired codes and tokens, and grants that ended a week ago."""
+        now = self._clock.now()
+        async with self._uow() as uow:
+            gone = await uow.authz_grants.purge(now, now - ENDED_GRANTS_KEPT)
+            await uow.commit()
+        return gone
 
     # The user's granted apps --------------------------------------------------------------
     async def grants(self, user_id: str) -> list[GrantView]:

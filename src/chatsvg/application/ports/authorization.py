@@ -42,3 +42,9 @@ class GrantRepository(Protocol):
     async def spend_token(self, token_hash: str, now: datetime) -> bool:
         """Mark the token spent only if it is not already: True for exactly one of racing callers."""
         ...
+
+    async def purge(self, now: datetime, grants_ended_before: datetime) -> int:
+        """Delete codes and tokens past their expiry (a spent one is kept until then, so that its
+        reuse is still recognised), and grants revoked or expired before `grants_ended_before`
+        (with whatever they still hold). Returns how many rows went."""
+        ...

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
 
 from chatsvg.adapters.sql.authorization_tables import (
     authz_clients as _C,
@@ -126,6 +126,22 @@ class SqlGrants(SqlRepository):
             expires_at=row.expires_at,
             spent_at=row.spent_at,
         )
+
+    async def purge(self, now: datetime, grants_ended_before: datetime) -> int:
+        ended = or_(
+            _G.c.revoked_at < grants_ended_before,
+            and_(_G.c.revoked_at.is_(None), _G.c.expires_at < grants_ended_before),
+        )
+        gone = 0
+        # Grants first (their codes and tokens go by cascade), then what expired on its own.
+        for stmt in (
+            delete(_G).where(ended),
+            delete(_K).where(_K.c.expires_at < now),
+            delete(_T).where(_T.c.expires_at < now),
+        ):
+            result = await self._c.execute(stmt)
+            gone += max(0, result.rowcount or 0)
+        return gone
 
     async def spend_token(self, token_hash: str, now: datetime) -> bool:
         result = await self._c.execute(
