@@ -52,6 +52,8 @@ async def test_subscribe_approve_cancel_over_http(
     client = ApiClient(live.url, origin="http://localhost:5173")
     try:
         await client.register("buyer@example.com")
+        plans = (await client.get("/api/plans")).json()
+        assert plans["billing"] == {"provider": "paypal", "enabled": True}
         created = await client.post("/api/paypal/create-subscription")
         assert created.status_code == 201, created.text
         body = created.json()
@@ -133,6 +135,7 @@ async def test_billing_off_answers_503_on_every_route(tmp_path: Any) -> None:
                 assert problem["error"] == "PayPal billing is not enabled"
         plans = await client.get("/api/plans")
         assert plans.status_code == 200  # plans do not depend on billing
+        assert plans.json()["billing"] == {"provider": "paypal", "enabled": False}
     finally:
         await client.aclose()
         live.stop()

@@ -35,8 +35,14 @@ class PlanJson(Answer):
     limits: PlanLimitsJson
 
 
+class BillingAvailability(Answer):
+    provider: str
+    enabled: bool  # false: /api/paypal/* answer 503 BILLING_DISABLED
+
+
 class PlansEnvelope(Answer):
     plans: dict[str, PlanJson]
+    billing: BillingAvailability
 
 
 def plan_json(plan: Plan) -> PlanJson:
@@ -64,8 +70,11 @@ def plan_json(plan: Plan) -> PlanJson:
     )
 
 
-def plans_json(plans: tuple[Plan, ...]) -> PlansEnvelope:
-    return PlansEnvelope(plans={p.plan.value: plan_json(p) for p in plans})
+def plans_json(plans: tuple[Plan, ...], *, billing_enabled: bool) -> PlansEnvelope:
+    return PlansEnvelope(
+        plans={p.plan.value: plan_json(p) for p in plans},
+        billing=BillingAvailability(provider="paypal", enabled=billing_enabled),
+    )
 
 
 class SubscriptionCreated(Answer):

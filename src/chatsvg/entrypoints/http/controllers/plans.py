@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from litestar import Response, get
 
+from chatsvg.application.billing.service import BillingService
 from chatsvg.application.plans import PlanBook
 from chatsvg.entrypoints.http.deps import Inject
 from chatsvg.entrypoints.http.openapi import ANYONE, problems
@@ -13,9 +14,14 @@ from chatsvg.entrypoints.http.plan_schemas import PlansEnvelope, plans_json
 @get(
     "/api/plans",
     tags=["plans"],
-    summary="The plans (FREE, SUPPORTER) with their price and limits; null means unlimited",
+    summary="The plans with their price and limits (null: unlimited); whether billing is on",
     security=ANYONE,
     responses=problems(),
 )
-async def list_plans(plan_book: Inject[PlanBook]) -> Response[PlansEnvelope]:
-    return Response(plans_json(plan_book.plans()), headers={"Cache-Control": "public, max-age=300"})
+async def list_plans(
+    plan_book: Inject[PlanBook], billing: Inject[BillingService]
+) -> Response[PlansEnvelope]:
+    return Response(
+        plans_json(plan_book.plans(), billing_enabled=billing.enabled),
+        headers={"Cache-Control": "public, max-age=300"},
+    )

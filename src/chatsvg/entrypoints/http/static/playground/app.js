@@ -7,6 +7,7 @@ import { createRealtime } from './realtime.js';
 import { busy, byId, replaceChildren, safeUrl, show, startDownload } from './dom.js';
 import { isTerminal, jobRecord, mergeJob } from './jobs.js';
 import { createKeysPanel } from './keys.js';
+import { createPlanPanel } from './plan.js';
 import { apiErrorText, pluralize } from './messages.js';
 import { createHistoryCard, createJobCard, updateJobCard } from './views.js';
 
@@ -42,6 +43,11 @@ const realtime = createRealtime({
 });
 
 const keysPanel = createKeysPanel({ api, notify: (text) => notify(text) });
+const planPanel = createPlanPanel({
+  api,
+  notify: (text) => notify(text),
+  onCredits: (balance) => setCredits(balance),
+});
 
 const ui = {
   loading: byId('loading'),
@@ -117,6 +123,7 @@ function enterApp(user) {
   loadHistory(true);
   loadAdminLink();
   keysPanel.load();
+  planPanel.load(user.plan);
   ui.prompt.focus();
 }
 
@@ -144,6 +151,7 @@ function leaveApp(message) {
   state.history.cursor = null;
   ui.history.replaceChildren();
   keysPanel.clear();
+  planPanel.clear();
   show(ui.jobsEmpty, true);
   show(ui.historyMore, false);
   releaseSubmit();
