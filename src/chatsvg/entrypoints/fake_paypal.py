@@ -27,97 +27,18 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import hashlib
 import hmac
 import json
 import secrets
 import threading
 import uuid
-import zlib
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import ClientSession, ClientTimeout, web
 
+from chatsvg.entrypoints.fake_paypal_state import FakePayPalState, iso, now, parse_time
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
-
-
-def _iso(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _time(raw: Any) -> datetime:
-    if isinstance(raw, str) and raw:
-        return datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    return _now()
-
-
-def _add_month(value: datetime) -> datetime:
-    year, month = divmod(value.month, 12)
-    try:
-        return value.replace(year=value.year + year, month=month + 1)
-    except ValueError:
-        return value.replace(year=value.year + year, month=month + 1, day=28)
-
-
-def _canonical(event: Any) -> bytes:
-    return json.dumps(event, sort_keys=True, separators=(",", ":")).encode()
-
-
-@dataclass
-class FakePayPalState:
-    client_id: str = "fake-client"
-    client_secret: str = "fake-secret"
-    webhook_id: str = "WH-FAKE"
-    webhook_url: str | None = None
-    plan_id: str = "P-SUPPORTER"
-    public_url: str = "http://127.0.0.1:8089"
-    signing_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
-    subscriptions: dict[str, dict[str, Any]] = field(default_factory=dict)
-    events: dict[str, dict[str, Any]] = field(default_factory=dict)
-    tokens_issued: int = 0
-    tokens: set[str] = field(default_factory=set)
-    fail_next_gets: int = 0  # answer this many subscription reads with a 500 (fault tests)
-
-    def sign(self, event: dict[str, Any], transmission_id: str, when: str) -> str:
-        crc = zlib.crc32(_canonical(event))
-        message = f"{transmission_id}|{when}|{self.webhook_id}|{crc}".encode()
-        return base64.b64encode(
-            hmac.new(self.signing_key, message, hashlib.sha256).digest()
-        ).decode()
-
-    def headers_for(self, event: dict[str, Any], *, forge: bool = False) -> dict[str, str]:
-        transmission_id = str(uuid.uuid4())
-        when = _iso(_now())
-        signature = self.sign(event, transmission_id, when)
-        if forge:
-            signature = base64.b64encode(secrets.token_bytes(32)).decode()
-        return {
-            "PAYPAL-AUTH-ALGO": "SHA256withRSA",
-            "PAYPAL-CERT-URL": f"{self.public_url}/fake/cert.pem",
-            "PAYPAL-TRANSMISSION-ID": transmission_id,
-            "PAYPAL-TRANSMISSION-SIG": signature,
-            "PAYPAL-TRANSMISSION-TIME": when,
-            "Content-Type": "application/json",
-        }
-
-    def make_event(
-        self, event_type: str, resource: dict[str, Any], event_id: str | None = None
-    ) -> dict[str, Any]:
-        event = {
-            "id": event_id or f"WH-{uuid.uuid4().hex[:17].upper()}",
-            "event_version": "1.0",
-            "create_time": _iso(_now()),
-            "resource_type": "sale" if event_type.startswith("PAYMENT.") else "subscription",
-            "event_type": event_type,
-            "summary": event_type,
-            "resource": resource,
-        }
-        self.events[str(event["id"])] = {"event": event, "deliveries": []}
-        return event
+__all__ = ["FakePayPal", "FakePayPalState", "serve", "start_in_thread"]
 
 
 class FakePayPal:
@@ -235,61 +156,6 @@ class FakePayPal:
             )
         return sub
 
-    def _sale(self, sub: dict[str, Any], when: datetime) -> dict[str, Any]:
-        return {
-            "id": f"SALE-{uuid.uuid4().hex[:12].upper()}",
-            "state": "completed",
-            "amount": {"total": "5.00", "currency": "USD"},
-            "billing_agreement_id": sub["id"],
-            "create_time": _iso(when),
-            "update_time": _iso(when),
-        }
-
-    def activate(self, sub: dict[str, Any], when: datetime) -> list[dict[str, Any]]:
-        """The buyer approved: ACTIVE with the first payment at once, and its two events."""
-        sub["status"] = "ACTIVE"
-        sub["start_time"] = _iso(when)
-        sub["status_update_time"] = _iso(when)
-        sub["billing_info"] = {
-            "last_payment": {
-                "amount": {"currency_code": "USD", "value": "5.00"},
-                "time": _iso(when),
-            },
-            "next_billing_time": _iso(_add_month(when)),
-            "cycle_executions": [{"tenure_type": "REGULAR", "sequence": 1, "cycles_completed": 1}],
-        }
-        sub["subscriber"] = {
-            "payer_id": "PAYER" + sub["id"][-6:],
-            "email_address": "buyer@example.com",
-        }
-        return [
-            self.state.make_event("BILLING.SUBSCRIPTION.ACTIVATED", dict(sub)),
-            self.state.make_event("PAYMENT.SALE.COMPLETED", self._sale(sub, when)),
-        ]
-
-    def pay(self, sub: dict[str, Any], when: datetime) -> list[dict[str, Any]]:
-        info = sub.setdefault("billing_info", {})
-        if sub["status"] == "ACTIVE":  # PayPal charges only live subscriptions; tests may force
-            info["last_payment"] = {
-                "amount": {"currency_code": "USD", "value": "5.00"},
-                "time": _iso(when),
-            }
-            info["next_billing_time"] = _iso(_add_month(when))
-        return [self.state.make_event("PAYMENT.SALE.COMPLETED", self._sale(sub, when))]
-
-    def move(self, sub: dict[str, Any], status: str, when: datetime) -> list[dict[str, Any]]:
-        sub["status"] = status
-        sub["status_update_time"] = _iso(when)
-        if status != "ACTIVE":
-            sub.get("billing_info", {}).pop("next_billing_time", None)
-        names = {
-            "CANCELLED": "BILLING.SUBSCRIPTION.CANCELLED",
-            "SUSPENDED": "BILLING.SUBSCRIPTION.SUSPENDED",
-            "EXPIRED": "BILLING.SUBSCRIPTION.EXPIRED",
-            "ACTIVE": "BILLING.SUBSCRIPTION.RE-ACTIVATED",
-        }
-        return [self.state.make_event(names[status], dict(sub))] if status in names else []
-
     # --- PayPal's API ----------------------------------------------------------------------
 
     async def _token(self, request: web.Request) -> web.Response:
@@ -319,14 +185,14 @@ class FakePayPal:
         body = await request.json()
         sub_id = f"I-{uuid.uuid4().hex[:12].upper()}"
         context = body.get("application_context") or {}
-        now = _iso(_now())
+        created = iso(now())
         sub = {
             "id": sub_id,
             "plan_id": body.get("plan_id"),
             "custom_id": body.get("custom_id"),
             "status": "APPROVAL_PENDING",
-            "status_update_time": now,
-            "create_time": now,
+            "status_update_time": created,
+            "create_time": created,
             "links": [
                 {
                     "href": f"{self.url}/checkoutnow?token={sub_id}",
@@ -362,7 +228,7 @@ class FakePayPal:
         sub = self._subscription(request)
         if sub["status"] in ("CANCELLED", "EXPIRED"):
             return web.json_response({"name": "UNPROCESSABLE_ENTITY"}, status=422)
-        events = self.move(sub, "CANCELLED", _now())
+        events = self.state.move(sub, "CANCELLED", now())
         asyncio.get_running_loop().create_task(self._emit(events, True))
         return web.Response(status=204)
 
@@ -386,7 +252,7 @@ class FakePayPal:
         if sub is None:
             return web.Response(status=404, text="no such subscription")
         if sub["status"] == "APPROVAL_PENDING":
-            await self._emit(self.activate(sub, _now()), True)
+            await self._emit(self.state.activate(sub, now()), True)
         target = sub.get("_return_url")
         if target:
             separator = "&" if "?" in target else "?"
@@ -403,18 +269,20 @@ class FakePayPal:
 
     async def _fake_activate(self, request: web.Request) -> web.Response:
         options = await self._options(request)
-        events = self.activate(self._subscription(request), _time(options.get("time")))
+        events = self.state.activate(self._subscription(request), parse_time(options.get("time")))
         return web.json_response(await self._emit(events, options.get("send", True)))
 
     async def _fake_pay(self, request: web.Request) -> web.Response:
         options = await self._options(request)
-        events = self.pay(self._subscription(request), _time(options.get("time")))
+        events = self.state.pay(self._subscription(request), parse_time(options.get("time")))
         return web.json_response(await self._emit(events, options.get("send", True)))
 
     async def _fake_status(self, request: web.Request) -> web.Response:
         options = await self._options(request)
         status = str(options.get("status", "")).upper()
-        events = self.move(self._subscription(request), status, _time(options.get("time")))
+        events = self.state.move(
+            self._subscription(request), status, parse_time(options.get("time"))
+        )
         return web.json_response(await self._emit(events, options.get("send", True)))
 
     async def _fake_event(self, request: web.Request) -> web.Response:
