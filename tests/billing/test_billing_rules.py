@@ -213,3 +213,20 @@ async def test_the_sweep_catches_missed_events(billing: Billing) -> None:
     await billing.sweep.sweep()
     await billing.run_tasks()
     assert (await billing.state(user))[0] == "FREE"
+
+
+async def test_an_abandoned_checkout_is_not_re_read_and_a_supporter_cannot_subscribe_twice(
+    billing: Billing,
+) -> None:
+    from chatsvg.domain.errors import ValidationFailed
+
+    user = await billing.user()
+    await billing.subscribe(user)  # never approved
+    assert (await billing.sweep.sweep()).reread == 1
+    billing.clock.advance(days=4)
+    assert (await billing.sweep.sweep()).reread == 0
+    _sub, activation, _sale = await activated(billing, user)
+    await billing.deliver(activation)
+    await billing.run_tasks()
+    with pytest.raises(ValidationFailed):
+        await billing.service.subscribe(user)

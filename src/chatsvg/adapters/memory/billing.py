@@ -30,8 +30,13 @@ class MemorySubscriptions(MemoryRepository):
         kept.user_id, kept.created_at = stored.user_id, stored.created_at
         self._db.update("billing_subscriptions", kept)
 
-    async def unsettled(self, limit: int) -> list[Subscription]:
-        rows = [s for s in self._db.scan("billing_subscriptions") if not s.status.ended]
+    async def unsettled(self, limit: int, *, pending_since: datetime) -> list[Subscription]:
+        rows = [
+            s
+            for s in self._db.scan("billing_subscriptions")
+            if not s.status.ended
+            and (not s.status.awaiting_activation or s.created_at >= pending_since)
+        ]
         rows.sort(key=lambda s: (s.updated_at, s.id))
         return [copy.copy(s) for s in rows[:limit]]
 

@@ -24,7 +24,7 @@ from chatsvg.domain.billing.errors import (
 )
 from chatsvg.domain.billing.events import BillingEvent
 from chatsvg.domain.billing.subscriptions import Subscription
-from chatsvg.domain.errors import NotFound
+from chatsvg.domain.errors import NotFound, ValidationFailed
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,9 @@ class BillingService:
         async with self._uow() as uow:
             if await uow.users.get(user_id) is None:
                 raise NotFound("User not found.")
+            subscriptions = await uow.subscriptions.for_user(user_id)
+        if any(s.status.paid_up for s in subscriptions):
+            raise ValidationFailed("You already have an active subscription.")
         try:
             created = await paypal.create_subscription(
                 plan_id=plan_id,

@@ -21,6 +21,7 @@ from chatsvg.domain.billing.events import MAX_ATTEMPTS
 log = logging.getLogger(__name__)
 
 PENDING_AFTER = timedelta(seconds=60)  # a younger pending event is still in the queue's hands
+ABANDONED_AFTER = timedelta(days=3)  # a checkout not approved by then is no longer re-read
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,9 @@ class BillingSweep:
             pending = await uow.billing_events.pending(
                 self._clock.now() - PENDING_AFTER, self._batch
             )
-            subscriptions = await uow.subscriptions.unsettled(self._batch)
+            subscriptions = await uow.subscriptions.unsettled(
+                self._batch, pending_since=self._clock.now() - ABANDONED_AFTER
+            )
         for event in pending:
             if event.attempts >= MAX_ATTEMPTS:
                 continue  # given up: `chatsvg admin billing replay` runs it again

@@ -21,9 +21,11 @@ class SubscriptionRepository(Protocol):
         """Insert or update (by id)."""
         ...
 
-    async def unsettled(self, limit: int) -> list[Subscription]:
+    async def unsettled(self, limit: int, *, pending_since: datetime) -> list[Subscription]:
         """Subscriptions PayPal may still move (not cancelled or expired), least recently
-        updated first: what the sweep re-reads."""
+        updated first: what the sweep re-reads. One still waiting for the buyer's approval
+        counts only if it was created at or after `pending_since` (an abandoned checkout is
+        not re-read forever)."""
         ...
 
 

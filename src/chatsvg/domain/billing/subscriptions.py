@@ -39,6 +39,11 @@ class SubscriptionStatus(StrEnum):
         return self in (SubscriptionStatus.CANCELLED, SubscriptionStatus.EXPIRED)
 
     @property
+    def awaiting_activation(self) -> bool:
+        """Created, not active yet: the buyer has not approved it, or PayPal has not started it."""
+        return self in (SubscriptionStatus.APPROVAL_PENDING, SubscriptionStatus.APPROVED)
+
+    @property
     def paid_up(self) -> bool:
         return self is SubscriptionStatus.ACTIVE
 
@@ -122,7 +127,7 @@ class Subscription:
         """When PayPal ended it (cancelled, suspended or expired), by PayPal's clock."""
         if self.status is SubscriptionStatus.ACTIVE:
             return None
-        if self.status in (SubscriptionStatus.APPROVAL_PENDING, SubscriptionStatus.APPROVED):
+        if self.status.awaiting_activation:
             return None
         return self.status_update_time
 

@@ -15,6 +15,7 @@ from chatsvg.domain.billing.subscriptions import Subscription, SubscriptionStatu
 _S = billing_subscriptions
 _E = billing_events
 _SETTLED = (SubscriptionStatus.CANCELLED.value, SubscriptionStatus.EXPIRED.value)
+_WAITING = (SubscriptionStatus.APPROVAL_PENDING.value, SubscriptionStatus.APPROVED.value)
 
 
 def _subscription(row: Any) -> Subscription:
@@ -82,10 +83,13 @@ class SqlSubscriptions(SqlRepository):
             values = {k: v for k, v in row.items() if k not in ("id", "user_id", "created_at")}
             await self._c.execute(update(_S).where(_S.c.id == subscription.id).values(**values))
 
-    async def unsettled(self, limit: int) -> list[Subscription]:
+    async def unsettled(self, limit: int, *, pending_since: datetime) -> list[Subscription]:
         rows = await self._c.execute(
             select(_S)
-            .where(_S.c.status.not_in(_SETTLED))
+            .where(
+                _S.c.status.not_in(_SETTLED),
+                _S.c.status.not_in(_WAITING) | (_S.c.created_at >= pending_since),
+            )
             .order_by(_S.c.updated_at, _S.c.id)
             .limit(limit)
         )
