@@ -71,6 +71,7 @@ OPTIONAL_SECRET_ENV = (
     "CHATSVG_SMTP_PASSWORD",
     "CHATSVG_GOOGLE_CLIENT_SECRET",
     "CHATSVG_GITHUB_CLIENT_SECRET",
+    "PAYPAL_CLIENT_SECRET",
 )
 # Mail and OAuth settings whose defaults suit every deployment (retry tuning, timeouts, the
 # providers' endpoints, the web app's own routes, the outbox directory of the files backend).
