@@ -155,3 +155,19 @@ async def test_quotas_off_lets_every_generation_through(uow: UnitOfWorkFactory) 
     async with uow() as tx:
         jobs = await tx.jobs.list_for_user(user, status=JobStatus.QUEUED, limit=100, before=None)
     assert len(jobs) == 35
+
+
+def test_start_up_checks_paypal_s_credentials_and_what_billing_lacks() -> None:
+    from chatsvg.entrypoints.startup import check_environment
+
+    with pytest.raises(SettingsError):
+        check_environment(environ={"PAYPAL_CLIENT_ID": "id"})
+    with pytest.raises(SettingsError):
+        check_environment(environ={"CHATSVG_PLAN_SUPPORTER_RATE_LIMITS": "fast"})
+    _s, _a, warnings = check_environment(
+        environ={"PAYPAL_CLIENT_ID": "id", "PAYPAL_CLIENT_SECRET": "secret"}
+    )
+    assert any("PAYPAL_WEBHOOK_ID" in w for w in warnings)
+    assert any("PAYPAL_SUPPORTER_PLAN_ID" in w for w in warnings)
+    _s, _a, warnings = check_environment(environ={})
+    assert not any("PAYPAL" in w for w in warnings)

@@ -49,3 +49,26 @@ def build_plan_catalogue(settings: Settings) -> PlanCatalogue:
         window_days=settings.plan_window_days,
         quotas=settings.plan_quotas,
     )
+
+
+def check_billing_settings(settings: Settings) -> list[str]:
+    """At start-up: the plan figures parse (SettingsError if not), PayPal's id and secret come
+    together, and what billing on still lacks is said (warnings)."""
+    build_plan_catalogue(settings)
+    if bool(settings.paypal_client_id) != bool(settings.paypal_client_secret):
+        raise SettingsError(
+            "PAYPAL_CLIENT_ID and PAYPAL_CLIENT_SECRET must be set together (billing is off with "
+            "only one of them)."
+        )
+    if not settings.paypal_client_id:
+        return []
+    warnings = []
+    if not settings.paypal_webhook_id:
+        warnings.append(
+            "billing is on but PAYPAL_WEBHOOK_ID is not set: every PayPal webhook is refused"
+        )
+    if not settings.paypal_supporter_plan_id:
+        warnings.append(
+            "billing is on but PAYPAL_SUPPORTER_PLAN_ID is not set: nobody can subscribe"
+        )
+    return warnings

@@ -20,6 +20,7 @@ from chatsvg.entrypoints.accounts_settings import (
     load_accounts_settings,
 )
 from chatsvg.entrypoints.logs import configure_logging
+from chatsvg.entrypoints.plan_settings import check_billing_settings
 from chatsvg.entrypoints.settings import ALIASES, Settings, load_settings, unknown_variables
 
 log = logging.getLogger("chatsvg.settings")
@@ -43,6 +44,7 @@ def check_environment(
     settings = load_settings(env, **overrides)
     accounts = load_accounts_settings(env)
     warnings = unknown_variables(env, SETTINGS_STRUCTS)
+    warnings += check_billing_settings(settings)  # plans' figures, PayPal's credentials
     if role is not None:
         warnings += accounts.check_startup(settings, role=role)
     return settings, accounts, warnings
