@@ -72,6 +72,11 @@ def test_refills_are_one_per_period_after_the_first_and_never_after_the_end() ->
     assert (first.key, first.reason, first.amount) == (again.key, "PLAN_REFILL", 300)
     later = refill_grant(PLANS, sub, T0 + timedelta(days=62))
     assert later is not None and later.key != first.key
+    # PayPal charges on the anniversary's date, at its own hour (here earlier than the start's),
+    # or a day early: still the new period. A retry of the first payment days later is not.
+    anniversary_early = refill_grant(PLANS, sub, datetime(2026, 2, 27, 23, 0, tzinfo=UTC))
+    assert anniversary_early is not None and anniversary_early.key == first.key
+    assert refill_grant(PLANS, sub, T0 + timedelta(days=10)) is None
 
     ended = T0 + timedelta(days=40)
     sub.follow(remote("CANCELLED", updated=ended), ended)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from chatsvg.domain.credits.plans import PlanCatalogue, PlanName
@@ -162,6 +162,8 @@ def _leap(year: int) -> bool:
     return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 
 
+PERIOD_SLACK = timedelta(days=2)
+
 _GRANT_NAMESPACE = uuid.UUID("6f0c7f86-1d2e-4c55-9a52-5e0c0b5a1e11")
 
 
@@ -195,15 +197,19 @@ def refill_grant(
     catalogue: PlanCatalogue, subscription: Subscription, sale_time: datetime
 ) -> Grant | None:
     """The refill a completed payment at `sale_time` (PayPal's time) is worth: one per paid
-    period after the first (the activation grant covers the first); nothing for a payment dated
-    after the subscription ended, or before it started."""
+    period after the first (the activation grant covers the first), periods being calendar
+    months from the subscription's start; nothing for a payment dated after the subscription
+    ended."""
     amount = catalogue.supporter.limits.credit_refill_amount
     if amount <= 0 or subscription.start_time is None:
         return None
     ended = subscription.ended_at
     if ended is not None and sale_time > ended:
         return None
-    period = months_between(subscription.start_time, sale_time)
+    # PayPal bills on the anniversary's date at a time of its own (often earlier in the day than
+    # the start), possibly a day early by the merchant's time zone: periods begin PERIOD_SLACK
+    # before each monthly anniversary of the start.
+    period = months_between(subscription.start_time, sale_time + PERIOD_SLACK)
     if period < 1:
         return None
     fact = f"period {period} of {subscription.id}"
