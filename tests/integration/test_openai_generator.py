@@ -503,6 +503,8 @@ def test_a_bad_control_change_changes_nothing() -> None:
         "slow_seconds": 30.0,
         "api_key": None,
         "reject_response_format": False,
+        "stream_chunk": 64,
+        "stream_seconds": 0.0,
     }
     fake.configure(mode="prose", latency=0, append=["429"])
     assert fake.configure(reset=True)["mode"] == "plain"  # back to how it was started

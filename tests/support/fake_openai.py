@@ -37,6 +37,9 @@ status ``400``-``599`` (``429`` carries Retry-After). Unusable drawings (``BROKE
 ``truncated`` (the SVG cut off, no fence), ``no_viewbox`` (no viewBox and no size), ``blank`` (an
 SVG that draws nothing), ``wrapped`` (the bare SVG with prose on both sides), ``prose``, ``empty``.
 
+A request with ``stream: true`` gets the same answer as server-sent chunks (``stream_chunk``
+characters each, spread over ``stream_seconds``; the usage last when ``stream_options`` asks).
+
 A request asking for a structured answer (``response_format`` of type ``json_schema``) gets
 ``{"svg": "..."}`` as its content for ``ok``/``fence``; with ``reject_response_format`` set it is
 refused with a 400, as a model without structured output refuses it.
@@ -46,7 +49,7 @@ Control API (JSON):
 - ``GET /_control``: the current configuration.
 - ``POST /_control`` with any of ``latency``, ``mode``, ``script`` (replaces the script),
   ``append`` (adds to it), ``chance`` (outcome → probability), ``seed``, ``retry_after`` (seconds or null for no header), ``slow_seconds``,
-  ``api_key`` (require this bearer key; null accepts any), ``reject_response_format``, ``reset`` (true: defaults and no
+  ``api_key`` (require this bearer key; null accepts any), ``reject_response_format``, ``stream_chunk``, ``stream_seconds``, ``reset`` (true: defaults and no
   records first). Answers with the new configuration.
 - ``GET /_control/requests``: count, per-model and per-outcome counts, in_flight, max_in_flight,
   the last request body and headers, the last few bodies, and ``arrivals`` (``[seconds since the
@@ -124,6 +127,8 @@ _CONTROL_KEYS = frozenset(
         "api_key",
         "reset",
         "reject_response_format",
+        "stream_chunk",
+        "stream_seconds",
     }
 )
 READY_PREFIX = "FAKE_OPENAI_READY"
@@ -153,6 +158,9 @@ class FakeConfig:
     chance: dict[str, float] = field(default_factory=dict)
     # Answer 400 to a request asking for a structured answer, as a model without it does.
     reject_response_format: bool = False
+    # A streamed answer (stream=true): pieces of this many characters, spread over this long.
+    stream_chunk: int = 64
+    stream_seconds: float = 0.0
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -164,6 +172,8 @@ class FakeConfig:
             "slow_seconds": self.slow_seconds,
             "api_key": self.api_key,
             "reject_response_format": self.reject_response_format,
+            "stream_chunk": self.stream_chunk,
+            "stream_seconds": self.stream_seconds,
         }
 
 
@@ -310,6 +320,8 @@ class FakeOpenAI:
             reject_response_format=bool(
                 changes.get("reject_response_format", base.reject_response_format)
             ),
+            stream_chunk=int(changes.get("stream_chunk", base.stream_chunk)),
+            stream_seconds=max(0.0, float(changes.get("stream_seconds", base.stream_seconds))),
         )
         if changes.get("reset"):
             self.log = RequestLog()
@@ -499,9 +511,46 @@ class FakeOpenAI:
             finish_reason = "content_filter"
         else:  # "empty"
             content = ""
-        return web.json_response(
-            _completion(model, content, refusal, finish_reason, prompt), headers=_headers()
-        )
+        completion = _completion(model, content, refusal, finish_reason, prompt)
+        if body.get("stream"):
+            return await self._stream(request, completion, body)
+        return web.json_response(completion, headers=_headers())
+
+    async def _stream(
+        self, request: web.Request, completion: dict[str, Any], body: dict[str, Any]
+    ) -> web.StreamResponse:
+        """The same answer as server-sent chunks (`chat.completion.chunk`), the way the API
+        streams: the content in pieces of `stream_chunk` characters spread over `stream_seconds`,
+        then the finish reason, the usage when asked for (`stream_options.include_usage`), and
+        `[DONE]`."""
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream", **_headers()})
+        await response.prepare(request)
+        message = completion["choices"][0]["message"]
+        base = {key: completion[key] for key in ("id", "created", "model", "system_fingerprint")}
+        base["object"] = "chat.completion.chunk"
+
+        async def send(choices: list[dict[str, Any]], **extra: Any) -> None:
+            chunk = {**base, "choices": choices, **extra}
+            await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
+
+        await send([{"index": 0, "delta": {"role": "assistant", "content": ""}}])
+        text, field_name = (message["content"] or "", "content")
+        if message["refusal"]:
+            text, field_name = message["refusal"], "refusal"
+        size = max(1, self.config.stream_chunk)
+        pieces = [text[i : i + size] for i in range(0, len(text), size)]
+        pause = self.config.stream_seconds / max(1, len(pieces))
+        for piece in pieces:
+            if pause:
+                await asyncio.sleep(pause)
+            await send([{"index": 0, "delta": {field_name: piece}}])
+        finish = completion["choices"][0]["finish_reason"]
+        await send([{"index": 0, "delta": {}, "finish_reason": finish}])
+        if (body.get("stream_options") or {}).get("include_usage"):
+            await send([], usage=completion["usage"])
+        await response.write(b"data: [DONE]\n\n")
+        await response.write_eof()
+        return response
 
     def _status_error(self, status: int, model: str) -> web.Response:
         if status == 429:
@@ -600,8 +649,6 @@ def _invalid(body: Any) -> str | None:
             "tool",
         ):
             return "Invalid message: each message needs a valid 'role'."
-    if body.get("stream"):
-        return "This fake server does not stream; send stream=false."
     return None
 
 

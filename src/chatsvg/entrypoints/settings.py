@@ -58,6 +58,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     openai_timeout_seconds: float = 60.0
     # aiohttp keeps thousands of calls in flight at a third of httpx's CPU (see docs/performance.md).
     openai_http_backend: Literal["httpx", "aiohttp"] = "aiohttp"
+    # Ask for answers streamed, to push live drafts while the model writes; a JSON answer
+    # (json_schema) where the model takes it, free text otherwise.
+    openai_stream: bool = True
+    openai_structured_output: bool = True
     metrics_port: int = 9100
     # How often the database-wide figures (jobs by status, credits by reason, queue depth) are
     # computed: by one process of the whole deployment per interval (a Redis lock), or by the

@@ -20,6 +20,7 @@ import msgspec
 import openai
 from openai import AsyncOpenAI
 
+from chatsvg.adapters.generation.openai_stream import collect_stream
 from chatsvg.adapters.generation.svg_prompting import (
     SVG_SCHEMA,
     SYSTEM_PROMPT,
@@ -100,6 +101,7 @@ class OpenAiSvgGenerator:
         http_backend: str = "httpx",
         max_connections: int = 1000,
         structured_output: bool = True,
+        stream: bool = False,
     ) -> None:
         """`output_limit_param`: OpenAI's current models want `max_completion_tokens`; some
         OpenAI-compatible servers still only know the older `max_tokens`.
@@ -107,6 +109,9 @@ class OpenAiSvgGenerator:
         `structured_output`: ask for the answer as JSON (`{"svg": ...}`, a json_schema response
         format). A model that refuses the parameter (HTTP 400 naming it) is asked again at once
         without it, and from then on never with it; free text is read as well.
+
+        `stream`: a request that listens to the answer as it is written (`on_draft`, for live
+        drafts) asks for it streamed; the chunks are gathered into the same answer.
 
         `http_backend`: "httpx" (the client's default) or "aiohttp" (needs the `aiohttp` package).
         With hundreds of requests in flight, httpx's connection pool spends time quadratic in the
@@ -120,6 +125,7 @@ class OpenAiSvgGenerator:
         self._max_output_tokens = max_output_tokens
         self._output_limit_param = output_limit_param
         self._structured_output = structured_output
+        self._stream = stream
         self._unstructured: set[str] = set()  # provider models that refused response_format
         limits = type(openai.DEFAULT_CONNECTION_LIMITS)(
             max_connections=max_connections, max_keepalive_connections=max_connections
@@ -200,12 +206,25 @@ class OpenAiSvgGenerator:
         }
         if structured:
             body["response_format"] = SVG_SCHEMA
-        return await self._client.post(
+        options: Any = {"headers": {"X-Client-Request-Id": call}}
+        if not (self._stream and request.on_draft is not None):
+            return await self._client.post(
+                "/chat/completions", cast_to=str, body=body, options=options
+            )
+        body["stream"] = True
+        body["stream_options"] = {"include_usage": True}
+        # Chunks come as plain dicts (cast to object): no typed model per token.
+        chunks = await self._client.post(
             "/chat/completions",
-            cast_to=str,
+            cast_to=object,
             body=body,
-            options={"headers": {"X-Client-Request-Id": call}},
+            options=options,
+            stream=True,
+            stream_cls=openai.AsyncStream[object],
         )
+        answer = await collect_stream(chunks, request.on_draft)
+        # A stream with no chunk in it is a body we cannot read (a proxy's page): as unstreamed.
+        return "" if answer is None else msgspec.convert(answer, _Completion)
 
     def _svg_from(self, completion: Any, request: GenerationRequest) -> str:
         # Read defensively: an OpenAI-compatible server may omit fields the official API always sends.

@@ -135,12 +135,16 @@ class RecordingRealtime:
         self.events: list[tuple[str, str, dict[str, Any]]] = []
         self.revoked: list[str] = []
         self.flushed_at: list[int] = []
+        self.drafts: list[tuple[str, dict[str, Any]]] = []  # apart: they come and go as they may
 
     async def job_updated(self, user_id: str, payload: dict[str, Any]) -> None:
         self.events.append(("generation-job:update", user_id, payload))
 
     async def notification_created(self, user_id: str, payload: dict[str, Any]) -> None:
         self.events.append(("notification:new", user_id, payload))
+
+    async def job_draft(self, user_id: str, payload: dict[str, Any]) -> None:
+        self.drafts.append((user_id, payload))
 
     async def session_revoked(self, session_ids: list[str]) -> None:
         self.revoked.extend(session_ids)

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 JOB_UPDATE = "generation-job:update"
 NOTIFICATION_NEW = "notification:new"
+JOB_DRAFT = "generation-job:draft"
 SERVER_READY = "server:ready"
 SESSION_REVOKED = "session:revoked"
 
@@ -316,6 +317,9 @@ class SocketIoRealtime:
     async def notification_created(self, user_id: str, payload: dict[str, Any]) -> None:
         await self._emit(NOTIFICATION_NEW, payload, user_room(user_id))
 
+    async def job_draft(self, user_id: str, payload: dict[str, Any]) -> None:
+        await self._emit(JOB_DRAFT, payload, user_room(user_id))
+
     async def flush(self, timeout: float = 2.0) -> None:
         """Wait (at most `timeout`) until the pushes emitted so far have been sent to Redis."""
         manager = self._manager
@@ -385,6 +389,9 @@ class NullRealtime:
         return None
 
     async def notification_created(self, user_id: str, payload: dict[str, Any]) -> None:
+        return None
+
+    async def job_draft(self, user_id: str, payload: dict[str, Any]) -> None:
         return None
 
     async def session_revoked(self, session_ids: list[str]) -> None:

@@ -22,6 +22,7 @@ from typing import TypeVar
 
 from chatsvg.application.generation.batches import Batches
 from chatsvg.application.generation.circuit import Permit, ProviderCircuit
+from chatsvg.application.generation.drafts import DraftPublisher
 from chatsvg.application.generation.drawing import draw_all, drawings_usage
 from chatsvg.application.generation.events import job_update
 from chatsvg.application.generation.refinement import previous_drawing
@@ -89,6 +90,7 @@ class JobProcessor:
         prices: PriceTable | None = None,
         inspector: SvgInspector | None = None,
         repair: bool = True,
+        drafts: bool = True,
     ) -> None:
         """Claims are made in batches: the attempts that ask to claim while a claim transaction
         is being prepared or is running are claimed together in the next one, up to
@@ -119,6 +121,7 @@ class JobProcessor:
         # once more within the attempt, with the problem named (`repair`).
         self._inspector = inspector
         self._repair = repair
+        self._drafts = drafts  # push the drawing as a streaming model writes it
         self._claims: Batches[str, GenerationJob | None] = Batches(
             self._claim_and_announce, limit=claim_concurrency, size=claim_batch
         )
@@ -214,6 +217,7 @@ class JobProcessor:
             if job.parent_id
             else None
         )
+        drafts = DraftPublisher(job, self._realtime, self._sanitizer) if self._drafts else None
         requests = [
             GenerationRequest(
                 job.id,
@@ -225,16 +229,22 @@ class JobProcessor:
                 previous_svg=previous[0] if previous else None,
                 previous_prompt=previous[1] if previous else None,
                 variant=variant,
+                # The first drawing is shown as it forms.
+                on_draft=drafts.feed if drafts is not None and variant == 0 else None,
             )
             for variant in range(job.variants)
         ]
-        drawn = await draw_all(
-            functools.partial(self._ask, permit),
-            requests,
-            sanitizer=self._sanitizer,
-            inspector=self._inspector,
-            repair=self._repair,
-        )
+        try:
+            drawn = await draw_all(
+                functools.partial(self._ask, permit),
+                requests,
+                sanitizer=self._sanitizer,
+                inspector=self._inspector,
+                repair=self._repair,
+            )
+        finally:
+            if drafts is not None:
+                await drafts.close()
         await self._progress(job, 70)
         return [d.svg for d in drawn], drawings_usage(drawn, self._prices)
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -116,6 +117,8 @@ class GenerationRequest:
     previous_prompt: str | None = None
     variant: int = 0  # which of the job's drawings this is
     repair: Repair | None = None  # ask again: the unusable answer and what is wrong with it
+    # Told the answer's text so far while a streaming model writes (live drafts); quick, sync.
+    on_draft: Callable[[str], None] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -211,6 +214,11 @@ class RealtimePublisher(Protocol):
     async def job_updated(self, user_id: str, payload: dict[str, Any]) -> None: ...
 
     async def notification_created(self, user_id: str, payload: dict[str, Any]) -> None: ...
+
+    async def job_draft(self, user_id: str, payload: dict[str, Any]) -> None:
+        """A partial drawing of a running job (`generation-job:draft`); best effort, unordered
+        with the job's updates, never stored."""
+        ...
 
     async def session_revoked(self, session_ids: list[str]) -> None:
         """Disconnect the sockets opened with these sessions."""

@@ -76,6 +76,8 @@ def make_generator(settings: Settings) -> Any:
                     timeout=settings.openai_timeout_seconds,
                     http_backend=settings.openai_http_backend,
                     max_connections=max(settings.worker_max_in_flight, settings.worker_concurrency),
+                structured_output=settings.openai_structured_output,
+                stream=settings.openai_stream,
                 ),
                 OfflineSvgGenerator(delay_seconds=settings.offline_delay_seconds),
             )
