@@ -10,9 +10,7 @@ goes to the log only.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import logging
-import math
 import time
 from typing import Any
 
@@ -20,6 +18,11 @@ import msgspec
 import openai
 from openai import AsyncOpenAI
 
+from chatsvg.adapters.generation.openai_hints import (
+    RETRY_AFTER_CAP,
+    really_timed_out,
+    retry_after_seconds,
+)
 from chatsvg.adapters.generation.openai_stream import collect_stream
 from chatsvg.adapters.generation.svg_prompting import (
     SVG_SCHEMA,
@@ -44,9 +47,6 @@ __all__ = [
     "system_prompt",
 ]
 
-# A Retry-After beyond this is treated as this: a job should come back within minutes, not sit
-# for an hour because a proxy sent a silly header. The worker never waits less than its own backoff.
-RETRY_AFTER_CAP = 300.0
 _LOGGED_BODY_MAX = 300
 
 
@@ -290,7 +290,7 @@ class OpenAiSvgGenerator:
 
     def _fault(self, exc: openai.APIError, request: GenerationRequest) -> GenerationFault:
         context = {"job_id": request.job_id, "model": request.provider_model}
-        if isinstance(exc, openai.APITimeoutError) and _really_timed_out(exc):
+        if isinstance(exc, openai.APITimeoutError) and really_timed_out(exc):
             return GenerationFault(
                 JobErrorCode.TIMED_OUT,
                 f"model did not answer within {self._timeout:g}s",
@@ -392,49 +392,6 @@ def _answer(svg: str, completion: Any, request: GenerationRequest, seconds: floa
         completion_tokens=max(0, getattr(usage, "completion_tokens", None) or 0),
         latency_ms=round(seconds * 1000),
     )
-
-
-def _really_timed_out(exc: BaseException) -> bool:
-    # The aiohttp transport reports every aiohttp connection error (refused, reset, server hung
-    # up) as a connect *timeout*. A real timeout has a TimeoutError somewhere in its causes.
-    chain: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and current not in chain:
-        chain.append(current)
-        current = current.__cause__ or current.__context__
-    if any(isinstance(cause, TimeoutError) for cause in chain):
-        return True
-    return not any(type(cause).__module__.startswith("aiohttp") for cause in chain)
-
-
-def retry_after_seconds(headers: Any) -> float | None:
-    """The provider's wait hint: `retry-after-ms`, else `retry-after` in seconds or as an HTTP date."""
-    raw_ms = headers.get("retry-after-ms")
-    if raw_ms is not None:
-        try:
-            return _bounded(float(raw_ms) / 1000)
-        except ValueError:
-            pass
-    raw = headers.get("retry-after")
-    if raw is None:
-        return None
-    try:
-        return _bounded(float(raw))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(raw)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:  # an HTTP date is GMT even when it fails to say so
-        return None
-    return _bounded(when.timestamp() - time.time())
-
-
-def _bounded(seconds: float) -> float | None:
-    if math.isnan(seconds) or seconds < 0:
-        return None
-    return min(seconds, RETRY_AFTER_CAP)
 
 
 def _clip(text: str) -> str:

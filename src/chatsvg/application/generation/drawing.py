@@ -19,7 +19,7 @@ from chatsvg.application.ports import (
     SvgRejected,
     SvgSanitizer,
 )
-from chatsvg.domain.generation.jobs import JobErrorCode
+from chatsvg.domain.generation.jobs import GenerationJob, JobErrorCode
 from chatsvg.domain.generation.usage import JobUsage, PriceTable
 
 Ask = Callable[[GenerationRequest], Awaitable[ModelAnswer]]
@@ -66,6 +66,31 @@ async def draw(
     if svg is None:
         raise GenerationFault(JobErrorCode.INVALID_SVG, problem, transient=True)
     return Drawn(svg, answers, repaired=True)
+
+
+def job_requests(
+    job: GenerationJob,
+    provider_model: str,
+    previous: tuple[str, str] | None,
+    on_draft: Callable[[str], None] | None,
+) -> list[GenerationRequest]:
+    """What the model is asked for each of the job's drawings in this attempt: a refinement's
+    previous SVG and prompt go along; the first drawing is shown as it forms (`on_draft`)."""
+    return [
+        GenerationRequest(
+            job.id,
+            job.prompt,
+            job.style,
+            job.model,
+            provider_model,
+            job.attempts,
+            previous_svg=previous[0] if previous else None,
+            previous_prompt=previous[1] if previous else None,
+            variant=variant,
+            on_draft=on_draft if variant == 0 else None,
+        )
+        for variant in range(job.variants)
+    ]
 
 
 async def draw_all(

@@ -23,7 +23,7 @@ from typing import TypeVar
 from chatsvg.application.generation.batches import Batches
 from chatsvg.application.generation.circuit import Permit, ProviderCircuit
 from chatsvg.application.generation.drafts import DraftPublisher
-from chatsvg.application.generation.drawing import draw_all, drawings_usage
+from chatsvg.application.generation.drawing import draw_all, drawings_usage, job_requests
 from chatsvg.application.generation.events import job_update
 from chatsvg.application.generation.refinement import previous_drawing
 from chatsvg.application.generation.retry import RetryPolicy
@@ -218,22 +218,8 @@ class JobProcessor:
             else None
         )
         drafts = DraftPublisher(job, self._realtime, self._sanitizer) if self._drafts else None
-        requests = [
-            GenerationRequest(
-                job.id,
-                job.prompt,
-                job.style,
-                job.model,
-                spec.provider_model,
-                job.attempts,
-                previous_svg=previous[0] if previous else None,
-                previous_prompt=previous[1] if previous else None,
-                variant=variant,
-                # The first drawing is shown as it forms.
-                on_draft=drafts.feed if drafts is not None and variant == 0 else None,
-            )
-            for variant in range(job.variants)
-        ]
+        on_draft = drafts.feed if drafts is not None else None
+        requests = job_requests(job, spec.provider_model, previous, on_draft)
         try:
             drawn = await draw_all(
                 functools.partial(self._ask, permit),
