@@ -19,9 +19,7 @@ depends_on = None
 def upgrade() -> None:
     # A job makes `variants` drawings (n); a refinement names the generation it changes.
     with op.batch_alter_table("generation_jobs", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("variants", sa.Integer(), nullable=False, server_default="1")
-        )
+        batch_op.add_column(sa.Column("variants", sa.Integer(), nullable=False, server_default="1"))
         batch_op.add_column(sa.Column("parent_id", sa.String(length=36), nullable=True))
     # One generation per (job, variant) instead of one per job.
     with op.batch_alter_table("svg_generations", schema=None) as batch_op:
