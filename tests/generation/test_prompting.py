@@ -64,6 +64,8 @@ def test_a_repair_shows_the_model_its_answer_and_the_problem() -> None:
     assert repair[2] == {"role": "assistant", "content": "<svg>half"}
     assert repair[3]["role"] == "user" and "the SVG was cut off:" not in repair[3]["content"]
     assert "the SVG was cut off" in repair[3]["content"]
+    empty = repair_messages(first, "", "the model returned an empty answer")
+    assert empty[2]["content"]  # some APIs refuse an empty assistant message
     long = repair_messages(first, "x" * 50_000, "too long")
     assert len(long[2]["content"]) < 13_000
 

@@ -111,7 +111,7 @@ def repair_messages(
     clipped = answer if len(answer) <= _PREVIOUS_MAX else answer[:_PREVIOUS_MAX] + "…"
     return [
         *conversation,
-        {"role": "assistant", "content": clipped},
+        {"role": "assistant", "content": clipped or "(an empty answer)"},
         {"role": "user", "content": REPAIR_INTRO.format(problem=problem.rstrip("."))},
     ]
 
