@@ -37,7 +37,8 @@ from chatsvg.adapters.memory.store import MemoryStore, MemoryUnitOfWork
 from chatsvg.application.generation.processor import JobProcessor
 from chatsvg.application.generation.retry import RetryPolicy
 from chatsvg.application.generation.submission import SubmitCommand
-from chatsvg.domain.generation.jobs import Catalogue, JobStatus, ModelSpec
+from chatsvg.domain.generation.jobs import JobStatus
+from chatsvg.domain.generation.requests import Catalogue, ModelSpec
 
 CATALOGUE = Catalogue(models=(ModelSpec("gpt-test", "gpt-test", 1),), default_model="gpt-test")
 PROMPTS = ("a red fox", "a lighthouse at dusk", "a cat in a box", "a rocket over the moon")

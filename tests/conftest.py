@@ -36,7 +36,7 @@ from chatsvg.application.generation.tasks import GENERATE, generate_task
 from chatsvg.application.notifications.service import NotificationService
 from chatsvg.application.ports import UnitOfWorkFactory
 from chatsvg.application.tasks import TaskRegistry
-from chatsvg.domain.generation.jobs import Catalogue, ModelSpec
+from chatsvg.domain.generation.requests import Catalogue, ModelSpec
 from chatsvg.entrypoints.accounts_settings import AccountsSettings
 from chatsvg.entrypoints.containers import Container, create_container
 from chatsvg.entrypoints.settings import load_settings

@@ -8,7 +8,7 @@ from chatsvg.application.ports import ModelAnswer
 from chatsvg.domain.generation.jobs import JobStatus
 from chatsvg.domain.generation.usage import JobUsage, PriceTable
 from chatsvg.entrypoints.containers.generation import build_prices
-from chatsvg.entrypoints.http.schemas import job_json
+from chatsvg.entrypoints.http.generation_schemas import job_json
 from chatsvg.entrypoints.settings import SettingsError, load_settings
 from tests.behaviour.test_generation import command
 from tests.conftest import Stack

@@ -18,7 +18,8 @@ from chatsvg.application.generation.drafts import DraftPublisher, partial_svg
 from chatsvg.application.generation.processor import JobProcessor
 from chatsvg.application.generation.submission import SubmitCommand
 from chatsvg.application.ports import GenerationFault, GenerationRequest, ModelAnswer
-from chatsvg.domain.generation.jobs import GenerationJob, JobStatus, ModelSpec
+from chatsvg.domain.generation.jobs import GenerationJob, JobStatus
+from chatsvg.domain.generation.requests import ModelSpec
 from tests.conftest import CATALOGUE, Stack
 from tests.support.fake_openai import FakeOpenAI, drawing
 

@@ -18,7 +18,7 @@ from chatsvg.adapters.generation.svg_prompting import (
     why_no_svg,
 )
 from chatsvg.adapters.generation.svg_sanitizer import SvgSanitizer
-from chatsvg.domain.generation.jobs import STYLES
+from chatsvg.domain.generation.requests import STYLES
 from tests.support.fake_openai import drawing
 
 SVG = drawing("a fox")

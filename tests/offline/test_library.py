@@ -9,7 +9,7 @@ from chatsvg.adapters.offline import render
 from chatsvg.adapters.offline.parser import parse
 from chatsvg.adapters.offline.styles import STYLES
 from chatsvg.adapters.offline.subjects import SUBJECTS
-from chatsvg.domain.generation.jobs import STYLES as PRODUCT_STYLES
+from chatsvg.domain.generation.requests import STYLES as PRODUCT_STYLES
 from tests.offline.svg import names, subject_share
 from tests.offline.svg import parse as parse_svg
 

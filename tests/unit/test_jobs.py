@@ -9,11 +9,9 @@ from chatsvg.domain.errors import (
     JobNotCancellable,
     ValidationFailed,
 )
-from chatsvg.domain.generation.jobs import (
+from chatsvg.domain.generation.jobs import GenerationJob, JobErrorCode, JobStatus
+from chatsvg.domain.generation.requests import (
     Catalogue,
-    GenerationJob,
-    JobErrorCode,
-    JobStatus,
     ModelSpec,
     check_idempotency_key,
     normalise_prompt,

@@ -2,7 +2,8 @@
 
 from datetime import UTC, datetime, timedelta
 
-from chatsvg.domain.generation.jobs import GenerationJob, JobErrorCode, ModelSpec
+from chatsvg.domain.generation.jobs import GenerationJob, JobErrorCode
+from chatsvg.domain.generation.requests import ModelSpec
 from chatsvg.domain.notifications.notifications import (
     Notification,
     NotificationType,

@@ -9,9 +9,11 @@ import pytest
 from chatsvg.application.generation.events import job_update
 from chatsvg.application.notifications.events import notification_payload
 from chatsvg.application.wire import optional_timestamp, timestamp
-from chatsvg.domain.generation.jobs import GenerationJob, JobErrorCode, ModelSpec
+from chatsvg.domain.generation.jobs import GenerationJob, JobErrorCode
+from chatsvg.domain.generation.requests import ModelSpec
 from chatsvg.domain.notifications.notifications import job_succeeded, welcome
-from chatsvg.entrypoints.http.schemas import job_json, notification_json
+from chatsvg.entrypoints.http.generation_schemas import job_json
+from chatsvg.entrypoints.http.schemas import notification_json
 
 # Microseconds on purpose: the database keeps them, the wire carries milliseconds.
 NOW = datetime(2026, 1, 31, 12, 0, 0, 123456, tzinfo=UTC)

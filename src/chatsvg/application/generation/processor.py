@@ -50,7 +50,8 @@ from chatsvg.application.ports import (
     UnitOfWorkFactory,
 )
 from chatsvg.domain.generation.generations import SvgGeneration, artifact_key, artifact_keys
-from chatsvg.domain.generation.jobs import Catalogue, GenerationJob, JobErrorCode, JobStatus
+from chatsvg.domain.generation.jobs import GenerationJob, JobErrorCode, JobStatus
+from chatsvg.domain.generation.requests import Catalogue
 from chatsvg.domain.generation.usage import JobUsage, PriceTable
 from chatsvg.domain.notifications.notifications import (
     Notification,

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from chatsvg.application.ports import ObjectStorage, UnitOfWorkFactory
 from chatsvg.domain.errors import NotFound, ValidationFailed
 from chatsvg.domain.generation.generations import SvgGeneration
-from chatsvg.domain.generation.jobs import Catalogue
+from chatsvg.domain.generation.requests import Catalogue
 
 if TYPE_CHECKING:
     from chatsvg.application.generation.submission import SubmitCommand

@@ -33,11 +33,9 @@ from chatsvg.domain.errors import (
     ValidationFailed,
 )
 from chatsvg.domain.generation.generations import SvgGeneration, artifact_keys
-from chatsvg.domain.generation.jobs import (
+from chatsvg.domain.generation.jobs import GenerationJob, JobSource, JobStatus
+from chatsvg.domain.generation.requests import (
     Catalogue,
-    GenerationJob,
-    JobSource,
-    JobStatus,
     ModelSpec,
     check_idempotency_key,
     normalise_prompt,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from chatsvg.domain.errors import ValidationFailed
-from chatsvg.domain.generation.jobs import PROMPT_MAX, normalise_prompt
+from chatsvg.domain.generation.requests import PROMPT_MAX, normalise_prompt
 
 VARIANTS_MIN = 1
 VARIANTS_MAX = 4

@@ -14,7 +14,7 @@ from chatsvg.application.generation.processor import JobProcessor
 from chatsvg.application.generation.reaper import JobReaper
 from chatsvg.application.generation.retry import RetryPolicy
 from chatsvg.application.generation.submission import GenerationService
-from chatsvg.domain.generation.jobs import Catalogue, ModelSpec
+from chatsvg.domain.generation.requests import Catalogue, ModelSpec
 from chatsvg.domain.generation.usage import DEFAULT_PRICES, PriceTable
 from chatsvg.entrypoints.settings import REAL_MODELS, Settings, SettingsError
 
@@ -76,8 +76,8 @@ def make_generator(settings: Settings) -> Any:
                     timeout=settings.openai_timeout_seconds,
                     http_backend=settings.openai_http_backend,
                     max_connections=max(settings.worker_max_in_flight, settings.worker_concurrency),
-                structured_output=settings.openai_structured_output,
-                stream=settings.openai_stream,
+                    structured_output=settings.openai_structured_output,
+                    stream=settings.openai_stream,
                 ),
                 OfflineSvgGenerator(delay_seconds=settings.offline_delay_seconds),
             )

@@ -18,6 +18,15 @@ from chatsvg.application.generation.submission import (
 )
 from chatsvg.application.ports import AccessClaims, RateLimiter
 from chatsvg.entrypoints.http.deps import Inject, provide_claims, provide_optional_claims
+from chatsvg.entrypoints.http.generation_schemas import (
+    GenerateBody,
+    JobDetails,
+    JobEnvelope,
+    JobPage,
+    RefineBody,
+    SubmittedJob,
+    job_json,
+)
 from chatsvg.entrypoints.http.openapi import (
     ANYONE,
     ANYONE_OR_SIGNED_IN,
@@ -32,15 +41,8 @@ from chatsvg.entrypoints.http.openapi import (
 )
 from chatsvg.entrypoints.http.schemas import (
     DownloadLink,
-    GenerateBody,
-    JobDetails,
-    JobEnvelope,
-    JobPage,
     PublicGallery,
-    RefineBody,
-    SubmittedJob,
     SvgSource,
-    job_json,
     public_item_json,
     timestamp,
 )

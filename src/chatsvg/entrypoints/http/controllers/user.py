@@ -11,6 +11,7 @@ from chatsvg.application.accounts.lifecycle import AccountService
 from chatsvg.application.gallery.library import GenerationLibrary
 from chatsvg.application.ports import AccessClaims
 from chatsvg.entrypoints.http.deps import Inject, provide_claims
+from chatsvg.entrypoints.http.generation_schemas import Generation, generation_json
 from chatsvg.entrypoints.http.openapi import (
     AUTH,
     CSRF,
@@ -24,14 +25,12 @@ from chatsvg.entrypoints.http.openapi import (
 from chatsvg.entrypoints.http.schemas import (
     Balance,
     DeleteAccountBody,
-    Generation,
     LedgerPage,
     LibraryPage,
     PasswordBody,
     PrivacyBody,
     ProfileBody,
     UserEnvelope,
-    generation_json,
     ledger_json,
     library_item_json,
     user_json,
