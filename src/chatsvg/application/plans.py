@@ -32,14 +32,18 @@ async def plan_in(uow: UnitOfWork, catalogue: PlanCatalogue, user_id: str) -> Pl
 
 
 async def enforce_generation_quota(
-    uow: UnitOfWork, catalogue: PlanCatalogue | None, user_id: str, now: datetime
+    uow: UnitOfWork,
+    catalogue: PlanCatalogue | None,
+    user_id: str,
+    now: datetime,
+    drawings: int = 1,
 ) -> None:
-    """Raise QuotaExceeded (429) when the user's plan allows no more generations in the rolling
-    window ending now. Nothing is read when quotas are off."""
+    """Raise QuotaExceeded (429) when the user's plan does not allow `drawings` more generations
+    (a job's n) in the rolling window ending now. Nothing is read when quotas are off."""
     if catalogue is None or not catalogue.quotas:
         return
     plan = await plan_in(uow, catalogue, user_id)
     if plan.limits.generations_per_month is None:
         return
     used, oldest = await uow.plan_usage.generations_since(user_id, now - catalogue.window)
-    check_generation_quota(catalogue, plan.plan, used=used, oldest=oldest, now=now)
+    check_generation_quota(catalogue, plan.plan, used=used, oldest=oldest, now=now, wanted=drawings)

@@ -1,4 +1,5 @@
-"""In-memory plan usage: the user's jobs in the quota's window, as the SQL adapter counts them."""
+"""In-memory plan usage: the drawings of the user's jobs in the quota's window (a job of n
+variants counts n), as the SQL adapter counts them."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from chatsvg.domain.generation.jobs import JobStatus
 
 class MemoryPlanUsage(MemoryRepository):
     async def generations_since(self, user_id: str, since: datetime) -> tuple[int, datetime | None]:
-        times = [
-            j.created_at
+        counted = [
+            j
             for j in self._db.scan("generation_jobs")
             if j.user_id == user_id and j.created_at >= since and j.status is not JobStatus.FAILED
         ]
-        return len(times), min(times, default=None)
+        used = sum(j.variants for j in counted)
+        return used, min((j.created_at for j in counted), default=None)

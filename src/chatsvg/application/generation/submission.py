@@ -170,7 +170,7 @@ class GenerationService:
                         f"This generation costs {job.cost} credit(s); you have {balance}"
                         + (f", with {pending} already reserved by queued jobs." if pending else ".")
                     )
-                await enforce_generation_quota(uow, self._plans, command.user_id, now)
+                await enforce_generation_quota(uow, self._plans, command.user_id, now, job.variants)
                 await uow.jobs.add(job)
                 await uow.commit()
         except DuplicateIdempotencyKey:

@@ -8,7 +8,7 @@ from typing import Protocol
 
 class PlanUsage(Protocol):
     async def generations_since(self, user_id: str, since: datetime) -> tuple[int, datetime | None]:
-        """How many generation jobs the user submitted at or after `since` that count against the
-        quota (every job except those that ended FAILED, which were refunded), and when the oldest
-        of them was submitted (None when there is none)."""
+        """How many drawings the user's generation jobs submitted at or after `since` make (a job
+        counts its `variants`, n), over every job except those that ended FAILED (refunded), and
+        when the oldest of those jobs was submitted (None when there is none)."""
         ...

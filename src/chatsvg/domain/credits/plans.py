@@ -89,18 +89,21 @@ def check_generation_quota(
     used: int,
     oldest: datetime | None,
     now: datetime,
+    wanted: int = 1,
 ) -> None:
-    """Refuse one more generation when `used` (the generations counted within the rolling window
-    ending `now`, the oldest of them made at `oldest`) already reaches the plan's quota. The
-    window rolls: the next generation frees up when the oldest one counted leaves it."""
+    """Refuse a job of `wanted` drawings when `used` (the drawings counted within the rolling
+    window ending `now`, the oldest of their jobs made at `oldest`) plus `wanted` would pass the
+    plan's quota. The window rolls: drawings free up when the oldest job counted leaves it."""
     limit = catalogue.limits_of(plan).generations_per_month
-    if not catalogue.quotas or limit is None or used < limit:
+    if not catalogue.quotas or limit is None or used + wanted <= limit:
         return
     reset = (oldest or now) + catalogue.window
     reset_at = int(reset.timestamp())
+    left = max(0, limit - used)
     raise QuotaExceeded(
-        f"Your plan allows {limit} generations per {catalogue.window_days} days; "
-        f"the next one frees up at {reset.strftime('%Y-%m-%dT%H:%M:%SZ')}.",
+        f"Your plan allows {limit} generations per {catalogue.window_days} days"
+        + (f"; {left} left, fewer than the {wanted} drawings asked for" if left else "")
+        + f"; the next one frees up at {reset.strftime('%Y-%m-%dT%H:%M:%SZ')}.",
         retry_after=max(1, int((reset - now).total_seconds())),
         limit=limit,
         reset_at=reset_at,

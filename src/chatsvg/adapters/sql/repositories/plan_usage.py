@@ -1,4 +1,5 @@
-"""What the per-window generation quota reads: a user's jobs submitted since a moment."""
+"""What the per-window generation quota reads: the drawings of a user's jobs submitted since a
+moment (a job of n variants counts n)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ class SqlPlanUsage(SqlRepository):
             _J.c.created_at >= since,
             _J.c.status != JobStatus.FAILED.value,
         )
-        used = (await self._c.execute(select(func.count()).where(*counted))).scalar_one()
+        total = select(func.coalesce(func.sum(_J.c.variants), 0)).where(*counted)
+        used = (await self._c.execute(total)).scalar_one()
         if not used:
             return 0, None
         oldest = (
