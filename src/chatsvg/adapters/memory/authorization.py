@@ -28,6 +28,10 @@ class MemoryGrants(MemoryRepository):
         return grant
 
     async def update(self, grant: Grant) -> None:
+        # As in SQL: a copy read before a revocation never undoes it.
+        stored: Grant | None = self._db.get("authz_grants", grant.id)
+        if stored is not None and stored.revoked_at is not None:
+            grant = replace(grant, revoked_at=stored.revoked_at)
         self._db.update("authz_grants", grant)
 
     async def live_for_user(self, user_id: str, now: datetime) -> list[Grant]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 
 from chatsvg.adapters.sql.authorization_tables import (
     authz_clients as _C,
@@ -74,7 +74,10 @@ class SqlGrants(SqlRepository):
         return _grant(row) if row else None
 
     async def update(self, grant: Grant) -> None:
-        values = {k: v for k, v in grant.__dict__.items() if k != "id"}
+        values: dict[str, Any] = {k: v for k, v in grant.__dict__.items() if k != "id"}
+        # A revocation is never undone by a write of a copy read before it (a refresh in
+        # flight while the user revokes the grant): the first revocation time stays.
+        values["revoked_at"] = func.coalesce(_G.c.revoked_at, grant.revoked_at)
         await self._c.execute(update(_G).where(_G.c.id == grant.id).values(**values))
 
     async def live_for_user(self, user_id: str, now: datetime) -> list[Grant]:
