@@ -78,7 +78,12 @@ def parse_registration(body: Any) -> ClientRegistration:
     if client_uri is not None:
         if not isinstance(client_uri, str) or len(client_uri) > MAX_URI_LENGTH:
             raise InvalidClientMetadata("client_uri must be a URL.")
-        if urlsplit(client_uri).scheme not in ("https", "http"):
+        try:
+            parts = urlsplit(client_uri)
+            parts.port  # noqa: B018 - raises ValueError on a malformed port
+        except ValueError:
+            raise InvalidClientMetadata("client_uri must be a URL.") from None
+        if parts.scheme not in ("https", "http") or not parts.hostname:
             raise InvalidClientMetadata("client_uri must be an http(s) URL.")
     return ClientRegistration(
         name=name or "Unnamed application", redirect_uris=redirect_uris, client_uri=client_uri

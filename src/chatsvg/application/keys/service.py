@@ -129,5 +129,8 @@ def _date(text: str | None, field: str, *, end_of_day: bool = False) -> datetime
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     if bare and end_of_day:
-        value = value + timedelta(days=1) - timedelta(microseconds=1)
+        try:
+            value = value + timedelta(days=1) - timedelta(microseconds=1)
+        except OverflowError:  # 9999-12-31: the end of the calendar is the end of that day
+            value = datetime.max.replace(tzinfo=UTC)
     return value

@@ -1,0 +1,33 @@
+"""Bad input on the new routes is a 4xx with a stable code, never a 500 (found by fuzzing a live
+server): a client_uri that does not parse at registration, a date at the end of the calendar in
+the API keys' usage summary."""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+
+from chatsvg.application.authorization.registration import parse_registration
+from chatsvg.application.keys.service import _date
+from chatsvg.domain.authorization.grants import InvalidClientMetadata
+from chatsvg.domain.errors import ValidationFailed
+
+
+@pytest.mark.parametrize("client_uri", ["https://[zz", "http://[::1", "https://a:99999999/"])
+def test_a_client_uri_that_does_not_parse_is_invalid_client_metadata(client_uri: str) -> None:
+    with pytest.raises(InvalidClientMetadata):
+        parse_registration({"redirect_uris": ["https://ok.example/cb"], "client_uri": client_uri})
+
+
+@pytest.mark.parametrize("text", ["9999-12-31", "9999-12-31T23:59:59.999999+00:00"])
+def test_an_end_date_at_the_end_of_the_calendar_is_accepted_or_refused_never_an_error(
+    text: str,
+) -> None:
+    with contextlib.suppress(ValidationFailed):
+        _date(text, "endDate", end_of_day=True)
+
+
+def test_a_start_date_before_the_calendar_with_an_offset_is_never_an_error() -> None:
+    with contextlib.suppress(ValidationFailed):
+        _date("0001-01-01T00:00:00+01:00", "startDate")
