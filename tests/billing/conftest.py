@@ -112,7 +112,9 @@ async def billing(uow: UnitOfWorkFactory, fake_paypal: FakePayPal) -> AsyncItera
     )
     plans = default_catalogue()
     queue = RecordingQueue()
-    handler = BillingEventHandler(uow=uow, provider=paypal, clock=clock, plans=plans)
+    handler = BillingEventHandler(
+        uow=uow, provider=paypal, clock=clock, plans=plans, plan_id=fake_paypal.state.plan_id
+    )
     service = BillingService(
         uow=uow,
         provider=paypal,

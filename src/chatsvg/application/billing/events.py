@@ -43,11 +43,14 @@ class BillingEventHandler:
         provider: BillingProvider | None,
         clock: Clock,
         plans: PlanCatalogue,
+        plan_id: str | None = None,
     ) -> None:
+        """`plan_id`: the SUPPORTER plan's PayPal id (PAYPAL_SUPPORTER_PLAN_ID)."""
         self._uow = uow
         self._provider = provider
         self._clock = clock
         self._plans = plans
+        self._plan_id = plan_id
 
     async def task(self, payload: TaskPayload) -> float | None:
         """The task's handler: the payload is the event id."""
@@ -86,6 +89,11 @@ class BillingEventHandler:
             user = await uow.users.get(user_id) if user_id else None
             if user is None or user_id is None:
                 outcome = "ignored: the subscription's user does not exist"
+            elif subscription is None and (not self._plan_id or remote.plan_id != self._plan_id):
+                # Not created by us (anyone can create one at PayPal with the public client id
+                # and any custom_id): it is adopted only when it is for the SUPPORTER plan, not
+                # for another plan of the same merchant (a cheaper one, a trial).
+                outcome = f"ignored: not created here and not the SUPPORTER plan ({remote.plan_id})"
             else:
                 if subscription is None:
                     subscription = Subscription.open(

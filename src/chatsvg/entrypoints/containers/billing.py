@@ -63,6 +63,7 @@ class Billing(containers.DeclarativeContainer):
         provider=paypal,
         clock=infra.clock,
         plans=infra.plans,
+        plan_id=config.provided.supporter_plan_id,
     )
     sweep = providers.Singleton(
         BillingSweep,
