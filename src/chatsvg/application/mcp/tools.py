@@ -32,6 +32,11 @@ class ScopeMissing(DomainError):
     default_message = "The access granted to this application does not cover this tool."
 
 
+class PlanWithoutApiAccess(DomainError):
+    code = "PLAN_WITHOUT_API_ACCESS"
+    default_message = "Your plan does not include API access (the public API and MCP)."
+
+
 @dataclass(frozen=True)
 class JobView:
     status: JobStatus
@@ -69,6 +74,8 @@ class McpTools:
             raise ScopeMissing()
         async with self._uow() as uow:
             plan = await plan_in(uow, self._plans, caller.user_id)
+        if not plan.limits.api_access:  # as POST /v1/svg/generate
+            raise PlanWithoutApiAccess()
         # The plan's API rates (CHATSVG_PLAN_*_RATE_LIMITS): generations, not protocol messages.
         rates = plan.limits.rate_limits
         await self._admit(
