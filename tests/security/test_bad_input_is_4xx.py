@@ -28,6 +28,8 @@ def test_an_end_date_at_the_end_of_the_calendar_is_accepted_or_refused_never_an_
         _date(text, "endDate", end_of_day=True)
 
 
-def test_a_start_date_before_the_calendar_with_an_offset_is_never_an_error() -> None:
-    with contextlib.suppress(ValidationFailed):
+def test_a_start_date_before_the_calendar_in_utc_is_a_validation_error() -> None:
+    """0001-01-01T00:00+01:00 is a year-0 time in UTC: the store's conversion overflowed."""
+    with pytest.raises(ValidationFailed):
         _date("0001-01-01T00:00:00+01:00", "startDate")
+    assert _date("2026-01-01T01:00:00+01:00", "startDate") == _date("2026-01-01", "startDate")

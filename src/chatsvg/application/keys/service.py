@@ -128,6 +128,12 @@ def _date(text: str | None, field: str, *, end_of_day: bool = False) -> datetime
     bare = len(text.strip()) <= 10
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
+    try:
+        value = value.astimezone(UTC)  # stores compare UTC: 0001-01-01T00:00+01:00 has none
+    except OverflowError:
+        raise ValidationFailed(
+            f"{field} is out of range.", details=[{"field": field, "message": "out of range"}]
+        ) from None
     if bare and end_of_day:
         try:
             value = value + timedelta(days=1) - timedelta(microseconds=1)
