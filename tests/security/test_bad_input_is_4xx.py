@@ -12,6 +12,7 @@ from chatsvg.application.authorization.registration import parse_registration
 from chatsvg.application.keys.service import _date
 from chatsvg.domain.authorization.grants import InvalidClientMetadata
 from chatsvg.domain.errors import ValidationFailed
+from chatsvg.entrypoints.http.key_schemas import parse_expiry
 
 
 @pytest.mark.parametrize("client_uri", ["https://[zz", "http://[::1", "https://a:99999999/"])
@@ -33,3 +34,10 @@ def test_a_start_date_before_the_calendar_in_utc_is_a_validation_error() -> None
     with pytest.raises(ValidationFailed):
         _date("0001-01-01T00:00:00+01:00", "startDate")
     assert _date("2026-01-01T01:00:00+01:00", "startDate") == _date("2026-01-01", "startDate")
+
+
+def test_a_key_expiry_past_the_calendar_in_utc_is_a_validation_error() -> None:
+    """9999-12-31T23:59:59-14:00 is in year 10000 in UTC: storing it answered 500."""
+    with pytest.raises(ValidationFailed):
+        parse_expiry("9999-12-31T23:59:59-14:00")
+    assert parse_expiry("2030-01-01T02:00:00+02:00") == parse_expiry("2030-01-01")

@@ -192,4 +192,11 @@ def parse_expiry(text: str | None) -> datetime | None:
             "expiresAt must be an RFC 3339 time.",
             details=[{"field": "expiresAt", "message": "not a time"}],
         ) from None
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    value = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)  # 9999-12-31T23:59-05:00 has no UTC time: not storable
+    except OverflowError:
+        raise ValidationFailed(
+            "expiresAt is out of range.",
+            details=[{"field": "expiresAt", "message": "out of range"}],
+        ) from None
