@@ -95,17 +95,17 @@ class PublicApi:
             raise ApiKeyForbidden("Your plan does not include API access.")
 
     async def admit_generation(self, caller: Caller) -> RateDecision:
-        """Count one generation against the plan's per-minute, per-hour and per-day rates (a key's
-        own rate, when set, replaces the per-minute one); RateLimited when one is exceeded. Answers
-        the tightest window, for the X-RateLimit-* headers."""
+        """Count one generation against the plan's per-minute, per-hour and per-day rates, and a
+        key's own per-minute rate when it has one (its owner chose it: it can only tighten the
+        plan's, never lift it); RateLimited when one is exceeded. Answers the tightest window,
+        for the X-RateLimit-* headers."""
         rates = self._plans.api_rates(caller.plan)
         windows: list[tuple[str, str, int | None, int]] = [
+            ("api-key-minute", caller.key.id, caller.key.custom_rate_limit, MINUTE),
             ("api-minute", caller.key.user_id, rates.per_minute, MINUTE),
             ("api-hour", caller.key.user_id, rates.per_hour, HOUR),
             ("api-day", caller.key.user_id, rates.per_day, DAY),
         ]
-        if caller.key.custom_rate_limit is not None:
-            windows[0] = ("api-key-minute", caller.key.id, caller.key.custom_rate_limit, MINUTE)
         return await self._admit(windows)
 
     async def admit_read(self, caller: Caller) -> RateDecision:

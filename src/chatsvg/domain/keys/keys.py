@@ -230,7 +230,7 @@ class ApiKey:
     created_at: datetime
     scopes: tuple[str, ...] = DEFAULT_SCOPES
     ip_whitelist: tuple[str, ...] = field(default_factory=tuple)
-    custom_rate_limit: int | None = None  # requests per minute, instead of the plan's
+    custom_rate_limit: int | None = None  # generations per minute, on top of the plan's rates
     expires_at: datetime | None = None
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
