@@ -6,11 +6,17 @@ One run, one machine, side by side:
 
 1. `chatsvg serve` (production mode: Postgres, Redis rate limits + Dramatiq queue, moto S3) with
    N pre-registered users sending Bearer tokens; no worker runs, so this is the API alone.
-   a. open loop at a fixed rate (bench/loadgen.py, its own process): achieved throughput, p50/p99;
-   b. closed loop, wrk with 64 connections: the most this endpoint does (its ceiling).
-2. `bench/bare_app.py`, a one-route Litestar app under the same uvicorn settings: the same two
-   measurements. Its closed-loop figure is the framework's ceiling on this machine.
-3. The ratio of the two ceilings, and (with --profile) a py-spy profile of the API at the fixed rate.
+   a. open loop at a fixed rate (bench/loadgen.py, its own process): achieved throughput, p50/p99
+      and the API's CPU per accepted prompt;
+   b. GET /api/auth/current-user, open loop at the same rate: its CPU per request;
+   c. closed loop, wrk with 64 connections: the most this endpoint does (its ceiling).
+2. `bench/bare_app.py`, a Litestar app under the same uvicorn settings, on POST /bare/select: one
+   asyncpg `SELECT` per request (the least a request that reads the database costs): the same
+   open loop and ceiling. With --empty-bare, also its route that touches nothing (the framework
+   alone, the reference of the rounds before issue 25).
+3. The ratios issue 25 sets targets on (CPU per accepted prompt and per current-user against the
+   bare one-query endpoint's, ceiling against its ceiling), and (with --profile) py-spy profiles
+   of the API at a steady rate on generate-svg and on current-user.
 """
 
 from __future__ import annotations
@@ -48,10 +54,28 @@ from common import (
 )
 
 WRK_CONNECTIONS = 64
+CURRENT_USER = "/api/auth/current-user"
+BARE_SELECT = "/bare/select"
+
+
+def get_request(host: str, token: str, path: str) -> str:
+    """One complete HTTP/1.1 GET with the user's bearer token (keep-alive)."""
+    return (
+        f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: chatsvg-bench\r\n"
+        f"Authorization: Bearer {token}\r\n\r\n"
+    )
 
 
 def open_loop(
-    url: str, tokens: list[str | None], args: argparse.Namespace, work: Path, name: str, pid: int
+    url: str,
+    tokens: list[str | None],
+    args: argparse.Namespace,
+    work: Path,
+    name: str,
+    pid: int,
+    *,
+    get_path: str | None = None,
+    post_path: str | None = None,
 ) -> dict[str, Any]:
     spec = open_loop_spec(
         url,
@@ -62,6 +86,11 @@ def open_loop(
         warmup=args.warmup,
         max_connections=256,
     )
+    host = url.removeprefix("http://")
+    if get_path is not None:
+        spec["requests"] = [get_request(host, t or "", get_path) for t in tokens]
+    elif post_path is not None:
+        spec["requests"] = [r.replace("/api/svg/generate-svg", post_path) for r in spec["requests"]]
     meter, machine = ProcessMeter(pid), MachineMeter()
     meter.start()
     machine.start()
@@ -85,7 +114,12 @@ def open_loop(
 
 
 def closed_loop(
-    url: str, tokens: list[str | None], seconds: float, work: Path, pid: int
+    url: str,
+    tokens: list[str | None],
+    seconds: float,
+    work: Path,
+    pid: int,
+    path: str = "/api/svg/generate-svg",
 ) -> dict[str, Any]:
     wrk = shutil.which("wrk")
     if wrk is None:
@@ -108,7 +142,7 @@ def closed_loop(
             "10s",
             "-s",
             str(BENCH / "wrk_post.lua"),
-            f"{url}/api/svg/generate-svg",
+            f"{url}{path}",
             "--",
             str(tokens_file),
             str(body_file),
@@ -156,6 +190,11 @@ def profile(
     summary["rate"] = args.profile_rate
     summary["p99_ms_while_profiling"] = measured["p99_ms"]
     summary["cpu_ms_per_request"] = measured["server_cpu_ms_per_request"]
+    recorder = SpyRecorder(pid, 11.0, out / "current_user.pyspy.txt", native=True)
+    measured = open_loop(url, tokens, steady, stack.work, "profile_me", pid, get_path=CURRENT_USER)
+    summary["current_user"] = recorder.finish()
+    summary["current_user"]["rate"] = args.profile_rate
+    summary["current_user"]["cpu_ms_per_request"] = measured["server_cpu_ms_per_request"]
     return summary
 
 
@@ -175,6 +214,11 @@ def main() -> None:
         "--ceiling-seconds", type=float, default=8.0, help="wrk closed-loop seconds"
     )
     parser.add_argument("--users", type=int, default=50)
+    parser.add_argument(
+        "--empty-bare",
+        action="store_true",
+        help="also measure the bare app's route that touches nothing (earlier rounds' reference)",
+    )
     parser.add_argument("--profile", action="store_true", help="also profile the API with py-spy")
     parser.add_argument(
         "--profile-rate", type=float, default=120.0, help="req/s while profiling (one it sustains)"
@@ -190,22 +234,46 @@ def main() -> None:
         api = stack.api()
         tokens: list[str | None] = list(asyncio.run(register_users(api.url, args.users)))
         results["api_open"] = open_loop(api.url, tokens, args, stack.work, "api_open", api.pid)
+        results["me_open"] = open_loop(
+            api.url, tokens, args, stack.work, "me_open", api.pid, get_path=CURRENT_USER
+        )
         results["api_ceiling"] = closed_loop(
             api.url, tokens, args.ceiling_seconds, stack.work, api.pid
         )
         if args.profile:
             results["profile"] = profile(api.url, tokens, args, stack, api.pid)
         api.stop()
-        bare = stack.bare()
-        results["bare_open"] = open_loop(bare.url, [None], args, stack.work, "bare_open", bare.pid)
-        results["bare_ceiling"] = closed_loop(
-            bare.url, [None], args.ceiling_seconds, stack.work, bare.pid
+        bare = stack.bare(select=True)
+        results["bare_open"] = open_loop(
+            bare.url, [None], args, stack.work, "bare_open", bare.pid, post_path=BARE_SELECT
         )
+        results["bare_ceiling"] = closed_loop(
+            bare.url, [None], args.ceiling_seconds, stack.work, bare.pid, BARE_SELECT
+        )
+        if args.empty_bare:
+            results["empty_open"] = open_loop(
+                bare.url, [None], args, stack.work, "empty_open", bare.pid
+            )
+            results["empty_ceiling"] = closed_loop(
+                bare.url, [None], args.ceiling_seconds, stack.work, bare.pid
+            )
         bare.stop()
 
-    api_open, bare_open = results["api_open"], results["bare_open"]
+    api_open, me_open, bare_open = results["api_open"], results["me_open"], results["bare_open"]
     api_max, bare_max = results["api_ceiling"], results["bare_ceiling"]
     ratio = api_max["throughput"] / bare_max["throughput"] if bare_max["throughput"] else 0.0
+    bare_cpu = bare_open["server_cpu_ms_per_request"] or 1e-9
+    cpu_ratio = api_open["server_cpu_ms_per_request"] / bare_cpu
+    me_ratio = me_open["server_cpu_ms_per_request"] / bare_cpu
+    opened = [
+        ("generate-svg (ChatSVG)", api_open),
+        ("current-user (ChatSVG)", me_open),
+        ("bare Litestar, one SELECT", bare_open),
+    ]
+    ceilings = [("generate-svg (ChatSVG)", api_max), ("bare Litestar, one SELECT", bare_max)]
+    if args.empty_bare:
+        opened.append(("bare Litestar, no database", results["empty_open"]))
+        ceilings.append(("bare Litestar, no database", results["empty_ceiling"]))
 
     print_table(
         f"Open loop at {args.rate:g} req/s for {args.duration:g} s (bench/loadgen.py: uvloop + httptools, own process)",
@@ -234,15 +302,15 @@ def main() -> None:
                 fmt(r["server_cpu_ms_per_request"], 2),
                 fmt(r["loadgen_cpu_percent"], 0),
             ]
-            for name, r in (("generate-svg (ChatSVG)", api_open), ("bare Litestar", bare_open))
+            for name, r in opened
         ],
     )
     print(
         "generate-svg p99 ms by second of the run: "
         + " ".join(str(v) for v in api_open.get("p99_by_second", []))
     )
-    print(f"while generate-svg was measured: {api_open['machine_note']}")
-    print(f"while bare Litestar was measured: {bare_open['machine_note']}")
+    for name, r in opened:
+        print(f"while {name} was measured: {r['machine_note']}")
     print_table(
         f"Closed loop, ceiling (wrk -t1 -c{WRK_CONNECTIONS}, {args.ceiling_seconds:g} s)",
         ["endpoint", "req/s", "p50 ms", "p99 ms", "errors", "server CPU %", "wrk CPU %"],
@@ -256,12 +324,12 @@ def main() -> None:
                 fmt(r["server_cpu_percent"], 0),
                 fmt(r["wrk_cpu_percent"], 0),
             ]
-            for name, r in (("generate-svg (ChatSVG)", api_max), ("bare Litestar", bare_max))
+            for name, r in ceilings
         ],
     )
     p99_ok = api_open["p99_ms"] <= 25 and api_open["achieved_rate"] >= 0.98 * args.rate
     print_table(
-        "Accept path against the targets",
+        "Accept path against the targets of issue 25 (reference: the bare one-SELECT endpoint)",
         ["figure", "measured", "target", "met"],
         [
             [
@@ -271,10 +339,25 @@ def main() -> None:
                 "yes" if p99_ok else "NO",
             ],
             [
+                "CPU per accepted prompt / bare CPU per request",
+                f"{cpu_ratio:.2f} x ({fmt(api_open['server_cpu_ms_per_request'], 2)} / "
+                f"{fmt(bare_cpu, 2)} ms)",
+                "<= 2 x",
+                "yes" if cpu_ratio <= 2 else "NO",
+            ],
+            [
+                "current-user CPU / bare CPU per request",
+                f"{me_ratio:.2f} x ({fmt(me_open['server_cpu_ms_per_request'], 2)} / "
+                f"{fmt(bare_cpu, 2)} ms)",
+                "<= 1.5 x",
+                "yes" if me_ratio <= 1.5 else "NO",
+            ],
+            [
                 "ceiling ratio (generate / bare)",
-                f"{100 * ratio:.1f}%",
-                ">= 35%",
-                "yes" if ratio >= 0.35 else "NO",
+                f"{ratio:.2f} x ({fmt(api_max['throughput'], 0)} / "
+                f"{fmt(bare_max['throughput'], 0)} req/s)",
+                ">= 0.5 x",
+                "yes" if ratio >= 0.5 else "NO",
             ],
         ],
     )
@@ -283,6 +366,12 @@ def main() -> None:
         print_profile(
             f"API at {prof['rate']:g} req/s ({fmt(prof['cpu_ms_per_request'], 2)} ms CPU per request)",
             prof,
+        )
+        me = prof["current_user"]
+        print_profile(
+            f"current-user at {me['rate']:g} req/s "
+            f"({fmt(me['cpu_ms_per_request'], 2)} ms CPU per request)",
+            me,
         )
     emit_result(
         "accept_path",
@@ -296,9 +385,13 @@ def main() -> None:
             "bare_ceiling_rps": bare_max["throughput"],
             "bare_p99_ms": bare_open["p99_ms"],
             "ceiling_ratio": ratio,
+            "cpu_ratio": cpu_ratio,
+            "current_user_cpu_ratio": me_ratio,
             "loadgen_cpu_percent": api_open["loadgen_cpu_percent"],
             "server_cpu_percent": api_open["server_cpu_percent"],
             "server_cpu_ms_per_request": api_open["server_cpu_ms_per_request"],
+            "current_user_cpu_ms_per_request": me_open["server_cpu_ms_per_request"],
+            "current_user_errors": me_open["errors"] + me_open["unfinished"],
             "bare_cpu_ms_per_request": bare_open["server_cpu_ms_per_request"],
             "others_percent": api_open["others_percent"],
         },

@@ -3,7 +3,9 @@
     .venv/bin/python bench/bare_app.py --port 8001
 
 POST /api/svg/generate-svg answers 202 {"ok": true} without reading the body, authenticating or
-touching any store: what the framework and the server cost by themselves. The server is built by
+touching any store: what the framework and the server cost by themselves. With DATABASE_URL set,
+POST /bare/select also answers 202 after one `SELECT` on a pooled asyncpg connection: the least a
+request that reads the database costs (the reference of issue 25's ratios). The server is built by
 `chatsvg.entrypoints.server.uvicorn_config` (uvloop, httptools, one process), the same function
 `chatsvg serve` calls, so both sides of the comparison always run the same server settings.
 """
@@ -11,8 +13,10 @@ touching any store: what the framework and the server cost by themselves. The se
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
@@ -33,8 +37,37 @@ async def ready() -> dict[str, str]:
     return {"status": "ok"}
 
 
+_POOL: list[Any] = []
+
+
+@post("/bare/select", status_code=202)
+async def select() -> dict[str, bool]:
+    """One SELECT on a pooled asyncpg connection, as cheap as a database round trip gets."""
+    await _POOL[0].fetchval("SELECT 1")
+    return {"ok": True}
+
+
+async def _open_pool() -> None:
+    import asyncpg
+
+    url = os.environ["DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://")
+    _POOL.append(await asyncpg.create_pool(url, min_size=2, max_size=10))
+
+
+async def _close_pool() -> None:
+    for pool in _POOL:
+        await pool.close()
+
+
 def make_app() -> Litestar:
-    return Litestar(route_handlers=[generate, ready], debug=False, openapi_config=None)
+    with_db = bool(os.environ.get("DATABASE_URL"))
+    return Litestar(
+        route_handlers=[generate, ready, *([select] if with_db else [])],
+        on_startup=[_open_pool] if with_db else [],
+        on_shutdown=[_close_pool] if with_db else [],
+        debug=False,
+        openapi_config=None,
+    )
 
 
 def main() -> None:
@@ -43,8 +76,6 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8001)
     args = parser.parse_args()
     app = make_app()
-    import os
-
     settings = load_settings(
         {
             "CHATSVG_LOG_LEVEL": "WARNING",

@@ -321,13 +321,17 @@ class ApiProcess:
 class BareProcess:
     """`bench/bare_app.py`: a one-route Litestar app under the same uvicorn settings as the API."""
 
-    def __init__(self, log: Path) -> None:
+    def __init__(self, log: Path, database_url: str | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+        if database_url:  # also serve POST /bare/select: one SELECT per request
+            env["DATABASE_URL"] = database_url
         with open(log, "ab") as stderr:
             self.process = subprocess.Popen(
                 [sys.executable, str(BENCH / "bare_app.py"), "--port", str(self.port)],
                 cwd=ROOT,
+                env=env,
                 stdout=subprocess.DEVNULL,
                 stderr=stderr,
             )
@@ -480,8 +484,9 @@ class Stack:
         self._started.append(worker)
         return worker
 
-    def bare(self) -> BareProcess:
-        bare = BareProcess(self.work / "bare.log")
+    def bare(self, *, select: bool = False) -> BareProcess:
+        """The bare app; with `select`, it also serves POST /bare/select (one SELECT each)."""
+        bare = BareProcess(self.work / "bare.log", DATABASE_URL if select else None)
         self._started.append(bare)
         return bare
 
