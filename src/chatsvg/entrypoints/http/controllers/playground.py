@@ -4,7 +4,8 @@ The page is `static/playground/index.html`; its scripts, styles and the vendored
 bundle are served under the one static path `/playground/`. The page carries a strict
 Content-Security-Policy: scripts only from this origin (no inline script, no eval), network calls
 and the Socket.IO websocket only to this origin, images only from this origin (or the configured
-public URL, which signs the image links), no framing.
+public URL, which signs the image links) and `blob:` (the live drafts, made by the page from the
+sanitized SVG of `generation-job:draft`), no framing.
 
 `GET /api/auth/playground-session` (only with the playground) tells the page, always with a 200,
 who its cookies sign in (`user`, or null) and whether a refresh cookie came along (`canRefresh`):
@@ -52,11 +53,13 @@ def _origin(url: str) -> str | None:
 
 
 def content_security_policy(public_url: str | None = None, own_origin: str | None = None) -> str:
-    """The page's policy. `'self'` also covers ws:/wss: to the same host (CSP Level 3)."""
+    """The page's policy. `'self'` also covers ws:/wss: to the same host (CSP Level 3). `blob:`
+    images are the live drafts: sanitized SVG text shown by an <img> (no script runs there)."""
     images = ["'self'"]
     public = _origin(public_url or "")
     if public and public != own_origin:
         images.append(public)  # signed image links point at the configured public URL
+    images.append("blob:")
     directives = {
         "default-src": "'none'",
         "script-src": "'self'",

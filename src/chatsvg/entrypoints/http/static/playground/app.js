@@ -5,6 +5,7 @@
 import { ApiError, createApi } from './api.js';
 import { createRealtime } from './realtime.js';
 import { busy, byId, replaceChildren, safeUrl, show, startDownload } from './dom.js';
+import { showDraft } from './drafts.js';
 import { isTerminal, jobRecord, mergeJob } from './jobs.js';
 import { createKeysPanel } from './keys.js';
 import { createPlanPanel } from './plan.js';
@@ -36,6 +37,7 @@ const state = {
 const api = createApi({ onRefreshed, onSessionLost });
 const realtime = createRealtime({
   onJobUpdate,
+  onJobDraft,
   onNotification,
   onReady,
   onState: showLiveState,
@@ -70,6 +72,7 @@ const ui = {
   promptCount: byId('prompt-count'),
   style: byId('style'),
   model: byId('model'),
+  variants: byId('variants'),
   public: byId('public'),
   generate: byId('generate'),
   composeError: byId('compose-error'),
@@ -284,6 +287,8 @@ async function onSubmitPrompt(event) {
     model: ui.model.value,
     privacy: !ui.public.checked,
   };
+  const n = Number(ui.variants.value);
+  if (n > 1) body.n = n; // drawings of one job; one is what the API does without it
   // One key per submission: the retry after a token refresh can never create a second job.
   const headers = { 'Idempotency-Key': newIdempotencyKey() };
   state.submitting += 1;
@@ -347,7 +352,9 @@ function renderJob(job) {
   if (!parts) {
     parts = createJobCard(job.id, {
       onCancel: (button) => cancelJob(job.id, button),
-      onDownload: (button) => downloadGeneration(state.jobs.get(job.id)?.generationId, button),
+      onDownload: (button) => downloadGeneration(shownGeneration(job.id), button),
+      onRefine: (instruction, button) => refineJob(job.id, instruction, button),
+      onSelect: (generationId) => selectDrawing(job.id, generationId),
     });
     state.jobViews.set(job.id, parts);
     ui.jobs.prepend(parts.root);
@@ -400,6 +407,55 @@ function fetchIncompleteJobs() {
   if (state.submitting > 0) return;
   for (const job of state.jobs.values()) {
     if (!job.prompt) fetchJob(job.id);
+  }
+}
+
+/** The drawing a card shows: the one picked among a job's several, else its (first) one. */
+function shownGeneration(jobId) {
+  const job = state.jobs.get(jobId);
+  return job?.selectedId || job?.generationId;
+}
+
+/** Show another drawing of a job that made several (Download and Refine then act on it). */
+function selectDrawing(jobId, generationId) {
+  const job = state.jobs.get(jobId);
+  const drawing = job?.generations?.find((g) => g.id === generationId);
+  if (!drawing) return;
+  upsertJob({ id: jobId, status: job.status, selectedId: generationId, imageUrl: drawing.svgUrl });
+}
+
+/** Refine the drawing a card shows: a new job, whose card names the drawing it changes.
+ * Resolves to null when queued, or to the text of what went wrong (shown by the form). */
+async function refineJob(jobId, instruction, button) {
+  const parent = state.jobs.get(jobId);
+  const generationId = shownGeneration(jobId);
+  if (!parent || !generationId) return 'This drawing cannot be refined.';
+  const headers = { 'Idempotency-Key': newIdempotencyKey() };
+  state.submitting += 1;
+  try {
+    const answer = await busy(button, () =>
+      api.post(`/api/svg/${encodeURIComponent(generationId)}/refine`, { instruction }, { headers }),
+    );
+    upsertJob({ ...jobRecord(answer.job), parentId: generationId, parentPrompt: parent.prompt });
+    return null;
+  } catch (error) {
+    if (error instanceof ApiError && error.code === 'INSUFFICIENT_CREDITS') refreshCredits();
+    return apiErrorText(error);
+  } finally {
+    state.submitting -= 1;
+    fetchIncompleteJobs();
+  }
+}
+
+/** The drawing so far of a running job; ignored once the job has ended (the result is shown). */
+function onJobDraft(draft) {
+  if (!draft || typeof draft.jobId !== 'string' || typeof draft.svg !== 'string') return;
+  const job = state.jobs.get(draft.jobId);
+  const parts = state.jobViews.get(draft.jobId);
+  if (!job || !parts || isTerminal(job)) return;
+  showDraft(parts, draft.svg);
+  if (typeof draft.progress === 'number') {
+    upsertJob({ id: job.id, status: 'RUNNING', progress: draft.progress });
   }
 }
 

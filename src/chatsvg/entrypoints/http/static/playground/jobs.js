@@ -20,6 +20,9 @@ export function jobRecord(job) {
     errorCode: job.errorCode,
     errorMessage: job.errorMessage,
     generationId: job.generationId,
+    // Every drawing of a job that made several ({id, svgUrl}); a refinement's parent drawing.
+    generations: Array.isArray(job.generations) ? job.generations : null,
+    parentId: job.generation?.parentId ?? null,
   };
 }
 

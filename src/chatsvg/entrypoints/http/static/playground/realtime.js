@@ -7,7 +7,7 @@ import { io } from './vendor/socket.io.esm.min.js';
 const READY_TIMEOUT_MS = 5000;
 
 /**
- * `handlers`: onJobUpdate(update), onNotification(notification), onReady(), onState(state) with
+ * `handlers`: onJobUpdate(update), onJobDraft(draft), onNotification(notification), onReady(), onState(state) with
  * state one of 'connecting' | 'live' | 'offline', and onRefused() when the server turned the
  * connection away (an expired or revoked session) or dropped it on its own.
  */
@@ -34,6 +34,7 @@ export function createRealtime(handlers) {
       handlers.onReady();
     });
     s.on('generation-job:update', (update) => handlers.onJobUpdate(update));
+    s.on('generation-job:draft', (draft) => handlers.onJobDraft(draft));
     s.on('notification:new', (notification) => handlers.onNotification(notification));
     s.on('connect_error', () => {
       // `active` is false when the server refused us; socket.io then stops retrying by itself.
