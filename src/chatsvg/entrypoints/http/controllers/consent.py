@@ -22,6 +22,7 @@ from litestar.datastructures import Cookie
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from chatsvg.application.accounts.auth import AuthService
+from chatsvg.application.authorization.registration import redirect_host
 from chatsvg.application.authorization.server import (
     AuthorizationRequest,
     AuthorizationServer,
@@ -119,6 +120,23 @@ def _refused(message: str, status: int = 400) -> Response[str]:
         f"<h1>This request cannot be authorized</h1><p class=error>{html.escape(message)}</p>"
         "<p class=muted>No code was sent anywhere. Go back to the application and try again.</p>",
         status=status,
+    )
+
+
+def _error_for_client(error: RedirectError) -> Response[str]:
+    """An authorization request error for a known client and redirect URI: shown, with a link
+    that carries the error back to the application. Never an automatic redirect: anyone can
+    register any https redirect URI, so sending the browser there unasked would make this server
+    an open redirector (RFC 9700, section 4.11.2)."""
+    host = redirect_host(error.redirect_to)
+    return _page(
+        "Authorization refused",
+        f"<h1>This request cannot be authorized</h1>"
+        f"<p class=error>{html.escape(error.description)}</p>"
+        "<p class=muted>No code was sent anywhere.</p>"
+        f'<p><a href="{html.escape(error.redirect_to)}">Return to the application at '
+        f"<b>{html.escape(host)}</b></a></p>",
+        status=400,
     )
 
 
@@ -264,7 +282,7 @@ class ConsentController(Controller):
         except AuthorizeRefused as refused:
             return _refused(refused.description)
         except RedirectError as error:
-            return _see_other(error.redirect_to)
+            return _error_for_client(error)
         user_id = await _user_id(request, auth)
         if user_id is None:
             return _see_other(f"{SIGN_IN_PATH}?{urlencode({'next': _authorize_path(params)})}")
@@ -289,7 +307,7 @@ class ConsentController(Controller):
         except AuthorizeRefused as refused:
             return _refused(refused.description)
         except RedirectError as error:
-            return _see_other(error.redirect_to)
+            return _error_for_client(error)
         user_id = await _user_id(request, auth)
         if user_id is None:
             return _see_other(f"{SIGN_IN_PATH}?{urlencode({'next': _authorize_path(params)})}")
