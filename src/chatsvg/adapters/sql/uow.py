@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from chatsvg.adapters.sql.repositories.admin import (
@@ -28,15 +29,59 @@ from chatsvg.adapters.sql.repositories.sessions import SqlSessions
 from chatsvg.adapters.sql.repositories.users import SqlUsers
 
 
+class _LazyTransaction:
+    """The unit of work's connection on Postgres: plain reads run as they come, outside any
+    transaction, until the first statement that writes or locks (anything but a SELECT without
+    FOR UPDATE/SHARE); that one begins the transaction, and everything after it runs inside.
+
+    Under READ COMMITTED, Postgres's level here, every statement reads its own snapshot
+    whether a transaction is open or not, and a plain SELECT takes no lock that outlives it, so
+    the reads before the first write see exactly what they would have seen inside; a unit of
+    work that only reads (authentication, the current user, a list) saves the BEGIN and the
+    ROLLBACK, two of its round trips. Writes are as atomic as before: all of them run in the
+    one transaction, committed by `commit()` or rolled back on leaving the block."""
+
+    __slots__ = ("_conn", "_raw")
+
+    def __init__(self, conn: AsyncConnection, raw: Any) -> None:
+        self._conn = conn
+        self._raw = raw  # the driver adapter: `autocommit` True = no BEGIN before a statement
+
+    def _before(self, statement: Any) -> None:
+        if self._raw.autocommit and not (
+            isinstance(statement, Select) and statement._for_update_arg is None
+        ):
+            self._raw.autocommit = False  # the next statement sends BEGIN first
+
+    async def execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        self._before(statement)
+        return await self._conn.execute(statement, *args, **kwargs)
+
+    async def scalar(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        self._before(statement)
+        return await self._conn.scalar(statement, *args, **kwargs)
+
+    def begin_nested(self) -> Any:
+        self._raw.autocommit = False
+        return self._conn.begin_nested()
+
+    def __getattr__(self, name: str) -> Any:  # anything else: in the transaction, to be safe
+        self._raw.autocommit = False
+        return getattr(self._conn, name)
+
+
 class SqlUnitOfWork:
     """A transaction on a pooled connection, rolled back on leaving the block unless committed.
-    `lock`, when given (SQLite), lets one unit of work run at a time."""
+    `lock`, when given (SQLite), lets one unit of work run at a time. On Postgres the
+    transaction begins with the first statement that writes or locks (`_LazyTransaction`)."""
 
     def __init__(self, engine: AsyncEngine, lock: asyncio.Lock | None = None) -> None:
         self._engine = engine
         self._lock = lock
         self.dialect = engine.dialect.name
         self._conn: AsyncConnection | None = None
+        self._lazy: _LazyTransaction | None = None
+        self._raw: Any = None
         self.users = SqlUsers(self)
         self.sessions = SqlSessions(self)
         self.reset_tokens = SqlResetTokens(self)
@@ -60,19 +105,34 @@ class SqlUnitOfWork:
     @property
     def connection(self) -> AsyncConnection:
         assert self._conn is not None, "use the unit of work as `async with`"
-        return self._conn
+        return self._lazy or self._conn  # type: ignore[return-value]  # the same methods
 
     async def __aenter__(self) -> Self:
         if self._lock is not None:
             await self._lock.acquire()
         try:
             self._conn = await self._engine.connect()
+            if self.dialect == "postgresql":
+                sync = self._conn.sync_connection  # just checked out, so valid: no I/O here
+                raw = sync.connection.dbapi_connection if sync is not None else None
+                if raw is not None and hasattr(raw, "autocommit"):
+                    raw.autocommit = True
+                    self._raw = raw
+                    self._lazy = _LazyTransaction(self._conn, raw)
             await self._conn.begin()
         except BaseException:
+            self._restore()
             if self._lock is not None:
                 self._lock.release()
             raise
         return self
+
+    def _restore(self) -> None:
+        """The connection goes back to the pool as it came: beginning transactions itself."""
+        if self._raw is not None:
+            self._raw.autocommit = False
+            self._raw = None
+        self._lazy = None
 
     async def __aexit__(
         self,
@@ -89,12 +149,18 @@ class SqlUnitOfWork:
                 else:
                     if self._conn.in_transaction():
                         await self._conn.rollback()
+                    self._restore()
                     await self._conn.close()
         finally:
+            self._restore()
             self._conn = None
             if self._lock is not None:
                 self._lock.release()
 
     async def commit(self) -> None:
-        await self.connection.commit()
-        # A read after this commit (in the same block) begins a new transaction by itself.
+        assert self._conn is not None, "use the unit of work as `async with`"
+        await self._conn.commit()
+        # A statement after this commit (in the same block) begins a new transaction by itself,
+        # again only once it writes or locks.
+        if self._raw is not None:
+            self._raw.autocommit = True
