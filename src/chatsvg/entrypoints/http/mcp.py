@@ -43,6 +43,9 @@ Send = Callable[[Message], Awaitable[None]]
 
 CALLER = "chatsvg.mcp.caller"
 SESSION_HEADER = b"mcp-session-id"
+# The API's request body limit (app.MAX_BODY): this mount is outside Litestar's, so it is applied
+# here, before the SDK reads a body into memory. JSON-RPC messages of these tools are small.
+MAX_BODY_BYTES = 64 * 1024
 INSTRUCTIONS = (
     "ChatSVG turns a text prompt into a clean, safe SVG. Call list_styles for the styles, "
     "generate_svg to start a generation (it spends the user's credits and returns a jobId), then "
@@ -208,6 +211,11 @@ class McpEndpoint:
         if self._manager is None:
             await _json(send, 503, {"error": "MCP server not started"})
             return
+        if scope["method"] == "POST":
+            body = await _read_body(headers, receive, send)
+            if body is None:
+                return
+            receive = _replay(body, receive)
         scope[CALLER] = caller
         await self._manager.handle_request(scope, receive, send)
 
@@ -224,6 +232,43 @@ class McpEndpoint:
             },
             extra=[(b"www-authenticate", challenge.encode("latin-1"))],
         )
+
+
+async def _read_body(headers: dict[bytes, bytes], receive: Receive, send: Send) -> bytes | None:
+    """The whole request body, or None once 413 (too large) has been answered or the client left."""
+    too_large = {
+        "error": "payload_too_large",
+        "error_description": f"The request body is larger than {MAX_BODY_BYTES} bytes.",
+    }
+    declared = headers.get(b"content-length", b"")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        await _json(send, 413, too_large)
+        return None
+    body = bytearray()
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        body += message.get("body", b"")
+        if len(body) > MAX_BODY_BYTES:
+            await _json(send, 413, too_large)
+            return None
+        if not message.get("more_body", False):
+            return bytes(body)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that hands the body already read to the SDK, then waits on the client's."""
+    pending = True
+
+    async def replay() -> Message:
+        nonlocal pending
+        if pending:
+            pending = False
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
 
 
 def _bearer(header: str) -> str | None:
