@@ -6,8 +6,9 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
-from limits import RateLimitItemPerSecond
+from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
@@ -26,10 +27,93 @@ class RatePolicy:
     fail_open: bool = True
 
 
+# The `limits` library's moving window on Redis (its acquire_moving_window.lua, then its
+# moving_window.lua for the window's stats) as one script, so a check is one round trip instead
+# of two. Same list per key, same entries, same keys: counts carry over either way.
+# ARGV: now, limit, expiry (s), cost, consume (1) or only test (0).
+# Answers {allowed (1/0), the window's oldest entry (or now), entries in the window}.
+_HIT_AND_STATS = """
+local now = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+local expiry = tonumber(ARGV[3])
+local amount = tonumber(ARGV[4])
+local allowed = 0
+if ARGV[5] == '1' then
+    if amount <= limit then
+        local entry = redis.call('lindex', KEYS[1], limit - amount)
+        if not (entry and tonumber(entry) >= now - expiry) then
+            local entries = {}
+            for i = 1, amount do
+                entries[i] = now
+            end
+            for i = 1, #entries, 5000 do
+                redis.call('lpush', KEYS[1], unpack(entries, i, math.min(i + 4999, #entries)))
+            end
+            redis.call('ltrim', KEYS[1], 0, limit - 1)
+            redis.call('expire', KEYS[1], expiry)
+            allowed = 1
+        end
+    end
+end
+local target = now - expiry
+local low, high, index = 0, limit - 1, nil
+while low <= high do
+    local mid = math.floor((low + high) / 2)
+    local val = tonumber(redis.call('lindex', KEYS[1], mid))
+    if val and val >= target then
+        index = mid
+        low = mid + 1
+    else
+        high = mid - 1
+    end
+end
+local count, oldest = 0, tostring(now)
+if index then
+    count = index + 1
+    oldest = redis.call('lindex', KEYS[1], index)
+end
+if ARGV[5] ~= '1' and count <= limit - amount then
+    allowed = 1
+end
+return {allowed, oldest, count}
+"""
+
+
+class RedisMovingWindow:
+    """The moving window of `limits` on Redis, hit (or tested) and measured in one script call."""
+
+    def __init__(self, redis_url: str, key_prefix: str) -> None:
+        import redis.asyncio as aioredis
+
+        self._redis = aioredis.Redis(
+            connection_pool=blocking_pool(redis_url.removeprefix("async+"), timeout=2.0)
+        )
+        self._script: Any = self._redis.register_script(_HIT_AND_STATS)
+        self._prefix = key_prefix
+
+    async def decide(
+        self, item: RateLimitItem, purpose: str, key: str, cost: int, consume: bool
+    ) -> tuple[bool, float, int]:
+        """(allowed, reset time, remaining), as `limits`' hit/test then get_window_stats."""
+        expiry = item.get_expiry()
+        now = time.time()
+        allowed, oldest, count = await self._script(
+            keys=[f"{self._prefix}:{item.key_for(purpose, key)}"],
+            args=[now, item.amount, expiry, cost, 1 if consume else 0],
+        )
+        return bool(allowed), float(oldest) + expiry, item.amount - int(count)
+
+
 class LimitsRateLimiter:
-    def __init__(self, storage: Storage, policies: dict[str, RatePolicy]) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        policies: dict[str, RatePolicy],
+        window: RedisMovingWindow | None = None,
+    ) -> None:
         self._storage = storage
         self._strategy = MovingWindowRateLimiter(storage)
+        self._window = window  # on Redis: one round trip per check
         self._items = {
             p: RateLimitItemPerSecond(pol.limit, pol.window_seconds)
             for p, pol in policies.items()
@@ -45,7 +129,7 @@ class LimitsRateLimiter:
     def on_redis(cls, redis_url: str, policies: dict[str, RatePolicy]) -> LimitsRateLimiter:
         uri = "async+" + redis_url if not redis_url.startswith("async+") else redis_url
         return cls(
-            RedisStorage(
+            RedisStorage(  # clear() goes through the library; checks through `window`
                 uri,
                 implementation="redispy",
                 wrap_exceptions=True,
@@ -54,6 +138,7 @@ class LimitsRateLimiter:
                 connection_pool=blocking_pool(redis_url.removeprefix("async+"), timeout=2.0),  # type: ignore[arg-type]  # documented option, narrow stub
             ),
             policies,
+            RedisMovingWindow(redis_url, "chatsvg-rl"),
         )
 
     def _unlimited(self) -> RateDecision:
@@ -65,20 +150,26 @@ class LimitsRateLimiter:
             return self._unlimited()
         policy = self._policies[purpose]
         try:
-            if consume:
-                allowed = await self._strategy.hit(item, purpose, key, cost=cost)
+            if self._window is not None:
+                allowed, reset_time, remaining = await self._window.decide(
+                    item, purpose, key, cost, consume
+                )
             else:
-                allowed = await self._strategy.test(item, purpose, key, cost=cost)
-            stats = await self._strategy.get_window_stats(item, purpose, key)
+                if consume:
+                    allowed = await self._strategy.hit(item, purpose, key, cost=cost)
+                else:
+                    allowed = await self._strategy.test(item, purpose, key, cost=cost)
+                stats = await self._strategy.get_window_stats(item, purpose, key)
+                reset_time, remaining = stats.reset_time, stats.remaining
         except Exception:
             log.warning("rate limit store unreachable", exc_info=True, extra={"purpose": purpose})
             now = int(time.time())
             if policy.fail_open:
                 return RateDecision(True, policy.limit, policy.limit, now + policy.window_seconds)
             return RateDecision(False, policy.limit, 0, now + 30, retry_after=30)
-        reset_at = int(stats.reset_time)
+        reset_at = int(reset_time)
         retry_after = max(1, reset_at - int(time.time())) if not allowed else 0
-        return RateDecision(allowed, policy.limit, max(0, stats.remaining), reset_at, retry_after)
+        return RateDecision(allowed, policy.limit, max(0, remaining), reset_at, retry_after)
 
     async def hit(self, purpose: str, key: str, cost: int = 1) -> RateDecision:
         return await self._decide(purpose, key, cost, consume=True)
