@@ -182,7 +182,11 @@ class OpenAiSvgGenerator:
         except openai.APIError as exc:
             raise self._fault(exc, request) from exc
         completion = _decode_completion(body)
-        svg = self._svg_from(completion, request)
+        try:
+            svg = self._svg_from(completion, request)
+        except GenerationFault as fault:  # an answer all the same: its tokens were spent
+            fault.spent = _answer("", completion, request, time.monotonic() - started)
+            raise
         log.debug(
             "openai answered",
             extra={

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from chatsvg.application.generation.usage import job_usage
 from chatsvg.application.ports import (
     GenerationFault,
     GenerationRequest,
@@ -20,7 +18,6 @@ from chatsvg.application.ports import (
     SvgSanitizer,
 )
 from chatsvg.domain.generation.jobs import GenerationJob, JobErrorCode
-from chatsvg.domain.generation.usage import JobUsage, PriceTable
 
 Ask = Callable[[GenerationRequest], Awaitable[ModelAnswer]]
 
@@ -131,14 +128,3 @@ def _usable(
         return None, rejected.reason
     problem = inspector.problem(svg) if inspector is not None else None
     return (None, problem) if problem else (svg, "")
-
-
-def drawings_usage(drawn: list[Drawn], prices: PriceTable) -> JobUsage:
-    """What the answers behind these drawings used, together; a repair's answer is marked.
-    Every drawing took at least one answer."""
-    parts = [
-        job_usage(answer, prices, repaired=drawing.repaired and answer is drawing.answers[-1])
-        for drawing in drawn
-        for answer in drawing.answers
-    ]
-    return functools.reduce(JobUsage.plus, parts)

@@ -23,7 +23,7 @@ from typing import TypeVar
 from chatsvg.application.generation.batches import Batches
 from chatsvg.application.generation.circuit import Permit, ProviderCircuit
 from chatsvg.application.generation.drafts import DraftPublisher
-from chatsvg.application.generation.drawing import draw_all, drawings_usage, job_requests
+from chatsvg.application.generation.drawing import draw_all, job_requests
 from chatsvg.application.generation.events import job_update
 from chatsvg.application.generation.refinement import previous_drawing
 from chatsvg.application.generation.retry import RetryPolicy
@@ -33,6 +33,7 @@ from chatsvg.application.generation.transactions import (
     record_fault,
     record_successes,
 )
+from chatsvg.application.generation.usage import UsageMeter
 from chatsvg.application.ids import new_id
 from chatsvg.application.notifications.events import notification_payload
 from chatsvg.application.ports import (
@@ -145,21 +146,22 @@ class JobProcessor:
         job = await self._claim(job_id)
         if job is None:
             return None
+        meter = UsageMeter(self._prices)  # every model call of the attempt, even if it fails
         try:
             async with self._heartbeat(job):
-                svgs, usage = await self._produce(job, permit)
+                svgs = await self._produce(job, permit, meter)
                 await self._storage_put(job, svgs)
         except GenerationFault as fault:
-            return await self._fault(job, fault)
-        except (
-            Exception
-        ) as exc:  # an unexpected bug or library error: retried, then failed and refunded
+            return await self._fault(job, fault, meter.usage)
+        except Exception as exc:
+            # An unexpected bug or library error: retried, then failed and refunded.
             log.exception("job attempt crashed", extra={"job_id": job.id})
             return await self._fault(
                 job,
                 GenerationFault(JobErrorCode.GENERATION_FAILED, type(exc).__name__, transient=True),
+                meter.usage,
             )
-        await self._finish(job, svgs, usage)
+        await self._finish(job, svgs, meter)
         return None
 
     async def _retrying(self, step: str, job_id: str, run: Callable[[], Awaitable[T]]) -> T:
@@ -209,9 +211,8 @@ class JobProcessor:
         # A job asked for twice in one batch (a duplicate message) goes to one attempt.
         return [claimed.pop(job_id, None) for job_id in job_ids]
 
-    async def _produce(self, job: GenerationJob, permit: Permit) -> tuple[list[str], JobUsage]:
-        """The job's sanitized, usable drawings (one per variant), and the usage of the model
-        calls that made them (`repaired` is set when an answer needed a repair)."""
+    async def _produce(self, job: GenerationJob, permit: Permit, meter: UsageMeter) -> list[str]:
+        """The job's sanitized, usable drawings (one per variant); `meter` counts the calls."""
         spec = self._catalogue.model(job.model)
         previous = (
             await previous_drawing(self._uow, self._storage, job.parent_id)
@@ -223,7 +224,7 @@ class JobProcessor:
         requests = job_requests(job, spec.provider_model, previous, on_draft)
         try:
             drawn = await draw_all(
-                functools.partial(self._ask, permit),
+                meter.metered(functools.partial(self._ask, permit)),
                 requests,
                 sanitizer=self._sanitizer,
                 inspector=self._inspector,
@@ -233,7 +234,7 @@ class JobProcessor:
             if drafts is not None:
                 await drafts.close()
         await self._progress(job, 70)
-        return [d.svg for d in drawn], drawings_usage(drawn, self._prices)
+        return [d.svg for d in drawn]
 
     async def _ask(self, permit: Permit, request: GenerationRequest) -> ModelAnswer:
         """One model call; its verdict on the provider's health goes to the circuit."""
@@ -259,7 +260,7 @@ class JobProcessor:
                 JobErrorCode.STORAGE_UNAVAILABLE, str(exc)[:200], transient=True
             ) from exc
 
-    async def _finish(self, job: GenerationJob, svgs: list[str], usage: JobUsage) -> None:
+    async def _finish(self, job: GenerationJob, svgs: list[str], meter: UsageMeter) -> None:
         """Record the generation and mark the job SUCCEEDED, if this attempt still holds it.
 
         Recorded with the other successes of the moment in one transaction (`_record_batch`),
@@ -286,7 +287,7 @@ class JobProcessor:
             for variant, svg in enumerate(svgs)
         ]
         done = copy.copy(job)
-        done.record_usage(usage)
+        meter.record_on(done)
         done.succeed(generation.id, now)
         notification = job_succeeded(job, generation.id, notification_id=new_id(), now=now)
         held, added, current = await self._successes.submit(
@@ -315,12 +316,14 @@ class JobProcessor:
             functools.partial(record_successes, self._uow, successes),
         )
 
-    async def _fault(self, job: GenerationJob, fault: GenerationFault) -> float | None:
+    async def _fault(
+        self, job: GenerationJob, fault: GenerationFault, usage: JobUsage | None = None
+    ) -> float | None:
         now = self._clock.now()
         recorded = await self._retrying(
             "fault",
             job.id,
-            lambda: record_fault(self._uow, job, fault, now=now, policy=self.policy),
+            lambda: record_fault(self._uow, job, fault, now=now, policy=self.policy, usage=usage),
         )
         if recorded is None:
             return None  # another attempt or the reaper has taken over

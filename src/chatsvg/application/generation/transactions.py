@@ -17,6 +17,7 @@ from chatsvg.domain.credits.ledger import LedgerEntry
 from chatsvg.domain.errors import InsufficientCredits
 from chatsvg.domain.generation.generations import SvgGeneration
 from chatsvg.domain.generation.jobs import GenerationJob, JobErrorCode, JobStatus
+from chatsvg.domain.generation.usage import JobUsage
 from chatsvg.domain.notifications.notifications import Notification, job_failed, low_credits
 
 
@@ -137,8 +138,10 @@ async def record_fault(
     *,
     now: datetime,
     policy: RetryPolicy,
+    usage: JobUsage | None = None,
 ) -> tuple[GenerationJob, float | None, list[Notification]] | None:
-    """Requeue (transient, attempts left) or fail and refund, in one transaction; None when
+    """Requeue (transient, attempts left) or fail and refund, in one transaction, recording the
+    attempt's model `usage` on the job (it adds to what earlier attempts used); None when
     this attempt no longer holds the job. Safe to run again: it starts from a fresh read,
     saves with a compare-and-set, and a refund is once per job in the ledger; a rerun after
     its own commit recognises it (same attempt, same fault, stamped `now`)."""
@@ -161,6 +164,8 @@ async def record_fault(
                     delay = policy.delay(current.attempts, fault.retry_after)
                 return current, delay, []
             return None
+        if usage is not None:
+            current.record_usage(usage)
         # An unusable answer (from the model or the sanitizer) is worth only a few more model calls.
         give_up_on_svg = (
             fault.code == JobErrorCode.INVALID_SVG

@@ -148,6 +148,9 @@ class GenerationFault(Exception):
         self.retry_after = retry_after
         # An unusable answer's text (INVALID_SVG), for asking the model to repair it.
         self.answer = answer
+        # When the model did answer (an unusable answer, a refusal): that answer, text aside, for
+        # its tokens, which the provider charged all the same.
+        self.spent: ModelAnswer | None = None
 
 
 @dataclass(frozen=True)
