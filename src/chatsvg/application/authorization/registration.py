@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -44,6 +45,7 @@ def parse_redirect_uri(uri: Any) -> str:
             ipaddress.ip_address(host.strip("[]"))
         except ValueError as exc:
             raise InvalidRedirectUri("A redirect URI must be an absolute URL.") from exc
+    _ascii_host(host)
     check_redirect_uri(
         parts.scheme.lower(),
         host,
@@ -73,7 +75,10 @@ def parse_registration(body: Any) -> ClientRegistration:
     name = body.get("client_name")
     if name is not None and not isinstance(name, str):
         raise InvalidClientMetadata("client_name must be a string.")
-    name = " ".join((name or "").split())[:MAX_NAME_LENGTH]
+    # Format and control characters (bidirectional overrides, zero-width) could reorder or hide
+    # what the consent page shows: removed.
+    name = "".join(ch for ch in (name or "") if unicodedata.category(ch) not in ("Cf", "Cc"))
+    name = " ".join(name.split())[:MAX_NAME_LENGTH]
     client_uri = body.get("client_uri")
     if client_uri is not None:
         if not isinstance(client_uri, str) or len(client_uri) > MAX_URI_LENGTH:
@@ -90,7 +95,22 @@ def parse_registration(body: Any) -> ClientRegistration:
     )
 
 
+def _ascii_host(host: str) -> str:
+    """The host as the browser will resolve it: a name in another script in its IDNA (punycode)
+    form, so that look-alike letters cannot pass for another site on the consent page."""
+    if host.isascii():
+        return host
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise InvalidRedirectUri("A redirect URI's host must be a valid domain name.") from exc
+
+
 def redirect_host(uri: str) -> str:
     """What the consent page shows as where the code goes: the host (and port) of the URI."""
     parts = urlsplit(uri)
-    return parts.netloc.rpartition("@")[2] or uri
+    netloc = parts.netloc.rpartition("@")[2]
+    if netloc.isascii():
+        return netloc or uri
+    port = f":{parts.port}" if parts.port is not None else ""
+    return _ascii_host(parts.hostname or "") + port
