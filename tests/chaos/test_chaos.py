@@ -244,9 +244,10 @@ async def _submit_series(
 async def _ends_unseen(
     watchers: list[SocketWatcher], users: list[tuple[str, str]], jobs: list[Any]
 ) -> list[str]:
-    """The jobs whose terminal status their user's socket has not seen within a few seconds."""
+    """The jobs whose terminal status their user's socket has not seen within 15 s of the last
+    job ending (a loaded machine delays pushes; a lost one never comes)."""
     watcher_of = {user_id: watcher for watcher, (_, user_id) in zip(watchers, users, strict=True)}
-    deadline = time.monotonic() + 10.0
+    deadline = time.monotonic() + 15.0
     while True:
         unseen = [
             job.id for job in jobs if job.status not in watcher_of[job.user_id].statuses(job.id)

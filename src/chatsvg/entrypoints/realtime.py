@@ -8,6 +8,7 @@ not need the server, and the server is then given their authenticate and replay 
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import Awaitable, Callable
@@ -109,28 +110,42 @@ def create_socket_server(
     return server
 
 
+# A catch-up reads the database, which may be away too (outages come together): it is tried again.
+CATCH_UP_PAUSES = (1.0, 2.0, 4.0, 8.0, 15.0)
+
+
 async def _catch_up(server: socketio.AsyncServer, replay: Replay) -> None:
     """After this process lost its Redis subscription: every socket connected here gets its
     user's recent jobs again (what it already has is dropped by `seq`)."""
-    by_user: dict[str, list[str]] = {}
+    pending: dict[str, list[str]] = {}
     for sid, _ in server.manager.get_participants("/", None):
         try:
             session = await server.get_session(sid)
         except KeyError:  # gone meanwhile
             continue
-        by_user.setdefault(session["user_id"], []).append(sid)
-    sent = 0
-    for user_id, sids in by_user.items():
-        try:
-            updates = await replay(user_id)
-        except Exception:
-            log.warning("could not catch sockets up after a Redis outage", exc_info=True)
+        pending.setdefault(session["user_id"], []).append(sid)
+    sockets, sent = sum(map(len, pending.values())), 0
+    for pause in (0.0, *CATCH_UP_PAUSES):
+        await asyncio.sleep(pause)
+        failed: dict[str, list[str]] = {}
+        for user_id, sids in pending.items():
+            try:
+                updates = await replay(user_id)
+            except Exception:
+                failed[user_id] = sids
+                continue
+            for sid in sids:
+                for update in updates:
+                    await server.manager.emit(JOB_UPDATE, update, "/", room=sid, ignore_queue=True)
+                    sent += 1
+        if not failed:
+            log.info(
+                "sockets caught up after a Redis outage",
+                extra={"sockets": sockets, "updates": sent},
+            )
             return
-        for sid in sids:
-            for update in updates:
-                await server.manager.emit(JOB_UPDATE, update, "/", room=sid, ignore_queue=True)
-                sent += 1
-    log.info(
-        "sockets caught up after a Redis outage",
-        extra={"sockets": sum(map(len, by_user.values())), "updates": sent},
+        pending = failed
+    log.warning(
+        "could not catch sockets up after a Redis outage",
+        extra={"sockets": sum(map(len, pending.values()))},
     )
