@@ -112,6 +112,15 @@ def parse_ip_rules(rules: list[str] | None) -> tuple[str, ...]:
                 f"Not an IP address or CIDR range: {rule[:60]!r}.",
                 details=[{"field": "ipWhitelist", "message": "not an IP address or CIDR range"}],
             ) from None
+        mapped = (
+            network.network_address.ipv4_mapped
+            if isinstance(network, ipaddress.IPv6Network) and network.prefixlen >= 96
+            else None
+        )
+        if mapped is not None:
+            # An IPv4 range in its IPv6-mapped form: clients are compared as IPv4 (ip_allowed),
+            # so the rule is kept as the IPv4 range it names, or it would match nobody.
+            network = ipaddress.IPv4Network(f"{mapped}/{network.prefixlen - 96}")
         text = (
             str(network.network_address)
             if network.num_addresses == 1 and "/" not in rule
