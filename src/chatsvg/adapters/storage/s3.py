@@ -37,6 +37,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from chatsvg.adapters.storage.content_disposition import content_disposition
+from chatsvg.adapters.storage.s3_put import SignedPuts
 
 SVG_CONTENT_TYPE = "image/svg+xml"
 # The stored fallback, seen only by a request without overrides: browsers get their caching
@@ -154,6 +155,16 @@ class S3ObjectStorage:
         self._executor = ThreadPoolExecutor(
             max_workers=max_pool_connections, thread_name_prefix="s3"
         )
+        # Puts (a worker's one call per drawing) skip boto3: signed here, sent on the loop.
+        self._puts = SignedPuts(
+            self._client,
+            bucket,
+            region=region,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            max_attempts=max_attempts,
+            max_connections=max_pool_connections,
+        )
 
     async def _run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()
@@ -162,6 +173,20 @@ class S3ObjectStorage:
         return await loop.run_in_executor(self._executor, call)
 
     async def put(self, key: str, data: bytes, content_type: str = SVG_CONTENT_TYPE) -> None:
+        if self._puts.available():
+            headers = {
+                "Content-Type": content_type,
+                "Cache-Control": STORED_CACHE_CONTROL,
+                # Stored as well as overridden: a URL signed without overrides still downloads
+                # instead of rendering on the storage origin.
+                "Content-Disposition": "attachment",
+            }
+            if self._puts.needs_refresh_off_loop():
+                request = await self._run(self._puts.signed_request, key, data, headers)
+            else:
+                request = self._puts.signed_request(key, data, headers)
+            await self._puts.put(request)
+            return
         await self._run(
             self._client.put_object,
             Bucket=self.bucket,
@@ -294,7 +319,13 @@ class S3ObjectStorage:
             if _error_code(error) != "BucketAlreadyOwnedByYou":
                 raise
 
+    async def aclose(self) -> None:
+        """Close the puts' HTTP session (on the loop that made it), then the rest."""
+        await self._puts.aclose()
+        self.close()
+
     def close(self) -> None:
+        self._puts.close_now()
         self._executor.shutdown(wait=False, cancel_futures=True)
         self._client.close()
         if self._presigner is not self._client:
