@@ -41,10 +41,9 @@ from chatsvg.entrypoints.http.controllers.svg import SvgController
 from chatsvg.entrypoints.http.controllers.user import UserController
 from chatsvg.entrypoints.http.cors import CorsMiddleware, EdgeRouter
 from chatsvg.entrypoints.http.mcp import mcp_mount
-from chatsvg.entrypoints.http.oauth_cors import OAuthCors
+from chatsvg.entrypoints.http.open_cors import MCP_CLIENTS, PUBLIC_API, OpenCors
 from chatsvg.entrypoints.http.openapi import openapi_config
 from chatsvg.entrypoints.http.problems import handle_exception
-from chatsvg.entrypoints.http.public_cors import PublicApiCors
 from chatsvg.entrypoints.http.security import WebSecurity
 from chatsvg.entrypoints.observability import RequestContext, process_exited
 from chatsvg.entrypoints.settings import Settings
@@ -206,9 +205,9 @@ def create_app(settings: Settings, container: Container | None = None) -> Any:
     )
     sockets = socketio.ASGIApp(container.web.socket_server(), socketio_path="socket.io")
     edge = EdgeRouter(api, sockets)  # type: ignore[arg-type]
-    cors = PublicApiCors(CorsMiddleware(edge, settings.all_web_origins), edge)
+    cors = OpenCors(CorsMiddleware(edge, settings.all_web_origins), edge, PUBLIC_API)
     # The MCP endpoint and the OAuth endpoints its clients call: CORS `*`, no credentials.
-    outer = OAuthCors(cors, edge)
+    outer = OpenCors(cors, edge, MCP_CLIENTS)
     return RequestContext(outer)
 
 

@@ -42,7 +42,7 @@ from chatsvg.entrypoints.settings import Settings
 Req = Request[Any, Any, Any]
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 # Discovery documents are public and carry no credentials: any origin may read them.
-PUBLIC = {"Cache-Control": "public, max-age=300"}  # CORS `*`: oauth_cors.py
+PUBLIC = {"Cache-Control": "public, max-age=300"}  # CORS `*`: open_cors.py
 FORM = "application/x-www-form-urlencoded"
 
 

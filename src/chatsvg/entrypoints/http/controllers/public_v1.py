@@ -1,5 +1,5 @@
 """The public API, `/v1`: generate and follow jobs with an `X-API-Key` header (no cookies, no CSRF;
-CORS `*`, see `public_cors.py`). Every call made with a known key is recorded for its figures,
+CORS `*`, see `open_cors.py`). Every call made with a known key is recorded for its figures,
 whatever it answered; every answer carries `X-RateLimit-*`."""
 
 from __future__ import annotations
