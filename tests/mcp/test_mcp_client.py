@@ -211,3 +211,27 @@ async def test_no_session_id_is_issued_and_none_is_honoured(
     ):
         read = await client.call_tool("get_job_status", {"jobId": job_id})
     assert read.is_error and "NOT_FOUND" in read.content[0].text  # type: ignore[union-attr]
+
+
+async def test_the_plans_generation_rate_is_one_total_for_v1_and_mcp(
+    server: LiveServer, user: ApiClient
+) -> None:
+    """FREE allows 5 programmatic generations a minute: three through /v1 leave two for MCP."""
+    created = await user.post("/api/keys", {"name": "both doors"})
+    assert created.status_code == 201, created.text
+    key = created.json()["key"]
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        for i in range(3):
+            answer = await http.post(
+                "/v1/svg/generate", json={"prompt": f"door one {i}"}, headers={"X-API-Key": key}
+            )
+            assert answer.status_code == 202, answer.text
+        assert answer.headers["x-ratelimit-remaining"] == "2"
+    token, _ = await _connected_token(server, user)
+    bearer = {"Authorization": f"Bearer {token}"}
+    async with mcp_http(server, headers=bearer) as http, connect(server, http) as client:
+        for i in range(2):
+            started = await client.call_tool("generate_svg", {"prompt": f"door two {i}"})
+            assert not started.is_error, started.content
+        refused = await client.call_tool("generate_svg", {"prompt": "one too many"})
+    assert refused.is_error and "RATE_LIMITED" in refused.content[0].text  # type: ignore[union-attr]

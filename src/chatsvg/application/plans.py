@@ -4,9 +4,11 @@ per-window generation quota. Any feature may read a user's limits through `PlanB
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Protocol
 
-from chatsvg.application.ports import UnitOfWork, UnitOfWorkFactory
+from chatsvg.application.ports import RateDecision, UnitOfWork, UnitOfWorkFactory, WindowLimiter
 from chatsvg.domain.credits.plans import Plan, PlanCatalogue, check_generation_quota
+from chatsvg.domain.errors import RateLimited
 
 
 class PlanBook:
@@ -47,3 +49,50 @@ async def enforce_generation_quota(
         return
     used, oldest = await uow.plan_usage.generations_since(user_id, now - catalogue.window)
     check_generation_quota(catalogue, plan.plan, used=used, oldest=oldest, now=now, wanted=drawings)
+
+
+# A rate window: (bucket, who, limit or None for unlimited, seconds).
+Window = tuple[str, str, int | None, int]
+MINUTE, HOUR, DAY = 60, 3600, 86_400
+
+
+class Rates(Protocol):
+    """A plan's rates (the domain's RateLimits, or a feature's view of them); None: no limit."""
+
+    @property
+    def per_minute(self) -> int | None: ...
+    @property
+    def per_hour(self) -> int | None: ...
+    @property
+    def per_day(self) -> int | None: ...
+
+
+def plan_generation_windows(user_id: str, rates: Rates) -> list[Window]:
+    """The plan's per-minute, per-hour and per-day rates of programmatic generations: one set of
+    counters per user, shared by every way in (`POST /v1/svg/generate` and MCP's `generate_svg`),
+    so the plan's rate is the user's total, not a rate per door."""
+    return [
+        ("plan-generate-minute", user_id, rates.per_minute, MINUTE),
+        ("plan-generate-hour", user_id, rates.per_hour, HOUR),
+        ("plan-generate-day", user_id, rates.per_day, DAY),
+    ]
+
+
+async def admit(limiter: WindowLimiter, windows: list[Window], refusal: str) -> RateDecision:
+    """Count one use in every window (unlimited ones skipped); RateLimited with `refusal` at the
+    first that is full. Answers the tightest window, for the X-RateLimit-* headers."""
+    tightest: RateDecision | None = None
+    for bucket, who, limit, seconds in windows:
+        if limit is None:
+            continue
+        decision = await limiter.hit(bucket, who, limit=limit, window_seconds=seconds)
+        if not decision.allowed:
+            raise RateLimited(
+                refusal,
+                retry_after=decision.retry_after,
+                limit=decision.limit,
+                reset_at=decision.reset_at,
+            )
+        if tightest is None or decision.remaining < tightest.remaining:
+            tightest = decision
+    return tightest or RateDecision(True, 0, 0, 0)

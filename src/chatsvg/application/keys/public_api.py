@@ -16,8 +16,8 @@ from chatsvg.application.generation.submission import (
 )
 from chatsvg.application.ids import new_id
 from chatsvg.application.keys.plans import KeyPlanRules
+from chatsvg.application.plans import MINUTE, Window, admit, plan_generation_windows
 from chatsvg.application.ports import Clock, RateDecision, UnitOfWorkFactory, WindowLimiter
-from chatsvg.domain.errors import RateLimited
 from chatsvg.domain.generation.jobs import GenerationJob, JobSource, JobStatus
 from chatsvg.domain.keys.keys import (
     ApiKey,
@@ -30,7 +30,7 @@ from chatsvg.domain.keys.usage import KeyUsage
 
 log = logging.getLogger(__name__)
 
-MINUTE, HOUR, DAY = 60, 3600, 86_400
+REFUSAL = "Too many requests for this API key's plan; try again later."
 READS_PER_MINUTE = 600  # job status polls: generous, per key
 
 
@@ -100,33 +100,16 @@ class PublicApi:
         plan's, never lift it); RateLimited when one is exceeded. Answers the tightest window,
         for the X-RateLimit-* headers."""
         rates = self._plans.api_rates(caller.plan)
-        windows: list[tuple[str, str, int | None, int]] = [
+        windows: list[Window] = [
             ("api-key-minute", caller.key.id, caller.key.custom_rate_limit, MINUTE),
-            ("api-minute", caller.key.user_id, rates.per_minute, MINUTE),
-            ("api-hour", caller.key.user_id, rates.per_hour, HOUR),
-            ("api-day", caller.key.user_id, rates.per_day, DAY),
+            *plan_generation_windows(caller.key.user_id, rates),
         ]
-        return await self._admit(windows)
+        return await admit(self._limiter, windows, REFUSAL)
 
     async def admit_read(self, caller: Caller) -> RateDecision:
-        return await self._admit([("api-read", caller.key.id, READS_PER_MINUTE, MINUTE)])
-
-    async def _admit(self, windows: list[tuple[str, str, int | None, int]]) -> RateDecision:
-        tightest: RateDecision | None = None
-        for bucket, who, limit, seconds in windows:
-            if limit is None:
-                continue
-            decision = await self._limiter.hit(bucket, who, limit=limit, window_seconds=seconds)
-            if not decision.allowed:
-                raise RateLimited(
-                    "Too many requests for this API key's plan; try again later.",
-                    retry_after=decision.retry_after,
-                    limit=decision.limit,
-                    reset_at=decision.reset_at,
-                )
-            if tightest is None or decision.remaining < tightest.remaining:
-                tightest = decision
-        return tightest or RateDecision(True, 0, 0, 0)
+        return await admit(
+            self._limiter, [("api-read", caller.key.id, READS_PER_MINUTE, MINUTE)], REFUSAL
+        )
 
     async def generate(
         self,

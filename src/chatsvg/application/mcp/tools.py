@@ -15,15 +15,15 @@ from typing import Any
 from chatsvg.application.authorization.server import Caller
 from chatsvg.application.gallery.library import GenerationLibrary
 from chatsvg.application.generation.submission import GenerationService, SubmitCommand
-from chatsvg.application.plans import plan_in
-from chatsvg.application.ports import RateDecision, UnitOfWorkFactory
+from chatsvg.application.plans import MINUTE, admit, plan_generation_windows, plan_in
+from chatsvg.application.ports import UnitOfWorkFactory
 from chatsvg.application.ports.keys import WindowLimiter
 from chatsvg.domain.authorization.grants import SCOPE_GENERATE, SCOPE_READ
 from chatsvg.domain.credits.plans import PlanCatalogue
-from chatsvg.domain.errors import DomainError, RateLimited
+from chatsvg.domain.errors import DomainError
 from chatsvg.domain.generation.jobs import GenerationJob, JobSource, JobStatus
 
-MINUTE, HOUR, DAY = 60, 3600, 86400
+REFUSAL = "Too many generations for your plan; try again later."
 READS_PER_MINUTE = 600  # get_job_status and list_styles, per user
 
 
@@ -65,7 +65,9 @@ class McpTools:
         return list(self._generation.catalogue.styles)
 
     async def admit_read(self, caller: Caller) -> None:
-        await self._admit([("mcp-read", caller.user_id, READS_PER_MINUTE, MINUTE)])
+        await admit(
+            self._limiter, [("mcp-read", caller.user_id, READS_PER_MINUTE, MINUTE)], REFUSAL
+        )
 
     async def generate(
         self, caller: Caller, *, prompt: Any, style: Any, model: Any, privacy: Any
@@ -78,13 +80,7 @@ class McpTools:
             raise PlanWithoutApiAccess()
         # The plan's API rates (CHATSVG_PLAN_*_RATE_LIMITS): generations, not protocol messages.
         rates = plan.limits.rate_limits
-        await self._admit(
-            [
-                ("mcp-generate-minute", caller.user_id, rates.per_minute, MINUTE),
-                ("mcp-generate-hour", caller.user_id, rates.per_hour, HOUR),
-                ("mcp-generate-day", caller.user_id, rates.per_day, DAY),
-            ]
-        )
+        await admit(self._limiter, plan_generation_windows(caller.user_id, rates), REFUSAL)
         raw = {"prompt": prompt, "style": style, "model": model, "privacy": privacy}
         submitted = await self._generation.submit(
             SubmitCommand(
@@ -110,20 +106,3 @@ class McpTools:
             url = (await self._library.download(caller.user_id, details.generation.id)).url
             svg = details.svg
         return JobView(details.job.status, details.job.error_message, svg, url)
-
-    async def _admit(self, windows: list[tuple[str, str, int | None, int]]) -> RateDecision:
-        tightest: RateDecision | None = None
-        for bucket, who, limit, seconds in windows:
-            if limit is None:
-                continue
-            decision = await self._limiter.hit(bucket, who, limit=limit, window_seconds=seconds)
-            if not decision.allowed:
-                raise RateLimited(
-                    "Too many generations for your plan through MCP; try again later.",
-                    retry_after=decision.retry_after,
-                    limit=decision.limit,
-                    reset_at=decision.reset_at,
-                )
-            if tightest is None or decision.remaining < tightest.remaining:
-                tightest = decision
-        return tightest or RateDecision(True, 0, 0, 0)
