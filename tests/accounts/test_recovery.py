@@ -265,3 +265,21 @@ async def test_racing_delivery_rounds_send_each_mail_once(accounts: AccountsStac
     rounds = await asyncio.gather(*(accounts.outbox.deliver_due() for _ in range(3)))
     assert sum(r.sent for r in rounds) == 6
     assert sorted(m.to for m in accounts.mailer.sent) == [f"u{i}@example.com" for i in range(6)]
+
+
+async def test_a_reset_also_ends_the_apps_the_account_let_in(accounts: AccountsStack) -> None:
+    """An MCP client's OAuth grant is access to the account like a session; a recovery ends it."""
+    from chatsvg.application.authorization.server import AuthorizationServer
+    from chatsvg.domain.authorization.grants import InvalidToken
+    from tests.mcp.test_authorization_behaviour import ISSUER, tokens
+
+    signed = await sign_up(accounts)
+    server = AuthorizationServer(
+        uow=accounts.base.uow, clock=accounts.base.clock, issuer=ISSUER, resources=(ISSUER,)
+    )
+    _, issued = await tokens(server, signed.account.user.id)  # type: ignore[attr-defined]
+    await server.authenticate(issued.access_token)
+    await accounts.recovery.forgot_password("ada@example.com")
+    await accounts.recovery.reset_password(await accounts.reset_link_token(), "a brand new one")
+    with pytest.raises(InvalidToken):
+        await server.authenticate(issued.access_token)

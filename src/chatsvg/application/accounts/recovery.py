@@ -124,7 +124,8 @@ class PasswordRecovery:
         await self._outbox.nudge(mail_id)
 
     async def reset_password(self, token: str, new_password: str) -> None:
-        """Set a new password with a reset token, once. Every session of the account ends.
+        """Set a new password with a reset token, once. Every session of the account ends, and
+        every app it let in through the OAuth server (MCP clients) loses its grant.
 
         Raises InvalidResetToken for an unknown, expired or already used token, and ValidationFailed
         for a password outside the rules (the token is not spent then)."""
@@ -151,5 +152,11 @@ class PasswordRecovery:
             user.reset_password(new_hash)  # and the address is proven: the link reached it
             await uow.users.update(user)
             revoked = await uow.sessions.revoke_all(user.id, now)
+            # A reset is a recovery: whoever had the account may also have let an app in (an
+            # MCP client's OAuth grant). Those grants end too; API keys stay (the owner sees and
+            # revokes them on the keys page, and revoking them would break their programs).
+            for grant in await uow.authz_grants.live_for_user(user.id, now):
+                grant.revoke(now)
+                await uow.authz_grants.update(grant)
             await uow.commit()
         await self._realtime.session_revoked(revoked)
