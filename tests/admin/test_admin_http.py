@@ -63,6 +63,10 @@ async def test_sign_in_metrics_logout(server: LiveServer) -> None:
         assert [a.status_code for a in answers] == [200, 200]
         assert answers[0].json() == answers[1].json() and "message" in answers[0].json()
         assert answers[0].headers.get("set-cookie") == answers[1].headers.get("set-cookie") is None
+        # A limited route says so, counting this client's requests alike for every address.
+        remaining = [int(a.headers["x-ratelimit-remaining"]) for a in answers]
+        assert answers[0].headers["x-ratelimit-limit"] == answers[1].headers["x-ratelimit-limit"]
+        assert remaining[1] == remaining[0] - 1 and "x-ratelimit-reset" in answers[0].headers
 
         link = await link_mailed_to(server, ADMIN)
         assert link.startswith(f"{server.url}/api/admin/auth?token=")

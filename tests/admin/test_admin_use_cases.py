@@ -100,7 +100,8 @@ async def test_request_access_answers_alike_mails_only_admins_and_is_limited(
         await access.request_access(ADMIN, "10.0.0.1"),
         await access.request_access("someone@example.com", "10.0.0.2"),
     ]
-    assert answers == [REQUEST_ACCESS_MESSAGE, REQUEST_ACCESS_MESSAGE]
+    assert [a.message for a in answers] == [REQUEST_ACCESS_MESSAGE, REQUEST_ACCESS_MESSAGE]
+    assert [(a.rate.limit, a.rate.remaining) for a in answers] == [(2, 1), (2, 1)]
     mails = await outbox.recent()
     assert [m.message.to for m in mails] == [ADMIN]
     link = mails[0].message.text.split("\n\n")[1]

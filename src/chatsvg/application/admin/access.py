@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 from chatsvg.application.admin.ports import AdminUnitOfWorkFactory
 from chatsvg.application.ids import new_secret_token
 from chatsvg.application.mail.outbox import MailOutbox
-from chatsvg.application.ports import Clock, MailMessage, RateLimiter
+from chatsvg.application.ports import Clock, MailMessage, RateDecision, RateLimiter
 from chatsvg.domain.accounts.auth import hash_token
 from chatsvg.domain.accounts.users import normalise_email
 from chatsvg.domain.admin.access import (
@@ -34,6 +34,13 @@ from chatsvg.domain.admin.access import (
 from chatsvg.domain.errors import RateLimited
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AccessRequested:
+    message: str
+    rate: RateDecision  # for the X-RateLimit-* headers
+
 
 RATE_PURPOSE = "admin-access"
 MAX_TOKEN_LENGTH = 256
@@ -67,15 +74,19 @@ class AdminAccess:
         self._auth_url = auth_url
         self._min_response_seconds = min_response_seconds
 
-    async def request_access(self, email: str, client_ip: str) -> str:
-        """Mail a sign-in link if `email` is an admin's. The same message whatever the address.
+    async def request_access(self, email: str, client_ip: str) -> AccessRequested:
+        """Mail a sign-in link if `email` is an admin's. The same answer whatever the address
+        (the message, and the tighter of the two limits, counted alike for every address).
 
         Raises ValidationFailed for a malformed address, RateLimited past the limit (per client
         address and per email address, counted alike for every address)."""
         started = time.perf_counter()
         address = normalise_email(email)
+        tightest: RateDecision | None = None
         for key in (f"ip:{client_ip}", f"email:{address}"):
             decision = await self._limiter.hit(RATE_PURPOSE, key)
+            if tightest is None or decision.remaining < tightest.remaining:
+                tightest = decision
             if not decision.allowed:
                 raise RateLimited(
                     "Too many sign-in link requests; try again later.",
@@ -92,7 +103,8 @@ class AdminAccess:
         remaining = self._min_response_seconds - (time.perf_counter() - started)
         if remaining > 0:
             await asyncio.sleep(remaining)
-        return REQUEST_ACCESS_MESSAGE
+        assert tightest is not None
+        return AccessRequested(REQUEST_ACCESS_MESSAGE, tightest)
 
     async def issue_link(self, email: str) -> str:
         """A sign-in link for an admin, not mailed (`chatsvg admin link`)."""

@@ -29,7 +29,7 @@ from chatsvg.entrypoints.http.openapi import (
     no_body,
     problems,
 )
-from chatsvg.entrypoints.http.security import ADMIN_COOKIE, WebSecurity
+from chatsvg.entrypoints.http.security import ADMIN_COOKIE, WebSecurity, rate_headers
 from chatsvg.entrypoints.settings import Settings
 
 Req = Request[Any, Any, Any]
@@ -55,9 +55,9 @@ class AdminController(Controller):
         data: AdminEmailBody,
         admin_access: Inject[AdminAccess],
         security: Inject[WebSecurity],
-    ) -> AdminMessage:
-        message = await admin_access.request_access(data.email, security.client_ip(request))
-        return AdminMessage(message=message)
+    ) -> Response[AdminMessage]:
+        answer = await admin_access.request_access(data.email, security.client_ip(request))
+        return Response(AdminMessage(message=answer.message), headers=rate_headers(answer.rate))
 
     @get(
         "/auth",
