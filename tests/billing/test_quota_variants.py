@@ -33,11 +33,11 @@ async def test_a_job_of_n_drawings_uses_n_of_the_window(uow: UnitOfWorkFactory) 
         await stack.generation.submit(drawings(user, "two cats", 2))
     assert refused.value.limit == 5
     assert refused.value.reset_at == int((first + timedelta(days=30)).timestamp())
-    assert "1 left" in refused.value.message
+    assert "1 left" in refused.value.message and refused.value.remaining == 1
     await stack.generation.submit(drawings(user, "one cat", 1))
     with pytest.raises(QuotaExceeded) as full:
         await stack.generation.submit(drawings(user, "one more", 1))
-    assert "left" not in full.value.message
+    assert "left" not in full.value.message and full.value.remaining == 0
 
     # The job of four is cancelled (FAILED, refunded): its drawings no longer count.
     await stack.generation.cancel(user, four.id)

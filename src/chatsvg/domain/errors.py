@@ -89,12 +89,19 @@ class RateLimited(DomainError):
     default_message = "Too many requests; try again later."
 
     def __init__(
-        self, message: str | None = None, *, retry_after: int = 1, limit: int = 0, reset_at: int = 0
+        self,
+        message: str | None = None,
+        *,
+        retry_after: int = 1,
+        limit: int = 0,
+        reset_at: int = 0,
+        remaining: int = 0,
     ) -> None:
         super().__init__(message)
         self.retry_after = max(1, retry_after)
         self.limit = limit
         self.reset_at = reset_at
+        self.remaining = remaining  # what is left, when less than asked for (a job of n drawings)
 
 
 class IllegalTransition(DomainError):

@@ -107,6 +107,7 @@ def check_generation_quota(
         retry_after=max(1, int((reset - now).total_seconds())),
         limit=limit,
         reset_at=reset_at,
+        remaining=left,
     )
 
 

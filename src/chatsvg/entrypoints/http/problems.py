@@ -133,7 +133,7 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
             headers["Retry-After"] = str(exc.retry_after)
             if exc.limit:
                 headers["X-RateLimit-Limit"] = str(exc.limit)
-                headers["X-RateLimit-Remaining"] = "0"
+                headers["X-RateLimit-Remaining"] = str(exc.remaining)
                 headers["X-RateLimit-Reset"] = str(exc.reset_at)
         return problem(status, exc.code, exc.message, errors=exc.details, headers=headers)
     if isinstance(exc, ValidationException):
