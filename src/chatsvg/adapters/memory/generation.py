@@ -8,6 +8,7 @@ from datetime import datetime
 from chatsvg.adapters.memory.repository import MemoryRepository, newest_first
 from chatsvg.adapters.memory.tables import IntegrityViolation
 from chatsvg.application.ports import DuplicateIdempotencyKey, Position
+from chatsvg.domain.credits.ledger import can_afford
 from chatsvg.domain.generation.generations import SvgGeneration
 from chatsvg.domain.generation.jobs import GenerationJob, JobStatus
 
@@ -18,6 +19,14 @@ class MemoryJobs(MemoryRepository):
             self._db.insert("generation_jobs", job)
         except IntegrityViolation:
             raise DuplicateIdempotencyKey(job.idempotency_key) from None
+
+    async def add_affordable_and_commit(self, job: GenerationJob) -> tuple[int, int] | None:
+        balance, reserved = await self._uow.ledger.balance_and_reserved(job.user_id)
+        if not can_afford(balance, reserved, job.cost):
+            return balance, reserved
+        await self.add(job)
+        await self._uow.commit()
+        return None
 
     async def get(self, job_id: str) -> GenerationJob | None:
         job: GenerationJob | None = self._db.get("generation_jobs", job_id)

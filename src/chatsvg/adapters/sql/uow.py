@@ -157,6 +157,17 @@ class SqlUnitOfWork:
             if self._lock is not None:
                 self._lock.release()
 
+    def begins_nothing_yet(self) -> bool:
+        """True while this unit of work has written nothing (Postgres): a statement run now with
+        `run_alone` commits by itself."""
+        return self._raw is not None and bool(self._raw.autocommit)
+
+    async def run_alone(self, statement: Any, params: Any) -> Any:
+        """Run one statement outside any transaction: it commits (or fails) on its own. Only for
+        a unit of work's one and only write, when `begins_nothing_yet()`."""
+        assert self._conn is not None and self.begins_nothing_yet()
+        return await self._conn.execute(statement, params)
+
     async def commit(self) -> None:
         assert self._conn is not None, "use the unit of work as `async with`"
         await self._conn.commit()

@@ -23,7 +23,7 @@ from chatsvg.application.ports import (
     UnitOfWorkFactory,
 )
 from chatsvg.domain.credits.ledger import can_afford
-from chatsvg.domain.credits.plans import PlanCatalogue
+from chatsvg.domain.credits.plans import PlanCatalogue, QuotaExceeded
 from chatsvg.domain.errors import (
     IdempotencyKeyReused,
     InsufficientCredits,
@@ -80,6 +80,13 @@ class JobDetails:
     svg: str | None
     credits: int
     drawings: list[SvgGeneration] = field(default_factory=list)  # every variant, in order
+
+
+def _insufficient(cost: int, balance: int, pending: int) -> InsufficientCredits:
+    return InsufficientCredits(
+        f"This generation costs {cost} credit(s); you have {balance}"
+        + (f", with {pending} already reserved by queued jobs." if pending else ".")
+    )
 
 
 class GenerationService:
@@ -164,15 +171,20 @@ class GenerationService:
         )
         try:
             async with self._uow() as uow:
-                balance, pending = await uow.ledger.balance_and_reserved(command.user_id)
-                if not can_afford(balance, pending, job.cost):
-                    raise InsufficientCredits(
-                        f"This generation costs {job.cost} credit(s); you have {balance}"
-                        + (f", with {pending} already reserved by queued jobs." if pending else ".")
+                try:
+                    await enforce_generation_quota(
+                        uow, self._plans, command.user_id, now, job.variants
                     )
-                await enforce_generation_quota(uow, self._plans, command.user_id, now, job.variants)
-                await uow.jobs.add(job)
-                await uow.commit()
+                except QuotaExceeded:
+                    # Credits are checked first: a user who cannot pay is told that.
+                    balance, pending = await uow.ledger.balance_and_reserved(command.user_id)
+                    if not can_afford(balance, pending, job.cost):
+                        raise _insufficient(job.cost, balance, pending) from None
+                    raise
+                # The credit check, the idempotency key and the insert: one statement.
+                refused = await uow.jobs.add_affordable_and_commit(job)
+                if refused is not None:
+                    raise _insufficient(job.cost, *refused)
         except DuplicateIdempotencyKey:
             # A concurrent request with the same key won the insert: answer with its job.
             async with self._uow() as uow:

@@ -17,6 +17,13 @@ class JobRepository(Protocol):
         """Raises DuplicateIdempotencyKey when (user, key) is already used."""
         ...
 
+    async def add_affordable_and_commit(self, job: GenerationJob) -> tuple[int, int] | None:
+        """Add the job only if its owner can afford it (`can_afford`: the balance less the cost
+        of their queued jobs not yet charged covers its cost), in one step, and commit the unit
+        of work: this is its last write. None when added; else the balance and the reserved
+        credits, and nothing is written. Raises DuplicateIdempotencyKey as `add`."""
+        ...
+
     async def get(self, job_id: str) -> GenerationJob | None: ...
 
     async def hold_claimable(self, job_ids: list[str], now: datetime) -> list[GenerationJob]:

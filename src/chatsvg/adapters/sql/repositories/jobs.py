@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from chatsvg.adapters.sql import tables as t
@@ -109,6 +109,28 @@ def _update_params(job: GenerationJob) -> dict[str, Any]:
 _INSERT = insert(_J)
 _BY_ID = select(_J).where(_J.c.id == bindparam("job_id"))
 
+# The job, if its owner can afford it (domain `can_afford`: balance - reserved >= cost, where
+# reserved is the cost of their QUEUED jobs not yet charged): the check and the insert in one
+# statement. A missing user has no balance: the comparison is NULL and nothing is inserted.
+_QUEUED = _J.alias("queued")
+_RESERVED = (
+    select(func.coalesce(func.sum(_QUEUED.c.cost), 0))
+    .where(
+        _QUEUED.c.user_id == bindparam("user_id"),
+        _QUEUED.c.status == JobStatus.QUEUED.value,
+        _QUEUED.c.charged.is_(False),
+    )
+    .scalar_subquery()
+)
+_BALANCE = select(t.users.c.credits).where(t.users.c.id == bindparam("user_id")).scalar_subquery()
+_INSERT_COLUMNS = [*_FIELDS, *_USAGE_COLUMNS]
+_INSERT_IF_AFFORDABLE = insert(_J).from_select(
+    _INSERT_COLUMNS,
+    select(*(bindparam(name, type_=_J.c[name].type) for name in _INSERT_COLUMNS)).where(
+        bindparam("cost", type_=_J.c.cost.type) <= _BALANCE - _RESERVED
+    ),
+)
+
 # GenerationJob.claimable in SQL: QUEUED, or RUNNING with the lease run out. Rows are locked FOR
 # NO KEY UPDATE (`key_share=True`), the lock an UPDATE of non-key columns takes anyway: a FOR
 # UPDATE lock on a job or a user would also block the KEY SHARE locks that inserts referencing it
@@ -159,6 +181,22 @@ class SqlJobs(SqlRepository):
             await self._c.execute(_INSERT, _values(job))
         except IntegrityError:
             raise DuplicateIdempotencyKey(job.idempotency_key) from None
+
+    async def add_affordable_and_commit(self, job: GenerationJob) -> tuple[int, int] | None:
+        """One INSERT ... SELECT ... WHERE the owner can afford it. When it is the unit of work's
+        first write (the usual case: only reads before it), it runs on its own, atomic as any
+        statement, and commits with no BEGIN or COMMIT around it: one round trip."""
+        try:
+            if self._uow.begins_nothing_yet():
+                result = await self._uow.run_alone(_INSERT_IF_AFFORDABLE, _values(job))
+            else:
+                result = await self._c.execute(_INSERT_IF_AFFORDABLE, _values(job))
+                await self._uow.commit()
+        except IntegrityError:
+            raise DuplicateIdempotencyKey(job.idempotency_key) from None
+        if result.rowcount == 1:
+            return None
+        return await self._uow.ledger.balance_and_reserved(job.user_id)
 
     async def get(self, job_id: str) -> GenerationJob | None:
         row = (await self._c.execute(_BY_ID, {"job_id": job_id})).first()
