@@ -32,11 +32,9 @@ import json
 import math
 import os
 import re
-import struct
 import sys
 import time
 import xml.etree.ElementTree as ET
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +50,7 @@ try:
 except ImportError:  # pragma: no cover - a clear message instead of a traceback
     raise SystemExit("the quality bench renders with resvg: .venv/bin/pip install resvg-py") from None
 
+from chatsvg.adapters.generation.svg_inspector import distinct_colours  # noqa: E402
 from chatsvg.adapters.generation.svg_sanitizer import SvgSanitizer  # noqa: E402
 from chatsvg.adapters.offline_generator import OfflineSvgGenerator  # noqa: E402
 from chatsvg.application.ports import GenerationRequest, ModelAnswer, SvgRejected  # noqa: E402
@@ -137,37 +136,8 @@ def rasterize(svg: str, width: int) -> bytes:
 
 
 def not_blank(svg: str) -> bool:
-    """resvg draws more than one colour: at 24 px, decoded here (resvg writes 8-bit RGBA)."""
-    png = rasterize(svg, 24)
-    pos, idat, width = 8, bytearray(), 0
-    while pos < len(png):
-        (length,) = struct.unpack(">I", png[pos : pos + 4])
-        kind, body = png[pos + 4 : pos + 8], png[pos + 8 : pos + 8 + length]
-        if kind == b"IHDR":
-            width = struct.unpack(">I", body[:4])[0]
-        elif kind == b"IDAT":
-            idat += body
-        pos += 12 + length
-    raw, stride = zlib.decompress(bytes(idat)), width * 4
-    previous, colours = bytearray(stride), set()
-    for y in range(len(raw) // (stride + 1)):
-        kind, row = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
-        for x in range(stride):
-            a, b = row[x - 4] if x >= 4 else 0, previous[x]
-            c = previous[x - 4] if x >= 4 else 0
-            if kind == 1:
-                row[x] = (row[x] + a) & 0xFF
-            elif kind == 2:
-                row[x] = (row[x] + b) & 0xFF
-            elif kind == 3:
-                row[x] = (row[x] + ((a + b) >> 1)) & 0xFF
-            elif kind == 4:
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                row[x] = (row[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 0xFF
-        colours.update(bytes(row[i : i + 4]) for i in range(0, stride, 4))
-        previous = row
-    return len(colours) > 1
+    """resvg draws more than one colour at 24 px (the worker's inspector decodes the PNG)."""
+    return distinct_colours(rasterize(svg, 24), stop_at=2) > 1
 
 
 async def run_one(

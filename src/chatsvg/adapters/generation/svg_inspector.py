@@ -135,10 +135,10 @@ def _colours(svg: str) -> int:
             svg_string=svg, width=_RENDER_PX, skip_system_fonts="<text" not in svg
         )
     )
-    return _distinct_colours(png, stop_at=2)
+    return distinct_colours(png, stop_at=2)
 
 
-def _distinct_colours(png: bytes, *, stop_at: int) -> int:
+def distinct_colours(png: bytes, *, stop_at: int) -> int:
     """Decode an 8-bit RGBA PNG (what resvg writes) far enough to count colours."""
     pos, idat, width = 8, bytearray(), 0
     while pos < len(png):
