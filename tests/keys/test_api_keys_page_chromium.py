@@ -10,67 +10,36 @@ Skipped when the built client or Chromium is absent.
 
 from __future__ import annotations
 
-import fcntl
-import functools
-import os
 import re
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.e2e.conftest import local_settings
+from tests.support.built_client import (
+    API,
+    API_PORT,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    NEEDS_BUILT_CLIENT,
+    WEB,
+    serving_built_client,
+)
 from tests.support.live import LiveServer, start_server
 
-DIST = Path(os.environ.get("CHATSVG_WEBCLIENT_DIST", "/work/webclient/dist"))
-CHROMIUM = Path("/usr/bin/chromium")
-API_PORT, WEB_PORT = 4000, 5173
-API, WEB = f"http://localhost:{API_PORT}", f"http://localhost:{WEB_PORT}"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
-
-pytestmark = [
-    pytest.mark.skipif(not (DIST / "index.html").exists(), reason="the web client is not built"),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="no Chromium at /usr/bin/chromium"),
-]
-
-
-class _SpaHandler(SimpleHTTPRequestHandler):
-    """The built client; any path that is not a file is the app's index.html (client routes)."""
-
-    def send_head(self) -> Any:
-        path = Path(self.translate_path(self.path))
-        if not path.exists():
-            self.path = "/index.html"
-        return super().send_head()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return None
+pytestmark = NEEDS_BUILT_CLIENT
 
 
 @pytest.fixture(scope="module")
-def ports_lock() -> Iterator[None]:
-    with open("/tmp/client-spec.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
+def web() -> Iterator[str]:
+    with serving_built_client() as origin:
+        yield origin
 
 
 @pytest.fixture(scope="module")
-def web(ports_lock: None) -> Iterator[str]:
-    handler = functools.partial(_SpaHandler, directory=str(DIST))
-    server = ThreadingHTTPServer(("127.0.0.1", WEB_PORT), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield WEB
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(scope="module")
-def api(ports_lock: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def api(web: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     settings = local_settings(
         tmp_path_factory.mktemp("keys-page"), public_url=API, web_origins=(WEB,)
     )
