@@ -21,13 +21,23 @@ _ONCE_PER_JOB = ("job_id", "reason")
 
 # Read or run on every submission and claim: built once, values as parameters.
 _BALANCE = select(_U.c.credits).where(_U.c.id == bindparam("user_id"))
-# The cost of the user's queued jobs that are not charged yet.
-_PENDING_COST = select(func.coalesce(func.sum(_J.c.cost), 0)).where(
-    _J.c.user_id == bindparam("user_id"),
-    _J.c.status == JobStatus.QUEUED.value,
-    _J.c.charged.is_(False),
-)
-_BALANCE_AND_RESERVED = select(_U.c.credits, _PENDING_COST.scalar_subquery()).where(
+
+
+def reserved_cost(jobs: Any) -> Any:
+    """The credits the user `:user_id` has reserved (domain `can_afford`): the cost of their
+    QUEUED jobs not charged yet, as a scalar subquery over `jobs` (the jobs table or an alias)."""
+    return (
+        select(func.coalesce(func.sum(jobs.c.cost), 0))
+        .where(
+            jobs.c.user_id == bindparam("user_id"),
+            jobs.c.status == JobStatus.QUEUED.value,
+            jobs.c.charged.is_(False),
+        )
+        .scalar_subquery()
+    )
+
+
+_BALANCE_AND_RESERVED = select(_U.c.credits, reserved_cost(_J)).where(
     _U.c.id == bindparam("user_id")
 )
 _CREDIT = (

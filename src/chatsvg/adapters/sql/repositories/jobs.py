@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from chatsvg.adapters.sql import tables as t
 from chatsvg.adapters.sql.repositories.base import SqlRepository, newest_first
+from chatsvg.adapters.sql.repositories.credits import reserved_cost
 from chatsvg.application.ports import DuplicateIdempotencyKey, Position
 from chatsvg.domain.generation.jobs import GenerationJob, JobSource, JobStatus
 from chatsvg.domain.generation.usage import JobUsage
@@ -112,16 +113,7 @@ _BY_ID = select(_J).where(_J.c.id == bindparam("job_id"))
 # The job, if its owner can afford it (domain `can_afford`: balance - reserved >= cost, where
 # reserved is the cost of their QUEUED jobs not yet charged): the check and the insert in one
 # statement. A missing user has no balance: the comparison is NULL and nothing is inserted.
-_QUEUED = _J.alias("queued")
-_RESERVED = (
-    select(func.coalesce(func.sum(_QUEUED.c.cost), 0))
-    .where(
-        _QUEUED.c.user_id == bindparam("user_id"),
-        _QUEUED.c.status == JobStatus.QUEUED.value,
-        _QUEUED.c.charged.is_(False),
-    )
-    .scalar_subquery()
-)
+_RESERVED = reserved_cost(_J.alias("queued"))
 _BALANCE = select(t.users.c.credits).where(t.users.c.id == bindparam("user_id")).scalar_subquery()
 _INSERT_COLUMNS = [*_FIELDS, *_USAGE_COLUMNS]
 _INSERT_IF_AFFORDABLE = insert(_J).from_select(
