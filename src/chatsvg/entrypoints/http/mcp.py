@@ -33,6 +33,7 @@ from chatsvg.application.mcp.tools import McpTools
 from chatsvg.domain.authorization.grants import InvalidToken
 from chatsvg.domain.errors import DomainError
 from chatsvg.entrypoints.http.oauth_metadata import resource_metadata_url
+from chatsvg.entrypoints.http.security import bearer
 
 log = logging.getLogger("chatsvg.mcp")
 
@@ -190,7 +191,7 @@ class McpEndpoint:
             await _json(send, 204, None)
             return
         headers = dict(scope.get("headers") or [])
-        token = _bearer(headers.get(b"authorization", b"").decode("latin-1"))
+        token = bearer(headers.get(b"authorization", b"").decode("latin-1"))
         try:
             caller = await self._authorization.authenticate(token)
         except InvalidToken as error:
@@ -269,12 +270,6 @@ def _replay(body: bytes, receive: Receive) -> Receive:
         return await receive()
 
     return replay
-
-
-def _bearer(header: str) -> str | None:
-    if header[:7].lower() == "bearer ":
-        return header[7:].strip() or None
-    return None
 
 
 async def _json(

@@ -194,11 +194,15 @@ class WebSecurity:
         return self._cookie(CSRF_COOKIE, token, max_age=CSRF_MAX_AGE, httponly=False)
 
 
-def bearer_token(request: Request[Any, Any, Any]) -> str | None:
-    header = request.headers.get("authorization", "")
+def bearer(header: str) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, or None."""
     if header[:7].lower() == "bearer ":
         return header[7:].strip() or None
     return None
+
+
+def bearer_token(request: Request[Any, Any, Any]) -> str | None:
+    return bearer(request.headers.get("authorization", ""))
 
 
 def access_token(request: Request[Any, Any, Any]) -> str | None:
