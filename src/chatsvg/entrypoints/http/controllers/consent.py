@@ -26,7 +26,6 @@ from chatsvg.application.authorization.registration import redirect_host
 from chatsvg.application.authorization.server import (
     AuthorizationRequest,
     AuthorizationServer,
-    AuthorizeRefused,
     RedirectError,
 )
 from chatsvg.application.ports import Clock
@@ -148,6 +147,11 @@ def _authorize_path(params: Mapping[str, str]) -> str:
     return f"{AUTHORIZE_PATH}?{urlencode(params)}"
 
 
+def _sign_in_path(params: Mapping[str, str]) -> str:
+    """The sign-in page, which comes back to this authorization request."""
+    return f"{SIGN_IN_PATH}?{urlencode({'next': _authorize_path(params)})}"
+
+
 async def _user_id(request: Req, auth: AuthService) -> str | None:
     try:
         claims = await auth.authenticate(request.cookies.get(ACCESS_COOKIE))
@@ -202,7 +206,7 @@ def _consent_page(
         if client.client_uri
         else ""
     )
-    switch = f"{SIGN_IN_PATH}?{urlencode({'next': _authorize_path(params)})}"
+    switch = _sign_in_path(params)
     body = (
         f"<h1>Allow <q>{html.escape(client.name)}</q> to use your ChatSVG account?</h1>"
         f"<div class=box><p>The application calls itself <b>{html.escape(client.name)}</b>{site}."
@@ -266,7 +270,12 @@ class ConsentController(Controller):
     path = "/"
     include_in_schema = False  # HTML pages for browsers
     before_request = no_request_check  # type: ignore[assignment]  # Litestar calls it unbound
-    exception_handlers = {OAuthProblem: lambda _, exc: _refused(exc.description)}
+    # A refused request (AuthorizeRefused, or a bad form) is shown; an error for a known client
+    # is shown with a link back to it.
+    exception_handlers = {
+        OAuthProblem: lambda _, exc: _refused(exc.description),
+        RedirectError: lambda _, exc: _error_for_client(exc),
+    }
 
     @get(AUTHORIZE_PATH, name="oauth:authorize")
     async def authorize(
@@ -277,15 +286,10 @@ class ConsentController(Controller):
         security: Inject[WebSecurity],
     ) -> Response[Any]:
         params = _params(request.query_params)
-        try:
-            checked = await authorization.check_request(params)
-        except AuthorizeRefused as refused:
-            return _refused(refused.description)
-        except RedirectError as error:
-            return _error_for_client(error)
+        checked = await authorization.check_request(params)
         user_id = await _user_id(request, auth)
         if user_id is None:
-            return _see_other(f"{SIGN_IN_PATH}?{urlencode({'next': _authorize_path(params)})}")
+            return _see_other(_sign_in_path(params))
         account = await auth.account(user_id)
         csrf, cookies = _csrf(request, security)
         return _consent_page(checked, params, account.user.email, csrf, cookies)
@@ -302,15 +306,10 @@ class ConsentController(Controller):
         params = _params(form)
         if not _csrf_ok(request, form, security):
             return _refused("The form expired or did not come from this site; reload it.", 403)
-        try:
-            checked = await authorization.check_request(params)
-        except AuthorizeRefused as refused:
-            return _refused(refused.description)
-        except RedirectError as error:
-            return _error_for_client(error)
+        checked = await authorization.check_request(params)
         user_id = await _user_id(request, auth)
         if user_id is None:
-            return _see_other(f"{SIGN_IN_PATH}?{urlencode({'next': _authorize_path(params)})}")
+            return _see_other(_sign_in_path(params))
         decision = form.get("decision")
         if decision == "approve":
             return _see_other(await authorization.approve(user_id, checked))
