@@ -14,8 +14,9 @@ from chatsvg.domain.billing.subscriptions import Subscription, SubscriptionStatu
 
 _S = billing_subscriptions
 _E = billing_events
-_SETTLED = (SubscriptionStatus.CANCELLED.value, SubscriptionStatus.EXPIRED.value)
-_WAITING = (SubscriptionStatus.APPROVAL_PENDING.value, SubscriptionStatus.APPROVED.value)
+# The domain's `ended` and `awaiting_activation`, as the values stored in the status column.
+_SETTLED = tuple(s.value for s in SubscriptionStatus if s.ended)
+_WAITING = tuple(s.value for s in SubscriptionStatus if s.awaiting_activation)
 
 
 def _subscription(row: Any) -> Subscription:

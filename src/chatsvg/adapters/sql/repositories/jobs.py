@@ -152,6 +152,8 @@ _HOLD = (
     .order_by(_J.c.id)
     .with_for_update(key_share=True)
 )
+# The statuses that are not `terminal` (domain), as stored.
+_UNFINISHED = tuple(s.value for s in JobStatus if not s.terminal)
 # Held rows cannot change under the transaction: no compare-and-set needed.
 _SAVE_HELD = update(_J).where(_J.c.id == bindparam("job_id")).values(_NEW_VALUES)
 _SAVE_IF = (
@@ -261,7 +263,7 @@ class SqlJobs(SqlRepository):
             .where(
                 _J.c.user_id == user_id,
                 or_(
-                    _J.c.status.in_((JobStatus.QUEUED.value, JobStatus.RUNNING.value)),
+                    _J.c.status.in_(_UNFINISHED),
                     _J.c.finished_at >= finished_since,
                 ),
             )
