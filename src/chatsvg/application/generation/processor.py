@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from typing import TypeVar
 
+from chatsvg.application.generation.artifacts import discard_artifacts
 from chatsvg.application.generation.batches import Batches
 from chatsvg.application.generation.circuit import Permit, ProviderCircuit
 from chatsvg.application.generation.drafts import DraftPublisher
@@ -50,7 +51,7 @@ from chatsvg.application.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
-from chatsvg.domain.generation.generations import SvgGeneration, artifact_key, artifact_keys
+from chatsvg.domain.generation.generations import SvgGeneration, artifact_key
 from chatsvg.domain.generation.jobs import GenerationJob, JobErrorCode, JobStatus
 from chatsvg.domain.generation.requests import Catalogue
 from chatsvg.domain.generation.usage import JobUsage, PriceTable
@@ -383,14 +384,8 @@ class JobProcessor:
                 await task
 
     async def _discard_artifact(self, job: GenerationJob) -> None:
-        """Best effort: a failed job keeps no file (`chatsvg admin gc` sweeps what this misses)."""
-        try:
-            for key in artifact_keys(job.user_id, job.id, job.variants):
-                await self._storage.delete(key)
-        except Exception:
-            log.warning(
-                "could not delete a failed job's artifact", extra={"job_id": job.id}, exc_info=True
-            )
+        """A failed job keeps no file."""
+        await discard_artifacts(self._storage, job, "could not delete a failed job's artifact")
 
     async def _announce(self, job: GenerationJob, notifications: list[Notification]) -> None:
         if job.status is JobStatus.FAILED:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from chatsvg.application.generation.artifacts import discard_artifacts
 from chatsvg.application.generation.events import job_update
 from chatsvg.application.generation.refinement import inherit_from, refined_generation
 from chatsvg.application.generation.tasks import GENERATE
@@ -32,7 +33,7 @@ from chatsvg.domain.errors import (
     RateLimited,
     ValidationFailed,
 )
-from chatsvg.domain.generation.generations import SvgGeneration, artifact_keys
+from chatsvg.domain.generation.generations import SvgGeneration
 from chatsvg.domain.generation.jobs import GenerationJob, JobSource, JobStatus
 from chatsvg.domain.generation.requests import (
     Catalogue,
@@ -288,14 +289,6 @@ class GenerationService:
                 await uow.ledger.append(refund)
             await uow.commit()
         # An attempt interrupted after storing its files may have left some behind.
-        try:
-            for key in artifact_keys(job.user_id, job.id, job.variants):
-                await self._storage.delete(key)
-        except Exception:
-            log.warning(
-                "could not delete a cancelled job's artifact",
-                extra={"job_id": job.id},
-                exc_info=True,
-            )
+        await discard_artifacts(self._storage, job, "could not delete a cancelled job's artifact")
         await self._realtime.job_updated(user_id, job_update(job))
         return job
