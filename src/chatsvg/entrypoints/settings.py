@@ -208,6 +208,12 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
             return ["http://localhost:5173", "http://127.0.0.1:5173"]
         return []
 
+    @property
+    def admin_page_url(self) -> str:
+        """The web app's admin page: on its first origin, else on this server."""
+        origins = self.all_web_origins
+        return (origins[0] if origins else self.public_url.rstrip("/")) + "/admin"
+
     def validate(self) -> Settings:
         if self.mode == "production" and (
             self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32

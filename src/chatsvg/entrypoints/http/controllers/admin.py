@@ -82,12 +82,10 @@ class AdminController(Controller):
     ) -> Response[None]:
         signed_in = await admin_access.sign_in(token)
         max_age = max(1, round((signed_in.expires_at - clock.now()).total_seconds()))
-        origins = settings.all_web_origins
-        target = (origins[0] if origins else settings.public_url.rstrip("/")) + "/admin"
         return Response(
             None,
             status_code=HTTP_302_FOUND,
-            headers={"Location": target, "Cache-Control": "no-store"},
+            headers={"Location": settings.admin_page_url, "Cache-Control": "no-store"},
             cookies=[security.admin_cookie(signed_in.token, max_age)],
         )
 

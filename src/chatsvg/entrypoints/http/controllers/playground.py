@@ -143,8 +143,7 @@ def playground_handlers() -> list[Any]:
             except (TokenExpired, Unauthenticated):
                 account = None
             if account is not None and account.user.email.lower() in settings.admin_email_set:
-                origins = settings.all_web_origins
-                url = (origins[0] if origins else settings.public_url.rstrip("/")) + "/admin"
+                url = settings.admin_page_url
         return Response({"adminUrl": url}, headers={"Cache-Control": "no-store"})
 
     return [index, session, admin_link, assets]
