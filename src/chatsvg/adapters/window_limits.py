@@ -10,6 +10,7 @@ from limits import RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
+from chatsvg.adapters.rate_limits import RedisMovingWindow
 from chatsvg.adapters.redis_clients import blocking_pool
 from chatsvg.application.ports import RateDecision
 
@@ -17,8 +18,9 @@ log = logging.getLogger(__name__)
 
 
 class LimitsWindowLimiter:
-    def __init__(self, storage: Storage) -> None:
+    def __init__(self, storage: Storage, window: RedisMovingWindow | None = None) -> None:
         self._strategy = MovingWindowRateLimiter(storage)
+        self._window = window  # on Redis: the hit and the window's stats in one round trip
 
     @classmethod
     def in_memory(cls) -> LimitsWindowLimiter:
@@ -34,7 +36,8 @@ class LimitsWindowLimiter:
                 wrap_exceptions=True,
                 key_prefix="chatsvg-wl",
                 connection_pool=blocking_pool(redis_url.removeprefix("async+"), timeout=2.0),  # type: ignore[arg-type]
-            )
+            ),
+            RedisMovingWindow(redis_url, "chatsvg-wl"),
         )
 
     async def hit(self, bucket: str, key: str, *, limit: int, window_seconds: int) -> RateDecision:
@@ -42,11 +45,17 @@ class LimitsWindowLimiter:
         public API's rates protect capacity, not secrets)."""
         item = RateLimitItemPerSecond(limit, window_seconds)
         try:
-            allowed = await self._strategy.hit(item, bucket, key)
-            stats = await self._strategy.get_window_stats(item, bucket, key)
+            if self._window is not None:
+                allowed, reset_time, remaining = await self._window.decide(
+                    item, bucket, key, 1, True
+                )
+            else:
+                allowed = await self._strategy.hit(item, bucket, key)
+                stats = await self._strategy.get_window_stats(item, bucket, key)
+                reset_time, remaining = stats.reset_time, stats.remaining
         except Exception:
             log.warning("rate limit store unreachable", exc_info=True, extra={"purpose": bucket})
             return RateDecision(True, limit, limit, int(time.time()) + window_seconds)
-        reset_at = int(stats.reset_time)
+        reset_at = int(reset_time)
         retry_after = max(1, reset_at - int(time.time())) if not allowed else 0
-        return RateDecision(allowed, limit, max(0, stats.remaining), reset_at, retry_after)
+        return RateDecision(allowed, limit, max(0, remaining), reset_at, retry_after)
