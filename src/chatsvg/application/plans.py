@@ -4,10 +4,9 @@ per-window generation quota. Any feature may read a user's limits through `PlanB
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol
 
 from chatsvg.application.ports import RateDecision, UnitOfWork, UnitOfWorkFactory, WindowLimiter
-from chatsvg.domain.credits.plans import Plan, PlanCatalogue, check_generation_quota
+from chatsvg.domain.credits.plans import Plan, PlanCatalogue, RateLimits, check_generation_quota
 from chatsvg.domain.errors import RateLimited
 
 
@@ -56,18 +55,7 @@ Window = tuple[str, str, int | None, int]
 MINUTE, HOUR, DAY = 60, 3600, 86_400
 
 
-class Rates(Protocol):
-    """A plan's rates (the domain's RateLimits, or a feature's view of them); None: no limit."""
-
-    @property
-    def per_minute(self) -> int | None: ...
-    @property
-    def per_hour(self) -> int | None: ...
-    @property
-    def per_day(self) -> int | None: ...
-
-
-def plan_generation_windows(user_id: str, rates: Rates) -> list[Window]:
+def plan_generation_windows(user_id: str, rates: RateLimits) -> list[Window]:
     """The plan's per-minute, per-hour and per-day rates of programmatic generations: one set of
     counters per user, shared by every way in (`POST /v1/svg/generate` and MCP's `generate_svg`),
     so the plan's rate is the user's total, not a rate per door."""

@@ -8,16 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from chatsvg.domain.credits.plans import PlanCatalogue
-
-
-@dataclass(frozen=True)
-class ApiRates:
-    """Generations allowed through the public API (and MCP) per minute, hour and day; None: no limit."""
-
-    per_minute: int | None
-    per_hour: int | None
-    per_day: int | None
+from chatsvg.domain.credits.plans import PlanCatalogue, RateLimits
 
 
 class KeyPlanRules(Protocol):
@@ -25,7 +16,9 @@ class KeyPlanRules(Protocol):
         """How many live keys a user of this plan may have; None: no limit."""
         ...
 
-    def api_rates(self, plan: str | None) -> ApiRates: ...
+    def api_rates(self, plan: str | None) -> RateLimits:
+        """Generations allowed through the public API (and MCP) per minute, hour and day."""
+        ...
 
     def api_access(self, plan: str | None) -> bool:
         """Whether the plan may use the public API at all."""
@@ -41,12 +34,14 @@ class CataloguePlanRules:
     def max_api_keys(self, plan: str | None) -> int | None:
         return self.catalogue.limits_of(plan).max_api_keys
 
-    def api_rates(self, plan: str | None) -> ApiRates:
-        rates = self.catalogue.limits_of(plan).rate_limits
-        return ApiRates(rates.per_minute, rates.per_hour, rates.per_day)
+    def api_rates(self, plan: str | None) -> RateLimits:
+        return self.catalogue.limits_of(plan).rate_limits
 
     def api_access(self, plan: str | None) -> bool:
         return self.catalogue.limits_of(plan).api_access
+
+
+_FREE_RATES, _SUPPORTER_RATES = RateLimits(5, 50, 200), RateLimits(20, 300, 2000)
 
 
 @dataclass(frozen=True)
@@ -56,13 +51,13 @@ class FixedPlanRules:
 
     free_keys: int | None = 1
     supporter_keys: int | None = 5
-    free_rates: ApiRates = ApiRates(5, 50, 200)
-    supporter_rates: ApiRates = ApiRates(20, 300, 2000)
+    free_rates: RateLimits = _FREE_RATES
+    supporter_rates: RateLimits = _SUPPORTER_RATES
 
     def max_api_keys(self, plan: str | None) -> int | None:
         return self.supporter_keys if plan == "SUPPORTER" else self.free_keys
 
-    def api_rates(self, plan: str | None) -> ApiRates:
+    def api_rates(self, plan: str | None) -> RateLimits:
         return self.supporter_rates if plan == "SUPPORTER" else self.free_rates
 
     def api_access(self, plan: str | None) -> bool:
