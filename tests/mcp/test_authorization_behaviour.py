@@ -17,12 +17,12 @@ from chatsvg.application.authorization.server import (
     RedirectError,
 )
 from chatsvg.application.ports import UnitOfWorkFactory
+from chatsvg.domain.accounts.auth import hash_token
 from chatsvg.domain.accounts.users import User
 from chatsvg.domain.authorization.grants import (
     InvalidGrant,
     InvalidRedirectUri,
     InvalidToken,
-    hash_secret,
     s256,
 )
 from chatsvg.domain.errors import NotFound, RateLimited
@@ -264,10 +264,10 @@ async def test_only_hashes_are_stored(
     async with uow() as tx:
         for secret in (issued.access_token, issued.refresh_token):
             assert await tx.authz_grants.get_token(secret) is None
-            stored = await tx.authz_grants.get_token(hash_secret(secret))
+            stored = await tx.authz_grants.get_token(hash_token(secret))
             assert stored is not None and secret not in repr(stored)
         assert await tx.authz_grants.get_code(code) is None
-        assert await tx.authz_grants.get_code(hash_secret(code)) is not None
+        assert await tx.authz_grants.get_code(hash_token(code)) is not None
 
 
 async def test_revocation_rfc7009(
@@ -361,6 +361,6 @@ async def test_the_sweep_deletes_what_expired_and_keeps_what_detects_reuse(
     await server.purge()
     async with uow() as tx:
         assert await tx.authz_grants.get(reused.id) is None
-        assert await tx.authz_grants.get_token(hash_secret(second.refresh_token)) is None
+        assert await tx.authz_grants.get_token(hash_token(second.refresh_token)) is None
         assert await tx.authz_grants.get(live.id) is not None
-        assert await tx.authz_grants.get_token(hash_secret(other.refresh_token)) is not None
+        assert await tx.authz_grants.get_token(hash_token(other.refresh_token)) is not None

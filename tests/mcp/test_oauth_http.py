@@ -12,7 +12,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import httpx
 import pytest
 
-from chatsvg.domain.authorization.grants import hash_secret, s256
+from chatsvg.domain.accounts.auth import hash_token
+from chatsvg.domain.authorization.grants import s256
 from tests.mcp.conftest import REDIRECT, form_fields
 from tests.support.live import ApiClient, LiveServer
 
@@ -255,7 +256,7 @@ async def test_tokens_and_codes_are_stored_hashed(server: LiveServer, user: ApiC
     async def stored() -> tuple[object, object]:
         async with server.container.infrastructure.uow()() as uow:
             raw = await uow.authz_grants.get_token(issued["access_token"])
-            hashed = await uow.authz_grants.get_token(hash_secret(issued["access_token"]))
+            hashed = await uow.authz_grants.get_token(hash_token(issued["access_token"]))
         return raw, hashed
 
     raw, hashed = server.call(stored())

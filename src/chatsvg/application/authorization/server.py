@@ -19,6 +19,7 @@ from chatsvg.application.authorization.registration import parse_registration, r
 from chatsvg.application.ids import new_id, new_secret_token
 from chatsvg.application.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from chatsvg.application.ports.keys import WindowLimiter
+from chatsvg.domain.accounts.auth import hash_token
 from chatsvg.domain.authorization.grants import (
     ACCESS,
     ACCESS_PREFIX,
@@ -39,7 +40,6 @@ from chatsvg.domain.authorization.grants import (
     check_access,
     check_code_challenge,
     check_scope,
-    hash_secret,
     judge_code,
     judge_refresh,
 )
@@ -213,7 +213,7 @@ class AuthorizationServer:
             await uow.authz_grants.add(grant)
             await uow.authz_grants.add_code(
                 AuthorizationCode.issue(
-                    code_hash=hash_secret(code),
+                    code_hash=hash_token(code),
                     grant_id=grant.id,
                     redirect_uri=request.redirect_uri,
                     challenge=request.code_challenge,
@@ -248,7 +248,7 @@ class AuthorizationServer:
         if not code:
             raise InvalidRequest("code is required.")
         now = self._clock.now()
-        code_hash = hash_secret(code)
+        code_hash = hash_token(code)
         async with self._uow() as uow:
             stored = await uow.authz_grants.get_code(code_hash)
             grant = await uow.authz_grants.get(stored.grant_id) if stored else None
@@ -270,7 +270,7 @@ class AuthorizationServer:
         if not refresh_token:
             raise InvalidRequest("refresh_token is required.")
         now = self._clock.now()
-        token_hash = hash_secret(refresh_token)
+        token_hash = hash_token(refresh_token)
         async with self._uow() as uow:
             token = await uow.authz_grants.get_token(token_hash)
             grant = await uow.authz_grants.get(token.grant_id) if token else None
@@ -296,7 +296,7 @@ class AuthorizationServer:
         ):
             await uow.authz_grants.add_token(
                 GrantToken(
-                    token_hash=hash_secret(value),
+                    token_hash=hash_token(value),
                     grant_id=grant.id,
                     kind=kind,
                     created_at=now,
@@ -324,7 +324,7 @@ class AuthorizationServer:
         if not token:
             raise InvalidRequest("token is required.")
         now = self._clock.now()
-        token_hash = hash_secret(token)
+        token_hash = hash_token(token)
         async with self._uow() as uow:
             stored = await uow.authz_grants.get_token(token_hash)
             grant = await uow.authz_grants.get(stored.grant_id) if stored else None
@@ -346,7 +346,7 @@ class AuthorizationServer:
         grant = None
         if access_token and access_token.startswith(ACCESS_PREFIX) and len(access_token) < 200:
             async with self._uow() as uow:
-                token = await uow.authz_grants.get_token(hash_secret(access_token))
+                token = await uow.authz_grants.get_token(hash_token(access_token))
                 grant = await uow.authz_grants.get(token.grant_id) if token else None
         grant = check_access(token, grant, now)
         return Caller(grant.user_id, grant.id, grant.client_id, grant.scopes)

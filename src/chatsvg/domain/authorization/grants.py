@@ -8,7 +8,8 @@ token presented again means it leaked, so the whole grant dies, the access token
 included (they are opaque and looked up on every request, so they die with it). A code presented a
 second time revokes its grant for the same reason (OAuth 2.1, section 4.1.3).
 
-Codes and tokens are random strings the client holds; only their SHA-256 is stored.
+Codes and tokens are random strings the client holds; only their SHA-256 is stored
+(`hash_token`, as for the sessions of `domain/accounts`).
 """
 
 from __future__ import annotations
@@ -83,11 +84,6 @@ class InvalidToken(OAuthProblem):
 
     error = "invalid_token"
     status = 401
-
-
-def hash_secret(value: str) -> str:
-    """What is stored for a code or a token: a database leak yields nothing presentable."""
-    return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
 def s256(verifier: str) -> str:
