@@ -93,8 +93,7 @@ class SvgController(Controller):
         limiter: Inject[RateLimiter],
     ) -> Response[SubmittedJob]:
         enforce(await limiter.hit("generate", claims.user_id), request)
-        key = request.headers.get("idempotency-key") or request.headers.get("x-idempotency-key")
-        raw = msgspec.json.decode(await request.body()) if key else None
+        key, raw = await _idempotency(request)
         submitted = await generation.submit(
             SubmitCommand(
                 user_id=claims.user_id,
@@ -140,8 +139,7 @@ class SvgController(Controller):
         limiter: Inject[RateLimiter],
     ) -> Response[SubmittedJob]:
         enforce(await limiter.hit("generate", claims.user_id), request)
-        key = request.headers.get("idempotency-key") or request.headers.get("x-idempotency-key")
-        raw = msgspec.json.decode(await request.body()) if key else None
+        key, raw = await _idempotency(request)
         submitted = await generation.submit(
             SubmitCommand(
                 user_id=claims.user_id,
@@ -200,11 +198,10 @@ class SvgController(Controller):
     ) -> Response[JobPage]:
         page = await generation.list_jobs(claims.user_id, status=status, limit=limit, cursor=cursor)
         drawings = await generation.drawings([j for j, _ in page.items])
+        base = _base(settings)
         body = JobPage(
             jobs=[
-                job_json(
-                    j, g, include_svg=False, drawings=drawings.get(j.id), base_url=_base(settings)
-                )
+                job_json(j, g, include_svg=False, drawings=drawings.get(j.id), base_url=base)
                 for j, g in page.items
             ],
             next_cursor=page.next_cursor,
@@ -241,7 +238,7 @@ class SvgController(Controller):
         model: str | None = None,
     ) -> Response[PublicGallery]:
         page = await library.public(limit=limit, cursor=cursor, style=style, model=model)
-        base = settings.public_url.rstrip("/")
+        base = _base(settings)
         items = [public_item_json(g, f"{base}/api/svg/{g.id}/image") for g in page.items]
         return Response(
             PublicGallery(public_generations=items, next_cursor=page.next_cursor),
@@ -304,6 +301,12 @@ class SvgController(Controller):
 
 def _base(settings: Settings) -> str:
     return settings.public_url.rstrip("/")
+
+
+async def _idempotency(request: Req) -> tuple[str | None, Any]:
+    """The request's idempotency key, and with one its body as it was sent (what the key names)."""
+    key = request.headers.get("idempotency-key") or request.headers.get("x-idempotency-key")
+    return key, msgspec.json.decode(await request.body()) if key else None
 
 
 def _submitted(request: Req, submitted: Submitted) -> Response[SubmittedJob]:
