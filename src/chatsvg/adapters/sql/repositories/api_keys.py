@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, case, func, insert, or_, select, update
+from sqlalchemy import Integer, bindparam, case, func, insert, or_, select, update
 
 from chatsvg.adapters.sql import tables as t
 from chatsvg.adapters.sql.repositories.base import SqlRepository
@@ -31,6 +31,20 @@ _FIELDS = (
     "revoked_at",
     "usage_count",
 )
+
+
+# Run on every call of the public API (the key behind X-API-Key, then the record of its use):
+# built once, values as parameters.
+_BY_HASH = select(_K).where(_K.c.key_hash == bindparam("key_hash"))
+_RECORD_USE = (
+    update(_K)
+    .where(_K.c.id == bindparam("key_id"))
+    .values(
+        usage_count=_K.c.usage_count + 1,
+        last_used_at=bindparam("now", type_=_K.c.last_used_at.type),
+    )
+)
+_ADD_USAGE = insert(_U)
 
 
 def _key(row: Any) -> ApiKey:
@@ -62,7 +76,7 @@ class SqlApiKeys(SqlRepository):
         return _key(row) if row else None
 
     async def by_hash(self, key_hash: str) -> ApiKey | None:
-        row = (await self._c.execute(select(_K).where(_K.c.key_hash == key_hash))).first()
+        row = (await self._c.execute(_BY_HASH, {"key_hash": key_hash})).first()
         return _key(row) if row else None
 
     async def live_for_user(self, user_id: str, now: datetime) -> list[ApiKey]:
@@ -89,17 +103,13 @@ class SqlApiKeys(SqlRepository):
         await self._c.execute(update(_K).where(_K.c.id == key.id).values(**values))
 
     async def record_use(self, key_id: str, now: datetime) -> None:
-        await self._c.execute(
-            update(_K)
-            .where(_K.c.id == key_id)
-            .values(usage_count=_K.c.usage_count + 1, last_used_at=now)
-        )
+        await self._c.execute(_RECORD_USE, {"key_id": key_id, "now": now})
 
 
 class SqlKeyUsage(SqlRepository):
     async def add(self, record: KeyUsage) -> None:
         await self._c.execute(
-            insert(_U),
+            _ADD_USAGE,
             {
                 "id": record.id,
                 "key_id": record.key_id,
