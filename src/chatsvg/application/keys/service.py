@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from chatsvg.application.ids import new_id
+from chatsvg.application.ids import new_id, new_secret_token
 from chatsvg.application.keys.plans import KeyPlanRules
 from chatsvg.application.ports import Clock, UnitOfWorkFactory
 from chatsvg.domain.errors import NotFound, ValidationFailed
@@ -56,7 +55,7 @@ class ApiKeyService:
             scopes=command.scopes,
             custom_rate_limit=command.custom_rate_limit,
         )
-        token = compose_key(spec.environment, secrets.token_urlsafe(32))
+        token = compose_key(spec.environment, new_secret_token())
         key = ApiKey.create(
             key_id=new_id(),
             user_id=command.user_id,
