@@ -1,7 +1,6 @@
 // The "API keys" panel: create a key (shown once, with a Copy button), list the live keys with
 // their scopes and usage, open a key's figures, revoke it. The same /api/keys the web client uses.
 
-import { ApiError } from './api.js';
 import { busy, byId, el, replaceChildren, show } from './dom.js';
 import { apiErrorText, pluralize } from './messages.js';
 
@@ -58,7 +57,7 @@ export function createKeysPanel({ api, notify }) {
         show(ui.reveal, true);
         await load();
       } catch (error) {
-        if (error instanceof ApiError || error instanceof Error) showError(error);
+        if (error instanceof Error) showError(error);
       }
     });
   }
