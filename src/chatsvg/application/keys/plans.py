@@ -39,26 +39,3 @@ class CataloguePlanRules:
 
     def api_access(self, plan: str | None) -> bool:
         return self.catalogue.limits_of(plan).api_access
-
-
-_FREE_RATES, _SUPPORTER_RATES = RateLimits(5, 50, 200), RateLimits(20, 300, 2000)
-
-
-@dataclass(frozen=True)
-class FixedPlanRules:
-    """The contract's figures, fixed (FREE: 1 key, 5/50/200 generations per minute/hour/day;
-    SUPPORTER: 5 keys, 20/300/2000), for tests that need no settings."""
-
-    free_keys: int | None = 1
-    supporter_keys: int | None = 5
-    free_rates: RateLimits = _FREE_RATES
-    supporter_rates: RateLimits = _SUPPORTER_RATES
-
-    def max_api_keys(self, plan: str | None) -> int | None:
-        return self.supporter_keys if plan == "SUPPORTER" else self.free_keys
-
-    def api_rates(self, plan: str | None) -> RateLimits:
-        return self.supporter_rates if plan == "SUPPORTER" else self.free_rates
-
-    def api_access(self, plan: str | None) -> bool:
-        return True
