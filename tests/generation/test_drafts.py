@@ -255,3 +255,19 @@ async def test_a_streamed_answer_fails_as_an_unstreamed_one(
         await generator.aclose()
     assert streamed.value.code == unstreamed.value.code == code
     assert streamed.value.transient == unstreamed.value.transient
+
+
+def test_a_malformed_streamed_answer_is_read_as_an_unstreamed_one() -> None:
+    """The dict a stream assembles goes through the same decoder as an unstreamed body: a member
+    of the wrong type leaves it unreadable (a provider fault, retried), not a crash of the job."""
+    from chatsvg.adapters.generation.openai_generator import _decode_completion
+
+    good = {
+        "model": "gpt-test",
+        "choices": [{"message": {"content": "<svg/>"}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 4},
+    }
+    bad = {**good, "usage": {"prompt_tokens": "three", "completion_tokens": 4}}
+    assert not isinstance(_decode_completion(good), dict)
+    assert _decode_completion(bad) is bad
+    assert _decode_completion(json.dumps(bad)) == json.dumps(bad)

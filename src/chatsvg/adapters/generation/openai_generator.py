@@ -78,13 +78,16 @@ _COMPLETION = msgspec.json.Decoder(_Completion)
 
 def _decode_completion(body: Any) -> Any:
     """The answer's choices, or the body itself when it is not a Chat Completions answer (an HTML
-    error page from a proxy), which `_svg_from` reports as unreadable."""
-    if not isinstance(body, str | bytes):
-        return body
+    error page from a proxy), which `_svg_from` reports as unreadable. A streamed answer comes
+    as the dict its chunks assembled, and is read by the same rules."""
     try:
-        return _COMPLETION.decode(body)
+        if isinstance(body, dict):
+            return msgspec.convert(body, _Completion)
+        if isinstance(body, str | bytes):
+            return _COMPLETION.decode(body)
     except (msgspec.DecodeError, msgspec.ValidationError):
-        return body
+        pass
+    return body
 
 
 class OpenAiSvgGenerator:
@@ -228,7 +231,7 @@ class OpenAiSvgGenerator:
         )
         answer = await collect_stream(chunks, request.on_draft)
         # A stream with no chunk in it is a body we cannot read (a proxy's page): as unstreamed.
-        return "" if answer is None else msgspec.convert(answer, _Completion)
+        return "" if answer is None else answer
 
     def _svg_from(self, completion: Any, request: GenerationRequest) -> str:
         # Read defensively: an OpenAI-compatible server may omit fields the official API always sends.
