@@ -7,13 +7,13 @@ own in-process queue (`local_tasks` in the container), in every mode, with the o
 
 A new kind of task is a handler in its feature's application package, with its name beside it
 (like `application/generation/tasks.py`), and one line here. The Dramatiq actor, its queue
-(`chatsvg-<name>`), the worker's consumer and the in-process queue follow from that line. For
-example the billing provider's webhook events (next issue), in `WORKER_TASKS`:
+(`chatsvg-<name>`), the worker's consumer and the in-process queue follow from that line. The
+billing provider's webhook events are one such task, in `WORKER_TASKS`:
 
-    HANDLE_BILLING_EVENT: TaskSpec(lambda c: billing_task(c.billing.events()), log_key="event_id"),
+    HANDLE_BILLING_EVENT: TaskSpec(lambda c: c.billing.events().task, log_key="event_id"),
 
-and the webhook's controller records the event, then enqueues `HANDLE_BILLING_EVENT` with its id,
-as submission does with `GENERATE`; a sweep of unhandled events covers a lost one.
+the webhook's controller records the event, then enqueues `HANDLE_BILLING_EVENT` with its id, as
+submission does with `GENERATE`; a sweep of unhandled events covers a lost one.
 """
 
 from __future__ import annotations
