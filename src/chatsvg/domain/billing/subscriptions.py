@@ -11,7 +11,7 @@ workers or the sweep catching up on a missed event all write the same key at mos
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -214,7 +214,3 @@ def refill_grant(
         return None
     fact = f"period {period} of {subscription.id}"
     return Grant(grant_key(fact), "PLAN_REFILL", amount, fact)
-
-
-def copy_of(subscription: Subscription) -> Subscription:
-    return replace(subscription)
