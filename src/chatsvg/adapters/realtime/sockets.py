@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import json
 import logging
 from collections import OrderedDict
@@ -363,8 +364,8 @@ class SocketIoRealtime:
             return
         first = True
         while True:
+            pubsub = self._redis.pubsub()
             try:
-                pubsub = self._redis.pubsub()
                 await pubsub.subscribe(REVOCATIONS_CHANNEL)
                 if not first:
                     for gap in self._gap_hooks:
@@ -380,6 +381,9 @@ class SocketIoRealtime:
             except Exception:
                 log.warning("revocation listener lost Redis; retrying", exc_info=True)
                 await asyncio.sleep(1.0)
+            finally:  # each retry subscribes on a new connection; the broken one is let go
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
 
 
 class NullRealtime:
