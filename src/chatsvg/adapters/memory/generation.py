@@ -78,14 +78,7 @@ class MemoryJobs(MemoryRepository):
         self, now: datetime, queued_before: datetime, limit: int
     ) -> list[GenerationJob]:
         rows = [
-            j
-            for j in self._db.scan("generation_jobs")
-            if (
-                j.status is JobStatus.RUNNING
-                and j.lease_expires_at is not None
-                and j.lease_expires_at <= now
-            )
-            or (j.status is JobStatus.QUEUED and j.updated_at <= queued_before)
+            j for j in self._db.scan("generation_jobs") if j.needs_attention(now, queued_before)
         ]
         rows.sort(key=lambda j: j.updated_at)
         return [copy.copy(j) for j in rows[:limit]]
