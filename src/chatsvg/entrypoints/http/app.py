@@ -19,6 +19,7 @@ from chatsvg.adapters.realtime.sockets import SocketIoRealtime
 from chatsvg.adapters.sql.migrate import upgrade
 from chatsvg.domain.errors import ValidationFailed
 from chatsvg.entrypoints.containers import Container, create_container
+from chatsvg.entrypoints.http import dependency_batches
 from chatsvg.entrypoints.http.controllers.accounts import AccountsController
 from chatsvg.entrypoints.http.controllers.admin import AdminController
 from chatsvg.entrypoints.http.controllers.auth import AuthController, csrf_token
@@ -191,6 +192,7 @@ def create_app(settings: Settings, container: Container | None = None) -> Any:
             await figures.close()
             process_exited(os.getpid())  # several API processes: drop this one's live gauges
 
+    dependency_batches.install()
     api = Litestar(
         route_handlers=handlers,
         exception_handlers={Exception: handle_exception},
