@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+import random
+import struct
+import zlib
 
-from chatsvg.adapters.generation.svg_inspector import SvgInspector
+import pytest
+import resvg_py
+
+from chatsvg.adapters.generation.svg_inspector import SvgInspector, distinct_colours
 from chatsvg.adapters.generation.svg_sanitizer import SvgSanitizer
 from chatsvg.adapters.offline_generator import render
 from tests.support.fake_openai import drawing
@@ -61,3 +66,80 @@ def test_without_a_canvas_or_when_too_big() -> None:
     assert "larger than" in (inspector.problem(big) or "")
     assert "not well-formed" in (SvgInspector().problem("<svg") or "")
     assert "root element" in (SvgInspector().problem("<g/>") or "")
+
+
+def _png(width: int, rows: list[tuple[int, bytes]]) -> bytes:
+    """An 8-bit RGBA PNG with these scanlines (filter type, filtered bytes)."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body)
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, len(rows), 8, 6, 0, 0, 0)
+    raw = b"".join(bytes([method]) + data for method, data in rows)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+
+
+def _reference_colours(width: int, rows: list[tuple[int, bytes]], stop_at: int) -> int:
+    """The PNG specification's unfiltering, byte by byte, counting colours row by row."""
+    stride, previous, colours = width * 4, bytearray(width * 4), set[bytes]()
+    for method, data in rows:
+        row = bytearray(data)
+        for x in range(stride):
+            a = row[x - 4] if x >= 4 else 0
+            b = previous[x]
+            c = previous[x - 4] if x >= 4 else 0
+            if method == 1:
+                row[x] = (row[x] + a) & 0xFF
+            elif method == 2:
+                row[x] = (row[x] + b) & 0xFF
+            elif method == 3:
+                row[x] = (row[x] + ((a + b) >> 1)) & 0xFF
+            elif method == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                row[x] = (row[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 0xFF
+        colours.update(bytes(row[i : i + 4]) for i in range(0, stride, 4))
+        if len(colours) >= stop_at:
+            break
+        previous = row
+    return len(colours)
+
+
+def test_colours_are_counted_as_the_png_specification_decodes_them() -> None:
+    """Every filter type, on rows that are flat, flat but for the first pixel, mostly zero and
+    random: the quick paths (a flat row under Sub, Up and Paeth; Up as one addition) count what
+    the byte-by-byte decoding counts."""
+    rng = random.Random(25)
+    for _ in range(3000):
+        width = rng.choice([1, 2, 3, 8, 32])
+        rows = []
+        for _ in range(rng.choice([1, 2, 5, 12])):
+            stride, kind = width * 4, rng.random()
+            if kind < 0.4:
+                data = bytes(stride)
+            elif kind < 0.6:
+                data = rng.randbytes(4) + bytes(stride - 4)
+            elif kind < 0.8:
+                data = bytes(rng.choice([0, 0, 0, rng.randrange(256)]) for _ in range(stride))
+            else:
+                data = rng.randbytes(stride)
+            rows.append((rng.choice([0, 1, 2, 3, 4]), data))
+        png = _png(width, rows)
+        for stop_at in (1, 2, 3, 10**6):
+            assert distinct_colours(png, stop_at=stop_at) == _reference_colours(
+                width, rows, stop_at
+            )
+
+
+def test_colours_of_rendered_drawings() -> None:
+    """What resvg writes: a flat picture is one colour, a drawing more than one."""
+    flat = f'<svg {NS} viewBox="0 0 9 9"><rect width="9" height="9" fill="#abc"/></svg>'
+    for svg, several in ((flat, False), (drawing("a fox"), True)):
+        png = bytes(resvg_py.svg_to_bytes(svg_string=svg, width=32))
+        assert (distinct_colours(png, stop_at=2) > 1) is several

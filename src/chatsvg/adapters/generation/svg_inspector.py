@@ -4,6 +4,7 @@ colour. The answer is a short problem statement a model can act on in a repair, 
 
 from __future__ import annotations
 
+import functools
 import logging
 import struct
 import zlib
@@ -139,7 +140,8 @@ def _colours(svg: str) -> int:
 
 
 def distinct_colours(png: bytes, *, stop_at: int) -> int:
-    """Decode an 8-bit RGBA PNG (what resvg writes) far enough to count colours."""
+    """Decode an 8-bit RGBA PNG (what resvg writes) far enough to count colours: the colours of
+    every row up to the one that brings the count to `stop_at`."""
     pos, idat, width = 8, bytearray(), 0
     while pos < len(png):
         (length,) = struct.unpack(">I", png[pos : pos + 4])
@@ -150,26 +152,64 @@ def distinct_colours(png: bytes, *, stop_at: int) -> int:
             idat += body
         pos += 12 + length
     raw, stride = zlib.decompress(bytes(idat)), width * 4
-    previous, colours = bytearray(stride), set[bytes]()
+    previous, flat, colours = bytes(stride), True, set[bytes]()
     for y in range(len(raw) // (stride + 1)):
         start = y * (stride + 1)
-        method, row = raw[start], bytearray(raw[start + 1 : start + 1 + stride])
-        for x in range(stride):
-            a = row[x - 4] if x >= 4 else 0
-            b = previous[x]
-            c = previous[x - 4] if x >= 4 else 0
-            if method == 1:
-                row[x] = (row[x] + a) & 0xFF
-            elif method == 2:
-                row[x] = (row[x] + b) & 0xFF
-            elif method == 3:
-                row[x] = (row[x] + ((a + b) >> 1)) & 0xFF
-            elif method == 4:
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                row[x] = (row[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 0xFF
-        colours.update(bytes(row[i : i + 4]) for i in range(0, stride, 4))
+        row = _unfilter(raw[start], raw[start + 1 : start + 1 + stride], previous, flat)
+        flat = row == row[:4] * width
+        if flat:
+            if stride:
+                colours.add(row[:4])
+        else:
+            colours.update(row[i : i + 4] for i in range(0, stride, 4))
         if len(colours) >= stop_at:
             return len(colours)
         previous = row
     return len(colours)
+
+
+def _unfilter(method: int, data: bytes, previous: bytes, flat: bool) -> bytes:
+    """One scanline without its PNG filter (4 bytes a pixel). `flat`: every pixel of `previous`
+    is the same, where Paeth predicts from the left pixel as Sub does."""
+    stride = len(data)
+    if method == 1 or (method == 4 and flat):
+        # Sub (and Paeth under a flat row, but for its first pixel, predicted from above): a pixel
+        # is the one on its left plus the data, so the row is one colour exactly when the data
+        # after the first pixel is all zero.
+        first = bytes(
+            (data[i] + (previous[i] if method == 4 else 0)) & 0xFF for i in range(min(4, stride))
+        )
+        if data.count(0, 4) == stride - 4:
+            return first * (stride // 4)
+        row = bytearray(first + data[4:])
+        for x in range(4, stride):
+            row[x] = (row[x] + row[x - 4]) & 0xFF
+        return bytes(row)
+    if method == 2:  # Up: the bytes above plus the data, added byte by byte in one integer
+        if data.count(0) == stride:
+            return previous
+        a, b = int.from_bytes(data, "big"), int.from_bytes(previous, "big")
+        low, high = _masks(stride)
+        return (((a & low) + (b & low)) ^ ((a ^ b) & high)).to_bytes(stride, "big")
+    if method == 3:  # Average
+        row = bytearray(data)
+        for x in range(stride):
+            left = row[x - 4] if x >= 4 else 0
+            row[x] = (row[x] + ((left + previous[x]) >> 1)) & 0xFF
+        return bytes(row)
+    if method == 4:  # Paeth
+        row = bytearray(data)
+        for x in range(stride):
+            a = row[x - 4] if x >= 4 else 0
+            b = previous[x]
+            c = previous[x - 4] if x >= 4 else 0
+            p = a + b - c
+            pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+            row[x] = (row[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 0xFF
+        return bytes(row)
+    return data  # None (and any other method, read as None)
+
+
+@functools.cache
+def _masks(stride: int) -> tuple[int, int]:
+    return int.from_bytes(b"\x7f" * stride, "big"), int.from_bytes(b"\x80" * stride, "big")
