@@ -143,3 +143,21 @@ def test_colours_of_rendered_drawings() -> None:
     for svg, several in ((flat, False), (drawing("a fox"), True)):
         png = bytes(resvg_py.svg_to_bytes(svg_string=svg, width=32))
         assert (distinct_colours(png, stop_at=2) > 1) is several
+
+
+def test_text_counts_when_it_is_all_a_picture_shows(check: object) -> None:
+    """Shapes are drawn without the fonts first; text on a flat background is still a picture,
+    drawn with them, and text the colour of the background is still blank."""
+    words = '<text x="10" y="60" font-size="40" fill="#123">Hello</text>'
+    background = '<rect width="200" height="100" fill="#fed"/>'
+    only_text = f'<svg {NS} viewBox="0 0 200 100">{background}{words}</svg>'
+    if distinct_colours(resvg_py.svg_to_bytes(svg_string=only_text, width=32), stop_at=2) < 2:
+        pytest.skip("no system font draws text on this machine")
+    assert check(only_text) is None  # type: ignore[operator]
+    unseen = words.replace("#123", "#fed")
+    hidden = f'<svg {NS} viewBox="0 0 200 100">{background}{unseen}</svg>'
+    assert "one flat colour" in (check(hidden) or "")  # type: ignore[operator]
+    shapes = (
+        f'<svg {NS} viewBox="0 0 200 100">{background}<circle cx="50" cy="50" r="30"/>{words}</svg>'
+    )
+    assert check(shapes) is None  # type: ignore[operator]
