@@ -116,6 +116,19 @@ async def test_only_existing_users_have_balances(uow: UnitOfWorkFactory) -> None
             await u.ledger.append(entry("g1", "ghost", 5, "ADMIN_GRANT", None))
 
 
+async def test_a_user_is_read_with_their_balance(uow: UnitOfWorkFactory) -> None:
+    async with uow() as u:
+        await add_user(u, "ada", credits=2)
+        await u.ledger.append(entry("c1", "ada", -1, CHARGE, "job-1"))
+        await u.commit()
+    async with uow() as u:
+        found = await u.users.with_balance("ada")
+        assert found is not None
+        assert found == (await u.users.get("ada"), 1)
+        assert found[1] == await u.ledger.balance("ada")
+        assert await u.users.with_balance("ghost") is None
+
+
 async def test_updates_write_only_what_may_change(uow: UnitOfWorkFactory) -> None:
     async with uow() as u:
         await add_user(u, "ada")

@@ -6,6 +6,7 @@ import copy
 from dataclasses import replace
 from datetime import datetime
 
+from chatsvg.adapters.memory.credits import ledger_balance
 from chatsvg.adapters.memory.repository import MemoryRepository
 from chatsvg.adapters.memory.tables import IntegrityViolation
 from chatsvg.application.accounts.ports import (
@@ -40,6 +41,12 @@ class MemoryUsers(MemoryRepository):
     async def get(self, user_id: str) -> User | None:
         user: User | None = self._db.get("users", user_id)
         return user
+
+    async def with_balance(self, user_id: str) -> tuple[User, int] | None:
+        user: User | None = self._db.get("users", user_id)
+        if user is None:
+            return None
+        return user, ledger_balance(self._db, user_id)
 
     async def by_email(self, email: str) -> User | None:
         users: list[User] = [u for u in self._db.scan("users") if u.email == email]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from chatsvg.adapters.memory.repository import MemoryRepository, newest_first
+from chatsvg.adapters.memory.tables import MemoryTables
 from chatsvg.application.ports import Position
 from chatsvg.domain.credits.ledger import LedgerEntry
 from chatsvg.domain.errors import InsufficientCredits
@@ -12,12 +13,17 @@ from chatsvg.domain.generation.jobs import JobStatus
 _ONCE_PER_JOB = ("job_id", "reason")
 
 
+def ledger_balance(db: MemoryTables, user_id: str) -> int:
+    """A user's balance: the sum of their ledger entries (the SQL users.credits column)."""
+    return sum(e.delta for e in db.scan("credit_ledger") if e.user_id == user_id)
+
+
 class MemoryLedger(MemoryRepository):
     """As the SQL ledger: a balance moves only for a user that exists, never below zero, and an
     entry tied to a job is written once per (job, reason) (the table's unique key)."""
 
     async def balance(self, user_id: str) -> int:
-        return sum(e.delta for e in self._db.scan("credit_ledger") if e.user_id == user_id)
+        return ledger_balance(self._db, user_id)
 
     async def balance_and_reserved(self, user_id: str) -> tuple[int, int]:
         if not self._db.has("users", user_id):

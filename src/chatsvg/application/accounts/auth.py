@@ -286,10 +286,10 @@ class AuthService:
 
     async def account(self, user_id: str) -> Account:
         async with self._uow() as uow:
-            user = await uow.users.get(user_id)
-            if user is None:
-                raise Unauthenticated()
-            return Account(user, await uow.ledger.balance(user_id))
+            found = await uow.users.with_balance(user_id)
+        if found is None:
+            raise Unauthenticated()
+        return Account(*found)
 
     async def update_profile(self, user_id: str, *, name: str | None) -> Account:
         async with self._uow() as uow:

@@ -56,6 +56,10 @@ class SqlUsers(SqlRepository):
         row = (await self._c.execute(_BY_ID, {"user_id": user_id})).first()
         return _user(row) if row else None
 
+    async def with_balance(self, user_id: str) -> tuple[User, int] | None:
+        row = (await self._c.execute(_BY_ID, {"user_id": user_id})).first()
+        return (_user(row), int(row.credits or 0)) if row else None
+
     async def by_email(self, email: str) -> User | None:
         row = (await self._c.execute(select(t.users).where(t.users.c.email == email))).first()
         return _user(row) if row else None
