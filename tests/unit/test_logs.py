@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 import sys
+from datetime import datetime
+from pathlib import Path
 
 import pytest
 
-from chatsvg.entrypoints.logs import configure_logging
+from chatsvg.entrypoints.logs import (
+    JsonLines,
+    bind_log_context,
+    configure_logging,
+    unbind_log_context,
+)
 from chatsvg.entrypoints.settings import load_settings
 
 
@@ -29,6 +37,61 @@ def test_records_go_to_the_stderr_of_the_moment_not_the_one_at_set_up(
         monkeypatch.setattr(sys, "stderr", later)
         logging.getLogger("chatsvg.test").warning("still heard")
         assert "still heard" in later.getvalue() and "Logging error" not in later.getvalue()
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+
+
+def _records() -> list[logging.LogRecord]:
+    """What this code base logs: messages with and without %-args, extras of every JSON kind
+    and some JSON has no kind for, and exceptions."""
+    records = [
+        logging.LogRecord("chatsvg.access", logging.INFO, __file__, 1, "request", (), None),
+        logging.LogRecord("chatsvg.x", logging.WARNING, __file__, 2, "hello %s", ("world",), None),
+        logging.LogRecord("chatsvg.y", logging.CRITICAL, __file__, 3, "n=%d", (3,), None),
+    ]
+    records[0].__dict__.update(method="POST", route="/api/x", status=202, duration_ms=2.31)
+    records[1].__dict__.update(
+        job_id="j1", ids=["a", "b"], nested={"k": [1, 2.5, None, True]}, path=Path("/tmp/x")
+    )
+    try:
+        raise ValueError("bad")
+    except ValueError:
+        records.append(
+            logging.LogRecord(
+                "chatsvg.z", logging.ERROR, __file__, 4, "boom", (), sys.exc_info(), "f"
+            )
+        )
+    records[-1].__dict__["error"] = "ValueError"
+    return records
+
+
+def test_json_lines_are_what_the_structlog_chain_wrote(tmp_path: Path) -> None:
+    """JsonLines (production) writes the keys, values and order of structlog's
+    ProcessorFormatter chain it replaced, request/job context included; only the timestamp is
+    taken from the record rather than from the clock at formatting."""
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        configure_logging(load_settings({"CHATSVG_LOG_JSON": "true"}, data_dir=str(tmp_path)))
+        ours = root.handlers[0].formatter
+        assert isinstance(ours, JsonLines)
+        chain = ours._structlog
+        bind_log_context(request_id="req-1", job_id="from-context")
+        try:
+            for record in _records():
+                theirs = json.loads(chain.format(logging.makeLogRecord(record.__dict__)))
+                line = json.loads(ours.format(logging.makeLogRecord(record.__dict__)))
+                stamp = line.pop("timestamp")
+                assert stamp.endswith("Z") and datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+                theirs.pop("timestamp")
+                if "path" in theirs:  # JSON has no path: both write a readable stand-in
+                    assert line.pop("path") == repr(Path("/tmp/x"))
+                    assert "/tmp/x" in theirs.pop("path")
+                assert list(line.items()) == list(theirs.items())
+        finally:
+            unbind_log_context("request_id", "job_id")
+        assert "request_id" not in ours.format(_records()[0])
     finally:
         root.handlers[:], level = saved
         root.setLevel(level)

@@ -9,8 +9,7 @@ import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-import structlog
-
+from chatsvg.entrypoints.logs import bind_log_context, unbind_log_context
 from chatsvg.entrypoints.metric_definitions import HTTP_LATENCY
 
 Scope = MutableMapping[str, Any]
@@ -34,7 +33,7 @@ class RequestContext:
             return
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        bind_log_context(request_id=request_id)
         started = time.perf_counter()
         status = 500
 
@@ -66,4 +65,4 @@ class RequestContext:
                         "duration_ms": round(elapsed * 1000, 2),
                     },
                 )
-            structlog.contextvars.unbind_contextvars("request_id")
+            unbind_log_context("request_id")

@@ -28,7 +28,6 @@ from collections.abc import Callable
 from typing import Any
 
 import dramatiq
-import structlog
 import uvloop
 from dependency_injector import providers
 from prometheus_client import CollectorRegistry, Gauge
@@ -38,7 +37,7 @@ from chatsvg.adapters.queue.dramatiq import DramatiqTaskQueue, declare_actors, m
 from chatsvg.application.ports import TaskPayload, TaskQueue
 from chatsvg.application.tasks import TaskRegistry
 from chatsvg.entrypoints.containers import Container, create_container
-from chatsvg.entrypoints.logs import configure_logging
+from chatsvg.entrypoints.logs import bind_log_context, configure_logging
 from chatsvg.entrypoints.observability import (
     REGISTRY,
     ClusterFigures,
@@ -117,7 +116,7 @@ class TaskRunner:
         self._slots.release()
 
     async def _run(self, task: str, payload: TaskPayload) -> None:
-        structlog.contextvars.bind_contextvars(**self._registry.log_context(task, payload))
+        bind_log_context(**self._registry.log_context(task, payload))
         try:
             await self._registry.run(task, payload, requeue=self._queue)
         except Exception:
