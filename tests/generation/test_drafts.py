@@ -14,7 +14,11 @@ from chatsvg.adapters.generation.openai_generator import OpenAiSvgGenerator
 from chatsvg.adapters.generation.svg_inspector import SvgInspector
 from chatsvg.adapters.generation.svg_sanitizer import SvgSanitizer
 from chatsvg.adapters.memory.store import RecordingRealtime
-from chatsvg.application.generation.drafts import DraftPublisher, partial_svg
+from chatsvg.application.generation.drafts import (
+    DraftPublisher,
+    _partial_json_string,
+    partial_svg,
+)
 from chatsvg.application.generation.processor import JobProcessor
 from chatsvg.application.generation.submission import SubmitCommand
 from chatsvg.application.ports import GenerationFault, GenerationRequest, ModelAnswer
@@ -66,6 +70,21 @@ def test_a_json_answer_is_read_as_its_string_so_far() -> None:
     assert partial_svg(whole) == SVG
     assert partial_svg(whole[: whole.index("\\u") + 3] if "\\u" in whole else whole) == SVG
     assert partial_svg('{"svg": "<svg xmlns=\\"http') is None
+
+
+def test_a_json_string_cut_anywhere_reads_as_a_beginning_of_it() -> None:
+    """Escapes of every kind (quotes, backslashes, newlines, \\u escapes) cut at every point:
+    what is read is always the beginning of the whole string, most of what is written of it
+    (an escape cut in half is left out), and all of it once the closing quote is there."""
+    value = '<svg a="1">\\ \n\t é\u2028 “x” <!-- \\"" --></svg>' * 3
+    body = json.dumps(value)[1:]  # what follows the opening quote, the closing one included
+    for cut in range(len(body) + 1):
+        read = _partial_json_string(body[:cut])
+        assert value.startswith(read)
+        if "\\" not in body[max(0, cut - 6) : cut] and '"' not in body[cut - 1 : cut]:
+            assert read == json.loads(f'"{body[:cut]}"')  # whole characters: all of them
+    assert _partial_json_string(body) == value
+    assert _partial_json_string(body + ', "other": "x"}') == value
 
 
 def test_a_mismatched_close_stops_the_draft_at_the_last_good_element() -> None:

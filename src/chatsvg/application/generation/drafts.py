@@ -28,6 +28,9 @@ _TAG = re.compile(
     re.S,
 )
 _JSON_SVG = re.compile(r'"svg"\s*:\s*"')
+# A JSON string's body: runs of plain characters and escapes, possessive (no backtracking).
+_JSON_STRING_BODY = re.compile(r'[^"\\]*+(?:\\.[^"\\]*+)*+', re.S)
+_CUT_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{0,3})?$")
 
 
 def partial_svg(text: str) -> str | None:
@@ -66,18 +69,15 @@ def partial_svg(text: str) -> str | None:
 
 def _partial_json_string(body: str) -> str:
     """The value of a JSON string whose opening quote is behind us, as far as it is written."""
-    end = 0
-    while end < len(body):
-        char = body[end]
-        if char == "\\":
-            end += 2
-            continue
-        if char == '"':
-            break
+    # Up to the closing quote: characters and escapes (a backslash and the character after it);
+    # a backslash at the very end is kept, for the cut escape below.
+    end = _JSON_STRING_BODY.match(body).end()  # type: ignore[union-attr]  # matches ""
+    if body.startswith("\\", end):
         end += 1
-    raw = body[: min(end, len(body))]
-    # Drop an escape cut in half (a lone backslash, a \u with fewer than four digits).
-    raw = re.sub(r"\\(u[0-9a-fA-F]{0,3})?$", "", raw)
+    raw = body[:end]
+    # Drop an escape cut in half (a lone backslash, a \u with fewer than four digits). Only the
+    # end can hold one: the last seven characters (five, and a newline `$` may stand before).
+    raw = raw[:-7] + _CUT_ESCAPE.sub("", raw[-7:])
     try:
         value = json.loads(f'"{raw}"')
     except ValueError:
