@@ -92,6 +92,15 @@ def test_json_lines_are_what_the_structlog_chain_wrote(tmp_path: Path) -> None:
         finally:
             unbind_log_context("request_id", "job_id")
         assert "request_id" not in ours.format(_records()[0])
+        # No caller, thread or process is looked up for a record: neither format writes them.
+        seen: list[logging.LogRecord] = []
+        root.handlers[0].addFilter(lambda record: bool(seen.append(record)) or True)
+        logging.getLogger("chatsvg.test").warning("looked up?")
+        assert (seen[0].funcName, seen[0].threadName, seen[0].process) == (
+            "(unknown function)",
+            None,
+            None,
+        )
     finally:
         root.handlers[:], level = saved
         root.setLevel(level)
