@@ -99,9 +99,9 @@ class _Call:
         return response
 
 
-def _decode(raw: bytes) -> tuple[V1GenerateBody, Any]:
+def _decode(raw: bytes) -> V1GenerateBody:
     try:
-        return _DECODE.decode(raw), msgspec.json.decode(raw)
+        return _DECODE.decode(raw)
     except msgspec.ValidationError as exc:
         raise ValidationFailed(f"The request body is not valid: {exc}.") from None
     except msgspec.DecodeError:
@@ -140,11 +140,15 @@ class PublicApiController(Controller):
             public_api.authorize(
                 call.caller, scope=Scope.GENERATE_SVG, address=security.client_ip(request)
             )
-            body, raw = _decode(await request.body())
+            sent = await request.body()
+            body = _decode(sent)
             key = body.idempotency_key or request.headers.get("idempotency-key")
             key = key or request.headers.get("x-idempotency-key")
-            if isinstance(raw, dict):
-                raw.pop("idempotencyKey", None)  # the key names the request; it is not part of it
+            raw: Any = None
+            if key:  # what the key names: the body as sent, without the key itself
+                raw = msgspec.json.decode(sent)
+                if isinstance(raw, dict):
+                    raw.pop("idempotencyKey", None)
             call.rate = await public_api.admit_generation(call.caller)
             submitted = await public_api.generate(
                 call.caller,
@@ -152,7 +156,7 @@ class PublicApiController(Controller):
                 style=body.style,
                 model=body.model,
                 privacy=body.privacy,
-                raw_body=raw if key else None,
+                raw_body=raw,
                 idempotency_key=key,
                 n=body.n,
             )
