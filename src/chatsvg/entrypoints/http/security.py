@@ -228,6 +228,10 @@ def enforce(decision: RateDecision, request: Request[Any, Any, Any]) -> None:
     request.state.rate_headers = rate_headers(decision)
 
 
+# An answer about one user (or one key) that no cache, shared or the browser's, may keep.
+NO_STORE = {"Cache-Control": "no-store"}
+
+
 def with_rate_headers(request: Request[Any, Any, Any], response: Response[Any]) -> Response[Any]:
     headers = getattr(request.state, "rate_headers", None)
     if headers:

@@ -31,14 +31,13 @@ from chatsvg.application.ports import Clock
 from chatsvg.entrypoints.http.deps import Inject
 from chatsvg.entrypoints.http.openapi import ANYONE, CSRF, CSRF_ONLY, JSON_BODY, no_body, problems
 from chatsvg.entrypoints.http.schemas import ForgotPasswordBody, OkMessage, ResetPasswordBody
-from chatsvg.entrypoints.http.security import WebSecurity
+from chatsvg.entrypoints.http.security import NO_STORE, WebSecurity
 
 log = logging.getLogger("chatsvg.http.accounts")
 
 Req = Request[Any, Any, Any]
 STATE_COOKIE = "oauth-state"
 STATE_PATH = "/api/auth"
-NO_STORE = {"Cache-Control": "no-store"}
 REDIRECT_MAX = 2048
 PROVIDERS = ("google", "github")
 

@@ -44,6 +44,7 @@ from chatsvg.entrypoints.http.schemas import (
 )
 from chatsvg.entrypoints.http.security import (
     CSRF_COOKIE,
+    NO_STORE,
     REFRESH_COOKIE,
     WebSecurity,
     access_token,
@@ -52,7 +53,6 @@ from chatsvg.entrypoints.http.security import (
 )
 
 Req = Request[Any, Any, Any]
-NO_STORE = {"Cache-Control": "no-store"}
 
 
 def _signed_in(

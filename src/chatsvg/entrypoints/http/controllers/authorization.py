@@ -36,11 +36,12 @@ from chatsvg.entrypoints.http.openapi import (
     problems,
 )
 from chatsvg.entrypoints.http.schemas import Answer, timestamp
+from chatsvg.entrypoints.http.security import NO_STORE as PRIVATE
 from chatsvg.entrypoints.http.security import WebSecurity
 from chatsvg.entrypoints.settings import Settings
 
 Req = Request[Any, Any, Any]
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+NO_STORE = {**PRIVATE, "Pragma": "no-cache"}  # RFC 6749 5.1: token answers
 # Discovery documents are public and carry no credentials: any origin may read them.
 PUBLIC = {"Cache-Control": "public, max-age=300"}  # CORS `*`: open_cors.py
 FORM = "application/x-www-form-urlencoded"

@@ -27,8 +27,8 @@ from chatsvg.entrypoints.http.plan_schemas import (
     SubscriptionCreated,
     billing_status_json,
 )
+from chatsvg.entrypoints.http.security import NO_STORE
 
-NO_STORE = {"Cache-Control": "no-store"}
 OFF = ("BILLING_DISABLED", "BILLING_UNAVAILABLE")
 
 

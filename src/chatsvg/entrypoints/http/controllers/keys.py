@@ -34,9 +34,9 @@ from chatsvg.entrypoints.http.openapi import (
     problems,
 )
 from chatsvg.entrypoints.http.schemas import timestamp
+from chatsvg.entrypoints.http.security import NO_STORE
 
 CLAIMS = {"claims": Provide(provide_claims)}
-NO_STORE = {"Cache-Control": "no-store"}
 
 
 class ApiKeysController(Controller):

@@ -17,8 +17,7 @@ from chatsvg.entrypoints.http.openapi import (
     problems,
 )
 from chatsvg.entrypoints.http.schemas import Badge, NotificationPage, Ok, notification_json
-
-NO_STORE = {"Cache-Control": "no-store"}
+from chatsvg.entrypoints.http.security import NO_STORE
 
 
 class NotificationController(Controller):

@@ -34,11 +34,10 @@ from chatsvg.entrypoints.http.openapi import (
     problems,
 )
 from chatsvg.entrypoints.http.problems import handle_exception
-from chatsvg.entrypoints.http.security import WebSecurity, rate_headers
+from chatsvg.entrypoints.http.security import NO_STORE, WebSecurity, rate_headers
 
 Req = Request[Any, Any, Any]
 KEY_ERRORS = ("API_KEY_INVALID", "API_KEY_FORBIDDEN")
-NO_STORE = {"Cache-Control": "no-store"}
 _DECODE = msgspec.json.Decoder(V1GenerateBody)
 STRING = OpenAPIType.STRING
 JOB_LOCATION = ResponseHeader(

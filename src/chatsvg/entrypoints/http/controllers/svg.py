@@ -46,11 +46,10 @@ from chatsvg.entrypoints.http.schemas import (
     public_item_json,
     timestamp,
 )
-from chatsvg.entrypoints.http.security import enforce, with_rate_headers
+from chatsvg.entrypoints.http.security import NO_STORE, enforce, with_rate_headers
 from chatsvg.entrypoints.settings import Settings
 
 Req = Request[Any, Any, Any]
-NO_STORE = {"Cache-Control": "no-store"}
 CLAIMS = {"claims": Provide(provide_claims)}
 VIEWER = {"viewer": Provide(provide_optional_claims)}
 JOB_LOCATION = ResponseHeader(

@@ -35,9 +35,7 @@ from chatsvg.entrypoints.http.schemas import (
     library_item_json,
     user_json,
 )
-from chatsvg.entrypoints.http.security import WebSecurity
-
-NO_STORE = {"Cache-Control": "no-store"}
+from chatsvg.entrypoints.http.security import NO_STORE, WebSecurity
 
 
 class UserController(Controller):
