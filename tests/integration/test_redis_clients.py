@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -213,3 +214,13 @@ async def test_a_burst_of_rate_limit_checks_is_counted_not_failed() -> None:
     # Fail-closed policy: a check that could not reach Redis would have been refused.
     assert all(d.allowed for d in decisions)
     assert (await limiter.peek("burst", "one-user")).remaining == 10_000 - 300
+
+
+async def test_clear_empties_the_window_the_checks_count_in() -> None:
+    limiter = LimitsRateLimiter.on_redis(REDIS_DB_URL, {"login": RatePolicy(5, 900)})
+    key = f"user-{uuid.uuid4().hex}"
+    for _ in range(3):
+        await limiter.hit("login", key)
+    assert (await limiter.peek("login", key)).remaining == 2
+    await limiter.clear("login", key)
+    assert (await limiter.peek("login", key)).remaining == 5

@@ -6,6 +6,8 @@ from __future__ import annotations
 import uuid
 
 from limits import RateLimitItemPerSecond
+from limits.aio.storage import RedisStorage
+from limits.aio.strategies import MovingWindowRateLimiter
 
 from chatsvg.adapters.window_limits import LimitsWindowLimiter
 from tests.support.real_stack import REDIS_DB_URL
@@ -19,7 +21,10 @@ async def test_hits_count_in_the_library_keys_and_refuse_past_the_limit() -> Non
     assert [d.remaining for d in decisions] == [2, 1, 0, 0]
     assert decisions[-1].retry_after > 0
     # The library's own reading of the same window (its keys, its prefix) sees the three hits.
-    stats = await limiter._strategy.get_window_stats(RateLimitItemPerSecond(3, 60), "api", key)
+    library = MovingWindowRateLimiter(
+        RedisStorage("async+" + REDIS_DB_URL, implementation="redispy", key_prefix="chatsvg-wl")
+    )
+    stats = await library.get_window_stats(RateLimitItemPerSecond(3, 60), "api", key)
     assert stats.remaining == 0
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from limits import RateLimitItem, RateLimitItemPerSecond
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.storage import MemoryStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from chatsvg.adapters.redis_clients import blocking_pool
@@ -79,8 +79,47 @@ return {allowed, oldest, count}
 """
 
 
+class MovingWindow(Protocol):
+    """One moving-window check: (allowed, reset time, remaining), as `limits`' hit (or test)
+    then get_window_stats."""
+
+    async def decide(
+        self, item: RateLimitItem, purpose: str, key: str, cost: int, consume: bool
+    ) -> tuple[bool, float, int]: ...
+
+    async def clear(self, item: RateLimitItem, purpose: str, key: str) -> None: ...
+
+
+class LibraryMovingWindow:
+    """The `limits` library's own moving window, on any of its storages (memory locally)."""
+
+    def __init__(self, storage: Storage) -> None:
+        self._strategy = MovingWindowRateLimiter(storage)
+
+    async def decide(
+        self, item: RateLimitItem, purpose: str, key: str, cost: int, consume: bool
+    ) -> tuple[bool, float, int]:
+        if consume:
+            allowed = await self._strategy.hit(item, purpose, key, cost=cost)
+        else:
+            allowed = await self._strategy.test(item, purpose, key, cost=cost)
+        stats = await self._strategy.get_window_stats(item, purpose, key)
+        return allowed, stats.reset_time, stats.remaining
+
+    async def clear(self, item: RateLimitItem, purpose: str, key: str) -> None:
+        await self._strategy.clear(item, purpose, key)
+
+
+def decision(allowed: bool, limit: int, reset_time: float, remaining: int) -> RateDecision:
+    """What a check answers, from the window's reading."""
+    reset_at = int(reset_time)
+    retry_after = max(1, reset_at - int(time.time())) if not allowed else 0
+    return RateDecision(allowed, limit, max(0, remaining), reset_at, retry_after)
+
+
 class RedisMovingWindow:
-    """The moving window of `limits` on Redis, hit (or tested) and measured in one script call."""
+    """The moving window of `limits` on Redis, hit (or tested) and measured in one script call,
+    on the library's own keys (`prefix:` + the item's key)."""
 
     def __init__(self, redis_url: str, key_prefix: str) -> None:
         import redis.asyncio as aioredis
@@ -98,22 +137,21 @@ class RedisMovingWindow:
         expiry = item.get_expiry()
         now = time.time()
         allowed, oldest, count = await self._script(
-            keys=[f"{self._prefix}:{item.key_for(purpose, key)}"],
+            keys=[self._key(item, purpose, key)],
             args=[now, item.amount, expiry, cost, 1 if consume else 0],
         )
         return bool(allowed), float(oldest) + expiry, item.amount - int(count)
 
+    def _key(self, item: RateLimitItem, purpose: str, key: str) -> str:
+        return f"{self._prefix}:{item.key_for(purpose, key)}"
+
+    async def clear(self, item: RateLimitItem, purpose: str, key: str) -> None:
+        await self._redis.delete(self._key(item, purpose, key))
+
 
 class LimitsRateLimiter:
-    def __init__(
-        self,
-        storage: Storage,
-        policies: dict[str, RatePolicy],
-        window: RedisMovingWindow | None = None,
-    ) -> None:
-        self._storage = storage
-        self._strategy = MovingWindowRateLimiter(storage)
-        self._window = window  # on Redis: one round trip per check
+    def __init__(self, window: MovingWindow, policies: dict[str, RatePolicy]) -> None:
+        self._window = window
         self._items = {
             p: RateLimitItemPerSecond(pol.limit, pol.window_seconds)
             for p, pol in policies.items()
@@ -123,23 +161,13 @@ class LimitsRateLimiter:
 
     @classmethod
     def in_memory(cls, policies: dict[str, RatePolicy]) -> LimitsRateLimiter:
-        return cls(MemoryStorage(), policies)
+        return cls(LibraryMovingWindow(MemoryStorage()), policies)
 
     @classmethod
     def on_redis(cls, redis_url: str, policies: dict[str, RatePolicy]) -> LimitsRateLimiter:
-        uri = "async+" + redis_url if not redis_url.startswith("async+") else redis_url
-        return cls(
-            RedisStorage(  # clear() goes through the library; checks through `window`
-                uri,
-                implementation="redispy",
-                wrap_exceptions=True,
-                key_prefix="chatsvg-rl",
-                # Waits for a free connection under a burst instead of failing the check.
-                connection_pool=blocking_pool(redis_url.removeprefix("async+"), timeout=2.0),  # type: ignore[arg-type]  # documented option, narrow stub
-            ),
-            policies,
-            RedisMovingWindow(redis_url, "chatsvg-rl"),
-        )
+        # One round trip per check (the script), on a pool that waits for a free connection
+        # under a burst instead of failing the check.
+        return cls(RedisMovingWindow(redis_url, "chatsvg-rl"), policies)
 
     def _unlimited(self) -> RateDecision:
         return RateDecision(True, 0, 0, 0)
@@ -150,26 +178,15 @@ class LimitsRateLimiter:
             return self._unlimited()
         policy = self._policies[purpose]
         try:
-            if self._window is not None:
-                allowed, reset_time, remaining = await self._window.decide(
-                    item, purpose, key, cost, consume
-                )
-            else:
-                if consume:
-                    allowed = await self._strategy.hit(item, purpose, key, cost=cost)
-                else:
-                    allowed = await self._strategy.test(item, purpose, key, cost=cost)
-                stats = await self._strategy.get_window_stats(item, purpose, key)
-                reset_time, remaining = stats.reset_time, stats.remaining
+            reading = await self._window.decide(item, purpose, key, cost, consume)
         except Exception:
             log.warning("rate limit store unreachable", exc_info=True, extra={"purpose": purpose})
             now = int(time.time())
             if policy.fail_open:
                 return RateDecision(True, policy.limit, policy.limit, now + policy.window_seconds)
             return RateDecision(False, policy.limit, 0, now + 30, retry_after=30)
-        reset_at = int(reset_time)
-        retry_after = max(1, reset_at - int(time.time())) if not allowed else 0
-        return RateDecision(allowed, policy.limit, max(0, remaining), reset_at, retry_after)
+        allowed, reset_time, remaining = reading
+        return decision(allowed, policy.limit, reset_time, remaining)
 
     async def hit(self, purpose: str, key: str, cost: int = 1) -> RateDecision:
         return await self._decide(purpose, key, cost, consume=True)
@@ -182,6 +199,6 @@ class LimitsRateLimiter:
         if item is None:
             return
         try:
-            await self._strategy.clear(item, purpose, key)
+            await self._window.clear(item, purpose, key)
         except Exception:
             log.warning("rate limit store unreachable", exc_info=True)
