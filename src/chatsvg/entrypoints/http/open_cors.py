@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from chatsvg.entrypoints.http.cors import ASGIApp, Message, Receive, Scope, Send
+from chatsvg.entrypoints.http.cors import EXPOSE_HEADERS, ASGIApp, Message, Receive, Scope, Send
 
 
 @dataclass(frozen=True)
@@ -29,9 +29,7 @@ PUBLIC_API = OpenPolicy(
     matches=lambda path: path.startswith("/v1/"),
     allow_methods=b"GET, POST, OPTIONS",
     allow_headers=b"Content-Type, X-API-Key, Idempotency-Key, x-idempotency-key",
-    expose_headers=(
-        b"Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Location"
-    ),
+    expose_headers=EXPOSE_HEADERS.encode(),  # what the web origins are shown, too
 )
 
 _MCP_EXACT = frozenset({"/mcp", "/oauth/register", "/oauth/token", "/oauth/revoke"})
