@@ -36,6 +36,7 @@ from chatsvg.application.generation.tasks import GENERATE, generate_task
 from chatsvg.application.notifications.service import NotificationService
 from chatsvg.application.ports import UnitOfWorkFactory
 from chatsvg.application.tasks import TaskRegistry
+from chatsvg.domain.credits.plans import default_catalogue
 from chatsvg.domain.generation.requests import Catalogue, ModelSpec
 from chatsvg.entrypoints.accounts_settings import AccountsSettings
 from chatsvg.entrypoints.containers import Container, create_container
@@ -265,6 +266,18 @@ def build_stack(
         container.notifications.service(),
         container,
     )
+
+
+def with_plan_quota(stack: Stack, *, free: int, supporter: int = 5) -> Stack:
+    """The stack's submission service rebuilt with the plans' generation quotas on (the test
+    settings turn them off): `free` and `supporter` generations per window."""
+    plans = default_catalogue(free_generations=free, supporter_generations=supporter)
+    stack.container.infrastructure.plans.override(providers.Object(plans))
+    stack.container.generation.submission.reset()
+    service = stack.container.generation.submission()
+    assert isinstance(service, GenerationService)
+    stack.generation = service
+    return stack
 
 
 @pytest.fixture

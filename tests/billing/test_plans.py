@@ -9,16 +9,14 @@ from typing import Any
 
 import httpx
 import pytest
-from dependency_injector import providers
 
-from chatsvg.application.generation.submission import GenerationService
 from chatsvg.application.ports import UnitOfWorkFactory
-from chatsvg.domain.credits.plans import PlanName, QuotaExceeded, default_catalogue
+from chatsvg.domain.credits.plans import PlanName, QuotaExceeded
 from chatsvg.domain.generation.jobs import JobStatus
 from chatsvg.entrypoints.plan_settings import build_plan_catalogue
 from chatsvg.entrypoints.settings import SettingsError, load_settings
 from tests.behaviour.test_generation import command
-from tests.conftest import Stack, build_stack
+from tests.conftest import Stack, build_stack, with_plan_quota
 from tests.e2e.conftest import local_settings
 from tests.support.live import start_server
 
@@ -89,14 +87,7 @@ def test_get_plans_answers_anyone_with_every_member(tmp_path: Any) -> None:
 
 def quota_stack(uow: UnitOfWorkFactory, *, free: int, supporter: int = 5) -> Stack:
     """The stack, its submission service built with quotas on and small windows."""
-    stack = build_stack(uow, start_credits=100)
-    plans = default_catalogue(free_generations=free, supporter_generations=supporter)
-    stack.container.infrastructure.plans.override(providers.Object(plans))
-    stack.container.generation.submission.reset()
-    service = stack.container.generation.submission()
-    assert isinstance(service, GenerationService)
-    stack.generation = service
-    return stack
+    return with_plan_quota(build_stack(uow, start_credits=100), free=free, supporter=supporter)
 
 
 async def test_the_quota_refuses_the_generation_past_the_window_s_limit(

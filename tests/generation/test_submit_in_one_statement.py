@@ -7,25 +7,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from dependency_injector import providers
 
-from chatsvg.application.generation.submission import GenerationService
 from chatsvg.application.ports import UnitOfWorkFactory
-from chatsvg.domain.credits.plans import QuotaExceeded, default_catalogue
+from chatsvg.domain.credits.plans import QuotaExceeded
 from chatsvg.domain.errors import InsufficientCredits
 from chatsvg.domain.generation.jobs import JobStatus
 from tests.behaviour.test_generation import command
-from tests.conftest import Stack, build_stack
-
-
-def with_quota(stack: Stack, free: int) -> Stack:
-    plans = default_catalogue(free_generations=free, supporter_generations=5)
-    stack.container.infrastructure.plans.override(providers.Object(plans))
-    stack.container.generation.submission.reset()
-    service = stack.container.generation.submission()
-    assert isinstance(service, GenerationService)
-    stack.generation = service
-    return stack
+from tests.conftest import build_stack, with_plan_quota
 
 
 async def jobs_of(uow: UnitOfWorkFactory, user: str) -> list[str]:
@@ -65,7 +53,7 @@ async def test_a_job_is_recorded_queued_and_enqueued_once_accepted(uow: UnitOfWo
 
 
 async def test_credits_are_refused_before_the_quota(uow: UnitOfWorkFactory) -> None:
-    stack = with_quota(build_stack(uow, start_credits=1), free=1)
+    stack = with_plan_quota(build_stack(uow, start_credits=1), free=1)
     user = await stack.user()
     await stack.generation.submit(command(user, "the one allowed"))
     await stack.drain()  # charged: the balance is 0 and the window is full
@@ -75,7 +63,7 @@ async def test_credits_are_refused_before_the_quota(uow: UnitOfWorkFactory) -> N
 
 
 async def test_the_quota_refuses_a_user_who_can_pay(uow: UnitOfWorkFactory) -> None:
-    stack = with_quota(build_stack(uow, start_credits=10), free=1)
+    stack = with_plan_quota(build_stack(uow, start_credits=10), free=1)
     user = await stack.user()
     await stack.generation.submit(command(user, "the one allowed"))
 
