@@ -170,10 +170,18 @@ def main() -> None:
     parser.add_argument(
         "--split", action="store_true", help="also the model call unstreamed and without drafts"
     )
+    parser.add_argument(
+        "--stream-chunk",
+        type=int,
+        default=64,
+        help="characters per streamed chunk (the fake's default 64; a real model streams one "
+        "token, about 4 characters, per chunk)",
+    )
     args = parser.parse_args()
     for name, value in AWS_ENV.items():
         os.environ.setdefault(name, value)
     fake = start_process(latency=0.0)
+    fake.configure(stream_chunk=args.stream_chunk)
     moto = start_moto_process(env=AWS_ENV)
     try:
         rounds = [asyncio.run(_round(args, fake.base_url, moto.endpoint_url))]

@@ -258,6 +258,9 @@ async def test_the_adapter_streams_when_someone_listens(fake: FakeOpenAI, struct
         ("garbage", "PROVIDER_UNAVAILABLE"),
         ("500", "PROVIDER_UNAVAILABLE"),
         ("429", "PROVIDER_RATE_LIMITED"),
+        # unstreamed: a 500 and a connection closed without an answer
+        ("stream_error", "PROVIDER_UNAVAILABLE"),
+        ("stream_cut", "PROVIDER_UNAVAILABLE"),
     ],
 )
 async def test_a_streamed_answer_fails_as_an_unstreamed_one(

@@ -32,7 +32,9 @@ Outcomes: ``ok``/``fence`` (SVG in a ```svg fence with prose around it), ``plain
 ``broken`` (an SVG cut off mid-tag), ``length`` (cut off, finish_reason "length"), ``refuse``
 (message.refusal set), ``content_filter`` (finish_reason "content_filter"), ``empty`` (content ""),
 ``garbage`` (200 with an HTML body), ``slow`` (answer after `slow_seconds`), ``quota`` (429
-insufficient_quota), ``hang_up`` (close the connection without answering), or any HTTP error
+insufficient_quota), ``hang_up`` (close the connection without answering), ``stream_error`` and
+``stream_cut`` (a streamed answer that stops halfway with an ``error`` event, or with the
+connection closed; unstreamed, a 500 and ``hang_up``), or any HTTP error
 status ``400``-``599`` (``429`` carries Retry-After). Unusable drawings (``BROKEN_OUTCOMES``):
 ``truncated`` (the SVG cut off, no fence), ``no_viewbox`` (no viewBox and no size), ``blank`` (an
 SVG that draws nothing), ``wrapped`` (the bare SVG with prose on both sides), ``prose``, ``empty``.
@@ -102,6 +104,10 @@ OTHER_OUTCOMES = frozenset(
         "slow",
         "quota",
         "hang_up",
+        # A stream that goes wrong after some content: an `error` event, or the connection
+        # closed mid-answer (without `stream: true`, a 500 and `hang_up`).
+        "stream_error",
+        "stream_cut",
         # Unusable drawings a real model sometimes gives (validate-and-repair is measured on them).
         "truncated",
         "no_viewbox",
@@ -440,6 +446,8 @@ class FakeOpenAI:
         self, request: web.Request, outcome: str, body: dict[str, Any], prompt: str
     ) -> web.StreamResponse:
         model = str(body["model"])
+        if outcome.startswith("stream_") and not body.get("stream"):
+            outcome = "500" if outcome == "stream_error" else "hang_up"
         if _STATUS.match(outcome):
             return self._status_error(int(outcome), model)
         if outcome == "quota":
@@ -471,9 +479,9 @@ class FakeOpenAI:
         content: str | None
         refusal: str | None = None
         finish_reason = "stop"
-        if outcome in ("ok", "fence", "slow") and structured:
+        if outcome in ("ok", "fence", "slow", "stream_error", "stream_cut") and structured:
             content = json.dumps({"svg": svg})
-        elif outcome in ("ok", "fence", "slow"):
+        elif outcome in ("ok", "fence", "slow", "stream_error", "stream_cut"):
             content = (
                 f"Here is an SVG illustration of {_quote(prompt)}:\n\n```svg\n{svg}\n```\n\n"
                 "It uses simple shapes so it scales cleanly to any size."
@@ -513,16 +521,17 @@ class FakeOpenAI:
             content = ""
         completion = _completion(model, content, refusal, finish_reason, prompt)
         if body.get("stream"):
-            return await self._stream(request, completion, body)
+            return await self._stream(request, completion, body, outcome)
         return web.json_response(completion, headers=_headers())
 
     async def _stream(
-        self, request: web.Request, completion: dict[str, Any], body: dict[str, Any]
+        self, request: web.Request, completion: dict[str, Any], body: dict[str, Any], outcome: str
     ) -> web.StreamResponse:
         """The same answer as server-sent chunks (`chat.completion.chunk`), the way the API
         streams: the content in pieces of `stream_chunk` characters spread over `stream_seconds`,
         then the finish reason, the usage when asked for (`stream_options.include_usage`), and
-        `[DONE]`."""
+        `[DONE]`. `stream_error` and `stream_cut` stop after half the pieces: an `error` event
+        (as the API reports a failure it meets mid-stream), or the connection closed."""
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream", **_headers()})
         await response.prepare(request)
         message = completion["choices"][0]["message"]
@@ -540,9 +549,11 @@ class FakeOpenAI:
         size = max(1, self.config.stream_chunk)
         pieces = [text[i : i + size] for i in range(0, len(text), size)]
         pause = self.config.stream_seconds / max(1, len(pieces))
-        for piece in pieces:
+        for number, piece in enumerate(pieces):
             if pause:
                 await asyncio.sleep(pause)
+            if outcome.startswith("stream_") and number == len(pieces) // 2:
+                return await self._broken_stream(request, response, outcome)
             await send([{"index": 0, "delta": {field_name: piece}}])
         finish = completion["choices"][0]["finish_reason"]
         await send([{"index": 0, "delta": {}, "finish_reason": finish}])
@@ -550,6 +561,17 @@ class FakeOpenAI:
             await send([], usage=completion["usage"])
         await response.write(b"data: [DONE]\n\n")
         await response.write_eof()
+        return response
+
+    async def _broken_stream(
+        self, request: web.Request, response: web.StreamResponse, outcome: str
+    ) -> web.StreamResponse:
+        if outcome == "stream_error":
+            error = {"message": "The server had an error processing your request.", "type": "server_error"}
+            await response.write(f"data: {json.dumps({'error': error})}\n\n".encode())
+            await response.write_eof()
+        elif request.transport is not None:
+            request.transport.close()
         return response
 
     def _status_error(self, status: int, model: str) -> web.Response:

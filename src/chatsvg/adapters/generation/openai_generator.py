@@ -14,6 +14,7 @@ import logging
 import time
 from typing import Any
 
+import httpx2
 import msgspec
 import openai
 from openai import AsyncOpenAI
@@ -23,7 +24,7 @@ from chatsvg.adapters.generation.openai_hints import (
     really_timed_out,
     retry_after_seconds,
 )
-from chatsvg.adapters.generation.openai_stream import collect_stream
+from chatsvg.adapters.generation.openai_stream import Unreadable, collect_stream
 from chatsvg.adapters.generation.svg_prompting import (
     SVG_SCHEMA,
     SYSTEM_PROMPT,
@@ -220,17 +221,26 @@ class OpenAiSvgGenerator:
             )
         body["stream"] = True
         body["stream_options"] = {"include_usage": True}
-        # Chunks come as plain dicts (cast to object): no typed model per token.
-        chunks = await self._client.post(
+        # The client sends the request and maps its error statuses; the 200's event stream is
+        # read by openai_stream (the client's reader cost 23 µs of CPU per token).
+        response = await self._client.post(
             "/chat/completions",
-            cast_to=object,
+            cast_to=httpx2.Response,
             body=body,
             options=options,
             stream=True,
-            stream_cls=openai.AsyncStream[object],
         )
-        answer = await collect_stream(chunks, request.on_draft)
-        # A stream with no chunk in it is a body we cannot read (a proxy's page): as unstreamed.
+        try:
+            answer = await collect_stream(response, request.on_draft)
+        except Unreadable as exc:
+            log.warning(
+                "unreadable streamed model answer",
+                extra={"job_id": request.job_id, "answer": _clip(str(exc))},
+            )
+            return ""  # read as an unstreamed body that is no completion: unreadable
+        finally:
+            await response.aclose()
+        # A stream with no event in it is a body we cannot read (a proxy's page): as unstreamed.
         return "" if answer is None else answer
 
     def _svg_from(self, completion: Any, request: GenerationRequest) -> str:
