@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Generic, Self, TypeVar, overload
 
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -70,10 +71,56 @@ class _LazyTransaction:
         return getattr(self._conn, name)
 
 
+R = TypeVar("R")
+
+
+class _Repository(Generic[R]):
+    """A repository of the unit of work, built on first use: a request names one or two of the
+    nineteen, and building them all cost 10 µs per unit of work."""
+
+    def __init__(self, build: Callable[[SqlUnitOfWork], R]) -> None:
+        self._build = build
+        self._name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, uow: None, owner: type) -> Self: ...
+    @overload
+    def __get__(self, uow: SqlUnitOfWork, owner: type | None = None) -> R: ...
+    def __get__(self, uow: SqlUnitOfWork | None, owner: type | None = None) -> R | Self:
+        if uow is None:
+            return self
+        repository = self._build(uow)
+        uow.__dict__[self._name] = repository  # from now on found before this descriptor
+        return repository
+
+
 class SqlUnitOfWork:
     """A transaction on a pooled connection, rolled back on leaving the block unless committed.
     `lock`, when given (SQLite), lets one unit of work run at a time. On Postgres the
     transaction begins with the first statement that writes or locks (`_LazyTransaction`)."""
+
+    users = _Repository(SqlUsers)
+    sessions = _Repository(SqlSessions)
+    reset_tokens = _Repository(SqlResetTokens)
+    identities = _Repository(SqlIdentities)
+    mail_outbox = _Repository(SqlMailOutbox)
+    admin_links = _Repository(SqlAdminLinks)
+    admin_sessions = _Repository(SqlAdminSessions)
+    admin_figures = _Repository(SqlAdminFigures)
+    jobs = _Repository(SqlJobs)
+    generations = _Repository(SqlGenerations)
+    ledger = _Repository(SqlLedger)
+    notifications = _Repository(SqlNotifications)
+    authz_clients = _Repository(SqlOAuthClients)
+    authz_grants = _Repository(SqlGrants)
+    plan_usage = _Repository(SqlPlanUsage)
+    subscriptions = _Repository(SqlSubscriptions)
+    billing_events = _Repository(SqlBillingEvents)
+    api_keys = _Repository(SqlApiKeys)
+    key_usage = _Repository(SqlKeyUsage)
 
     def __init__(self, engine: AsyncEngine, lock: asyncio.Lock | None = None) -> None:
         self._engine = engine
@@ -82,25 +129,6 @@ class SqlUnitOfWork:
         self._conn: AsyncConnection | None = None
         self._lazy: _LazyTransaction | None = None
         self._raw: Any = None
-        self.users = SqlUsers(self)
-        self.sessions = SqlSessions(self)
-        self.reset_tokens = SqlResetTokens(self)
-        self.identities = SqlIdentities(self)
-        self.mail_outbox = SqlMailOutbox(self)
-        self.admin_links = SqlAdminLinks(self)
-        self.admin_sessions = SqlAdminSessions(self)
-        self.admin_figures = SqlAdminFigures(self)
-        self.jobs = SqlJobs(self)
-        self.generations = SqlGenerations(self)
-        self.ledger = SqlLedger(self)
-        self.notifications = SqlNotifications(self)
-        self.authz_clients = SqlOAuthClients(self)
-        self.authz_grants = SqlGrants(self)
-        self.plan_usage = SqlPlanUsage(self)
-        self.subscriptions = SqlSubscriptions(self)
-        self.billing_events = SqlBillingEvents(self)
-        self.api_keys = SqlApiKeys(self)
-        self.key_usage = SqlKeyUsage(self)
 
     @property
     def connection(self) -> AsyncConnection:
