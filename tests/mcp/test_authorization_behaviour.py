@@ -364,3 +364,31 @@ async def test_the_sweep_deletes_what_expired_and_keeps_what_detects_reuse(
         assert await tx.authz_grants.get_token(hash_token(second.refresh_token)) is None
         assert await tx.authz_grants.get(live.id) is not None
         assert await tx.authz_grants.get_token(hash_token(other.refresh_token)) is not None
+
+
+async def test_the_sweep_deletes_clients_no_grant_names_a_month_after_registration(
+    server: AuthorizationServer, uow: UnitOfWorkFactory, clock: FrozenClock
+) -> None:
+    ada = await add_user(uow, clock, "ada")
+    abandoned = await server.register({"redirect_uris": [REDIRECT]})
+    used, _ = await tokens(server, ada)
+    revoked, _ = await tokens(server, ada)
+    ended = next(g for g in await server.grants(ada) if g.client_id == revoked)
+    await server.revoke_grant(ada, ended.id)
+    clock.advance(days=29)
+    await server.purge()
+    young = await server.register({"redirect_uris": [REDIRECT]})
+    async with uow() as tx:  # not a month old yet: all kept
+        assert await tx.authz_clients.get(abandoned.id) is not None
+        assert await tx.authz_clients.get(revoked) is not None
+    clock.advance(days=2)
+    await server.purge()
+    async with uow() as tx:
+        # Never consented to, or its only grant gone (ended more than a week ago): deleted.
+        assert await tx.authz_clients.get(abandoned.id) is None
+        assert await tx.authz_clients.get(revoked) is None
+        # A grant names it, or registered less than a month ago: kept.
+        assert await tx.authz_clients.get(used) is not None
+        assert await tx.authz_clients.get(young.id) is not None
+    with pytest.raises(AuthorizeRefused):
+        await server.check_request(params(abandoned.id))

@@ -18,6 +18,15 @@ class MemoryOAuthClients(MemoryRepository):
         client: OAuthClient | None = self._db.get("authz_clients", client_id)
         return replace(client, redirect_uris=list(client.redirect_uris)) if client else None
 
+    async def purge_unused(self, registered_before: datetime) -> int:
+        named = {grant.client_id for grant in self._db.scan("authz_grants")}
+        gone = 0
+        for client in self._db.scan("authz_clients"):
+            if client.created_at < registered_before and client.id not in named:
+                self._db.delete("authz_clients", client.id)
+                gone += 1
+        return gone
+
 
 class MemoryGrants(MemoryRepository):
     async def add(self, grant: Grant) -> None:

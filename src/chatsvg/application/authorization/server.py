@@ -49,6 +49,11 @@ from chatsvg.domain.errors import NotFound, RateLimited
 REGISTRATIONS_PER_HOUR = 30
 # A revoked or expired grant stays (unlisted) this long before the sweep deletes it.
 ENDED_GRANTS_KEPT = timedelta(days=7)
+# A registered client that no grant names is deleted this long after its registration: anyone
+# can register one (30 an hour per address), and an assistant that registers afresh on each
+# install would otherwise grow the table for ever. One whose user never consented within a month
+# is told `invalid_client` and registers again, as RFC 7591 clients do.
+UNUSED_CLIENTS_KEPT = timedelta(days=30)
 
 
 class AuthorizeRefused(OAuthProblem):
@@ -352,10 +357,12 @@ class AuthorizationServer:
         return Caller(grant.user_id, grant.id, grant.client_id, grant.scopes)
 
     async def purge(self) -> int:
-        """The periodic sweep: expired codes and tokens, and grants that ended a week ago."""
+        """The periodic sweep: expired codes and tokens, grants that ended a week ago, and
+        clients registered a month ago that no grant names."""
         now = self._clock.now()
         async with self._uow() as uow:
             gone = await uow.authz_grants.purge(now, now - ENDED_GRANTS_KEPT)
+            gone += await uow.authz_clients.purge_unused(now - UNUSED_CLIENTS_KEPT)
             await uow.commit()
         return gone
 

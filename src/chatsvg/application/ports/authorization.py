@@ -14,6 +14,11 @@ class OAuthClientRepository(Protocol):
 
     async def get(self, client_id: str) -> OAuthClient | None: ...
 
+    async def purge_unused(self, registered_before: datetime) -> int:
+        """Delete the clients registered before `registered_before` that no grant names (never
+        consented to, or whose grants are gone). Returns how many went."""
+        ...
+
 
 class GrantRepository(Protocol):
     """Grants (one consent each) and the codes and tokens issued under them. Deleting a user

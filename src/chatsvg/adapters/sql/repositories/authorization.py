@@ -64,6 +64,13 @@ class SqlOAuthClients(SqlRepository):
             client_uri=row.client_uri,
         )
 
+    async def purge_unused(self, registered_before: datetime) -> int:
+        named = select(_G.c.id).where(_G.c.client_id == _C.c.id).exists()
+        result = await self._c.execute(
+            delete(_C).where(_C.c.created_at < registered_before, ~named)
+        )
+        return max(0, result.rowcount or 0)
+
 
 class SqlGrants(SqlRepository):
     async def add(self, grant: Grant) -> None:
