@@ -25,15 +25,13 @@ class SqlAdminLinks(SqlRepository):
 
     async def use(self, token_hash: str, now: datetime) -> str | None:
         # AdminLink.usable in SQL, as a compare-and-set: of two clicks, one spends it.
-        result = await self._c.execute(
-            update(_L)
-            .where(_L.c.token_hash == token_hash, _L.c.used_at.is_(None), _L.c.expires_at > now)
-            .values(used_at=now)
-        )
-        if result.rowcount != 1:
-            return None
         email: str | None = (
-            await self._c.execute(select(_L.c.email).where(_L.c.token_hash == token_hash))
+            await self._c.execute(
+                update(_L)
+                .where(_L.c.token_hash == token_hash, _L.c.used_at.is_(None), _L.c.expires_at > now)
+                .values(used_at=now)
+                .returning(_L.c.email)
+            )
         ).scalar()
         return email
 

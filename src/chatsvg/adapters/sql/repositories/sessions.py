@@ -58,10 +58,10 @@ class SqlSessions(SqlRepository):
         cond = [_F.c.user_id == user_id, _F.c.revoked_at.is_(None)]
         if keep is not None:
             cond.append(_F.c.id != keep)
-        ids = [r.id for r in await self._c.execute(select(_F.c.id).where(*cond))]
-        if ids:
-            await self._c.execute(update(_F).where(_F.c.id.in_(ids)).values(revoked_at=now))
-        return ids
+        revoked = await self._c.execute(
+            update(_F).where(*cond).values(revoked_at=now).returning(_F.c.id)
+        )
+        return [row.id for row in revoked]
 
     async def add_token(self, token: RefreshToken) -> None:
         await self._c.execute(insert(_TOK).values(**token.__dict__))
