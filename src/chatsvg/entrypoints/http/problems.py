@@ -89,6 +89,17 @@ class ServiceUnavailable(DomainError):
     default_message = "The service is temporarily unavailable."
 
 
+def limit_headers(limit: int, remaining: int, reset_at: int) -> dict[str, str]:
+    """The X-RateLimit-* headers of a limited route (none for a limit of 0: not limited)."""
+    if not limit:
+        return {}
+    return {
+        "X-RateLimit-Limit": str(limit),
+        "X-RateLimit-Remaining": str(remaining),
+        "X-RateLimit-Reset": str(reset_at),
+    }
+
+
 def problem(
     status: int,
     code: str,
@@ -131,10 +142,7 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
         headers: dict[str, str] = {}
         if isinstance(exc, RateLimited):
             headers["Retry-After"] = str(exc.retry_after)
-            if exc.limit:
-                headers["X-RateLimit-Limit"] = str(exc.limit)
-                headers["X-RateLimit-Remaining"] = str(exc.remaining)
-                headers["X-RateLimit-Reset"] = str(exc.reset_at)
+            headers.update(limit_headers(exc.limit, exc.remaining, exc.reset_at))
         return problem(status, exc.code, exc.message, errors=exc.details, headers=headers)
     if isinstance(exc, ValidationException):
         errors = _validation_errors(exc.extra)

@@ -18,6 +18,7 @@ from litestar.datastructures import Cookie
 from chatsvg.application.accounts.auth import ClientInfo, SignedIn
 from chatsvg.application.ports import RateDecision
 from chatsvg.domain.errors import CsrfFailed, RateLimited
+from chatsvg.entrypoints.http.problems import limit_headers
 from chatsvg.entrypoints.settings import Settings
 
 ACCESS_COOKIE = "token"
@@ -210,13 +211,7 @@ def access_token(request: Request[Any, Any, Any]) -> str | None:
 
 
 def rate_headers(decision: RateDecision) -> dict[str, str]:
-    if not decision.limit:
-        return {}
-    return {
-        "X-RateLimit-Limit": str(decision.limit),
-        "X-RateLimit-Remaining": str(decision.remaining),
-        "X-RateLimit-Reset": str(decision.reset_at),
-    }
+    return limit_headers(decision.limit, decision.remaining, decision.reset_at)
 
 
 def enforce(decision: RateDecision, request: Request[Any, Any, Any]) -> None:
