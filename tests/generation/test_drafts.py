@@ -277,6 +277,8 @@ async def test_a_streamed_answer_fails_as_an_unstreamed_one(
         await generator.aclose()
     assert streamed.value.code == unstreamed.value.code == code
     assert streamed.value.transient == unstreamed.value.transient
+    if outcome == "stream_error":  # the provider's failure, not an unreadable answer
+        assert str(streamed.value) == "the model provider failed while answering"
 
 
 def test_a_malformed_streamed_answer_is_read_as_an_unstreamed_one() -> None:

@@ -320,6 +320,14 @@ class OpenAiSvgGenerator:
             return GenerationFault(
                 JobErrorCode.PROVIDER_UNAVAILABLE, "could not reach the model", transient=True
             )
+        if not isinstance(exc, openai.APIStatusError) and isinstance(exc.body, dict):
+            # An `error` event inside a streamed answer: the provider failed after the 200.
+            log.warning("openai failed mid-answer", extra={**context, "error": _clip(exc.message)})
+            return GenerationFault(
+                JobErrorCode.PROVIDER_UNAVAILABLE,
+                "the model provider failed while answering",
+                transient=True,
+            )
         if not isinstance(exc, openai.APIStatusError):
             # A 2xx the client could not read as a completion: a misbehaving proxy or compatible server.
             log.warning("unreadable openai response", extra={**context, "error": _clip(str(exc))})
