@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar, overload
 
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from chatsvg.adapters.sql.driver_statement import DriverStatement
 from chatsvg.adapters.sql.repositories.admin import (
     SqlAdminFigures,
     SqlAdminLinks,
@@ -190,11 +191,12 @@ class SqlUnitOfWork:
         `run_alone` commits by itself."""
         return self._raw is not None and bool(self._raw.autocommit)
 
-    async def run_alone(self, statement: Any, params: Any) -> Any:
-        """Run one statement outside any transaction: it commits (or fails) on its own. Only for
-        a unit of work's one and only write, when `begins_nothing_yet()`."""
+    async def run_alone(self, statement: DriverStatement, params: Mapping[str, Any]) -> int:
+        """Run one statement outside any transaction, on the driver's connection: it commits (or
+        fails) on its own. Only for a unit of work's one and only write, when
+        `begins_nothing_yet()`. Returns its row count."""
         assert self._conn is not None and self.begins_nothing_yet()
-        return await self._conn.execute(statement, params)
+        return await statement.execute(self._conn, params)
 
     async def commit(self) -> None:
         assert self._conn is not None, "use the unit of work as `async with`"

@@ -1,0 +1,98 @@
+"""A statement run on asyncpg's own connection (adapters/sql/driver_statement.py), against the real
+Postgres: the values converted as SQLAlchemy converts them, the row count, and errors as
+SQLAlchemy's own, a lost connection invalidated so the pool never hands it out again."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, insert, select, text
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from chatsvg.adapters.sql.driver_statement import DriverStatement
+from chatsvg.adapters.sql.tables import UtcDateTime
+
+pytestmark = pytest.mark.real
+
+metadata = MetaData()
+things = Table(
+    "driver_statement_things",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("n", Integer, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+)
+# INSERT ... SELECT ... WHERE: inserts only while fewer than `most` rows exist.
+BOUNDED = DriverStatement(
+    insert(things).from_select(
+        ["id", "n", "at"],
+        select(
+            bindparam("id", type_=String(36)),
+            bindparam("n", type_=Integer),
+            bindparam("at", type_=UtcDateTime),
+        ).where(
+            select(text("count(*)")).select_from(things).scalar_subquery()
+            < bindparam("most", type_=Integer)
+        ),
+    )
+)
+WHEN = datetime(2026, 12, 7, 15, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+async def engine(postgres_url: str):  # type: ignore[no-untyped-def]
+    engine = create_async_engine(postgres_url, pool_size=1, max_overflow=0)
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.drop_all)
+        await conn.run_sync(metadata.create_all)
+    yield engine
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.drop_all)
+    await engine.dispose()
+
+
+async def test_it_writes_what_sqlalchemy_writes_and_counts_rows(engine) -> None:  # type: ignore[no-untyped-def]
+    async with engine.connect() as conn:
+        assert await BOUNDED.execute(conn, {"id": "a", "n": 1, "at": WHEN, "most": 1}) == 1
+        assert await BOUNDED.execute(conn, {"id": "b", "n": 2, "at": WHEN, "most": 1}) == 0
+        # Committed on its own: another connection sees it, read back through SQLAlchemy.
+    async with engine.connect() as conn:
+        rows = (await conn.execute(select(things))).all()
+    assert [(r.id, r.n, r.at) for r in rows] == [("a", 1, WHEN)]
+
+
+async def test_a_duplicate_key_is_sqlalchemys_integrity_error(engine) -> None:  # type: ignore[no-untyped-def]
+    async with engine.connect() as conn:
+        await BOUNDED.execute(conn, {"id": "a", "n": 1, "at": WHEN, "most": 5})
+        with pytest.raises(sa_exc.IntegrityError):
+            await BOUNDED.execute(conn, {"id": "a", "n": 2, "at": WHEN, "most": 5})
+        # The connection is still usable: a constraint is not a lost connection.
+        assert await BOUNDED.execute(conn, {"id": "b", "n": 2, "at": WHEN, "most": 5}) == 1
+
+
+async def test_another_database_error_is_a_dbapi_error_not_a_lost_connection(engine) -> None:  # type: ignore[no-untyped-def]
+    broken = DriverStatement(text("SELECT 1 / (:n - :n)").bindparams(bindparam("n", type_=Integer)))
+    async with engine.connect() as conn:
+        with pytest.raises(sa_exc.DBAPIError) as raised:
+            await broken.execute(conn, {"n": 3})
+        assert not isinstance(raised.value, sa_exc.OperationalError)
+        assert not raised.value.connection_invalidated
+
+
+async def test_a_lost_connection_is_invalidated_and_the_pool_connects_afresh(  # type: ignore[no-untyped-def]
+    engine, postgres_url: str
+) -> None:
+    async with engine.connect() as conn:
+        pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        admin = create_async_engine(postgres_url, isolation_level="AUTOCOMMIT")
+        async with admin.connect() as other:
+            await other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        await admin.dispose()
+        with pytest.raises(sa_exc.OperationalError) as raised:
+            await BOUNDED.execute(conn, {"id": "a", "n": 1, "at": WHEN, "most": 5})
+        assert raised.value.connection_invalidated
+    async with engine.connect() as conn:  # the pool's one connection, replaced
+        assert (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one() != pid
+        assert await BOUNDED.execute(conn, {"id": "a", "n": 1, "at": WHEN, "most": 5}) == 1
