@@ -4,6 +4,7 @@ SQLAlchemy's own, a lost connection invalidated so the pool never hands it out a
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import pytest
@@ -89,6 +90,12 @@ async def test_a_lost_connection_is_invalidated_and_the_pool_connects_afresh(  #
         admin = create_async_engine(postgres_url, isolation_level="AUTOCOMMIT")
         async with admin.connect() as other:
             await other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            # The signal is sent, not yet acted on: wait until the backend has gone.
+            gone = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")
+            for _ in range(200):
+                if not (await other.execute(gone, {"pid": pid})).scalar_one():
+                    break
+                await asyncio.sleep(0.01)
         await admin.dispose()
         with pytest.raises(sa_exc.OperationalError) as raised:
             await BOUNDED.execute(conn, {"id": "a", "n": 1, "at": WHEN, "most": 5})

@@ -295,8 +295,10 @@ def test_hostile_attribute_values_stay_fast(sanitize: SvgSanitizer, value: str) 
     raw = wrap(f'<g transform="{value}"/><svg viewBox="{value}"/><rect width="{value}"/>')
     started = time.perf_counter()
     assert_inert(sanitize.sanitize(raw))
-    # Harmless garbage may stay; what matters is that no regex backtracks on it.
-    assert time.perf_counter() - started < 1.0
+    # Harmless garbage may stay; what matters is that no regex backtracks on it. Each takes a
+    # tenth of a second or so here; backtracking on these lengths would take minutes. The bound
+    # is loose because a full suite on two cores has pauses of its own (1.08 s seen once).
+    assert time.perf_counter() - started < 5.0
 
 
 def test_deeply_nested_css_is_dropped_not_crashed(sanitize: SvgSanitizer) -> None:
