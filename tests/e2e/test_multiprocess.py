@@ -62,10 +62,13 @@ class ApiProcess:
                 self.process.kill()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def cluster(
-    real_services: RealServices, tmp_path: Path
+    real_services: RealServices, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[list[ApiProcess], list[WorkerProcess]]]:
+    """One cluster for the module's tests (starting four processes takes most of their time);
+    each test signs up users of its own."""
+    tmp_path = tmp_path_factory.mktemp("cluster")
     run_in_fresh_loop(lambda: _truncate(real_services.postgres_url))
     flush_redis(real_services.redis_url)
     settings = local_settings(

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from dependency_injector import containers, providers
 
 from chatsvg.application.authorization.server import AuthorizationServer
 from chatsvg.application.mcp.tools import McpTools
-from chatsvg.entrypoints.http.mcp import McpEndpoint
 from chatsvg.entrypoints.http.oauth_metadata import issuer, mcp_resource
 from chatsvg.entrypoints.settings import Settings
+
+if TYPE_CHECKING:
+    from chatsvg.entrypoints.http.mcp import McpEndpoint
+
+
+def mcp_endpoint(**parts: Any) -> McpEndpoint:
+    """Imported when the API builds it: the MCP SDK takes a second or more to import, which
+    every CLI command and the worker would otherwise pay for nothing."""
+    from chatsvg.entrypoints.http.mcp import McpEndpoint
+
+    return McpEndpoint(**parts)
 
 
 def resources(settings: Settings) -> tuple[str, ...]:
@@ -40,5 +52,5 @@ class Authorization(containers.DeclarativeContainer):
         plans=infra.plans,
     )
     mcp = providers.Singleton(
-        McpEndpoint, authorization=server, tools=tools, public_url=settings.provided.public_url
+        mcp_endpoint, authorization=server, tools=tools, public_url=settings.provided.public_url
     )
