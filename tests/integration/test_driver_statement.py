@@ -103,3 +103,17 @@ async def test_a_lost_connection_is_invalidated_and_the_pool_connects_afresh(  #
     async with engine.connect() as conn:  # the pool's one connection, replaced
         assert (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one() != pid
         assert await BOUNDED.execute(conn, {"id": "a", "n": 1, "at": WHEN, "most": 5}) == 1
+
+
+async def test_another_driver_runs_it_through_sqlalchemy(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'other.db'}")
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+        async with engine.connect() as conn:
+            assert await BOUNDED.execute(conn, {"id": "a", "n": 1, "at": WHEN, "most": 1}) == 1
+            assert await BOUNDED.execute(conn, {"id": "b", "n": 2, "at": WHEN, "most": 1}) == 0
+            await conn.commit()
+            assert [r.id for r in (await conn.execute(select(things))).all()] == ["a"]
+    finally:
+        await engine.dispose()

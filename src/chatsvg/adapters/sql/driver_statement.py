@@ -54,7 +54,7 @@ class DriverStatement:
     """`statement`, compiled once per dialect, run by `execute` on a checked-out connection."""
 
     def __init__(self, statement: ClauseElement) -> None:
-        self._statement = statement
+        self._statement: Any = statement
         self._compiled: dict[str, _Compiled] = {}
 
     def _for(self, dialect: Dialect) -> _Compiled:
@@ -65,7 +65,10 @@ class DriverStatement:
 
     async def execute(self, conn: AsyncConnection, params: Mapping[str, Any]) -> int:
         """Run it outside any transaction (it commits on its own) and return its row count.
-        The connection must be an asyncpg one, checked out and not inside a transaction."""
+        The connection must be checked out and not inside a transaction; on a driver other than
+        asyncpg the statement runs through SQLAlchemy as usual."""
+        if conn.dialect.driver != "asyncpg":
+            return int((await conn.execute(self._statement, dict(params))).rowcount)
         compiled = self._for(conn.dialect)
         raw = await conn.get_raw_connection()
         driver: asyncpg.Connection = raw.driver_connection
