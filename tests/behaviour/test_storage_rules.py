@@ -129,6 +129,25 @@ async def test_a_user_is_read_with_their_balance(uow: UnitOfWorkFactory) -> None
         assert await u.users.with_balance("ghost") is None
 
 
+async def test_a_read_after_a_write_sees_it_and_a_rollback_undoes_it(
+    uow: UnitOfWorkFactory,
+) -> None:
+    async with uow() as u:
+        await add_user(u, "ada")
+        await u.commit()
+    async with uow() as u:
+        before = await u.users.get("ada")  # read before anything is written
+        assert before is not None
+        before.name = "Ada L."
+        await u.users.update(before)
+        inside = await u.users.with_balance("ada")  # read inside the open transaction
+        assert inside is not None and inside[0].name == "Ada L."
+        # left without commit: rolled back
+    async with uow() as u:
+        after = await u.users.get("ada")
+        assert after is not None and after.name != "Ada L."
+
+
 async def test_updates_write_only_what_may_change(uow: UnitOfWorkFactory) -> None:
     async with uow() as u:
         await add_user(u, "ada")

@@ -24,6 +24,8 @@ things = Table(
     Column("id", String(36), primary_key=True),
     Column("n", Integer, nullable=False),
     Column("at", UtcDateTime, nullable=False),
+    Column("note", String(20)),
+    Column("later", UtcDateTime),
 )
 # INSERT ... SELECT ... WHERE: inserts only while fewer than `most` rows exist.
 BOUNDED = DriverStatement(
@@ -40,6 +42,7 @@ BOUNDED = DriverStatement(
     )
 )
 WHEN = datetime(2026, 12, 7, 15, 30, tzinfo=UTC)
+ONE = DriverStatement(select(things).where(things.c.id == bindparam("id")))
 
 
 @pytest.fixture
@@ -105,6 +108,48 @@ async def test_a_lost_connection_is_invalidated_and_the_pool_connects_afresh(  #
         assert await BOUNDED.execute(conn, {"id": "a", "n": 1, "at": WHEN, "most": 5}) == 1
 
 
+async def test_a_read_answers_the_row_sqlalchemy_answers(engine) -> None:  # type: ignore[no-untyped-def]
+    async with engine.begin() as conn:
+        await conn.execute(
+            insert(things),
+            [
+                {"id": "a", "n": 1, "at": WHEN, "note": "x", "later": WHEN},
+                {"id": "b", "n": 2, "at": WHEN, "note": None, "later": None},
+            ],
+        )
+    async with engine.connect() as conn:
+        for key in ("a", "b"):
+            ours = await ONE.first(conn, {"id": key})
+            theirs = (await conn.execute(ONE.statement, {"id": key})).first()
+            assert ours is not None and theirs is not None
+            assert tuple(ours) == tuple(theirs)
+            assert ours._fields == tuple(theirs._fields)
+            assert ours.at.tzinfo is not None and ours.at == WHEN  # through UtcDateTime
+        assert (await ONE.first(conn, {"id": "a"})).later == WHEN
+        assert await ONE.first(conn, {"id": "missing"}) is None
+
+
+async def test_a_read_on_a_lost_connection_is_sqlalchemys_operational_error(  # type: ignore[no-untyped-def]
+    engine, postgres_url: str
+) -> None:
+    async with engine.connect() as conn:
+        pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        admin = create_async_engine(postgres_url, isolation_level="AUTOCOMMIT")
+        async with admin.connect() as other:
+            await other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            gone = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")
+            for _ in range(200):
+                if not (await other.execute(gone, {"pid": pid})).scalar_one():
+                    break
+                await asyncio.sleep(0.01)
+        await admin.dispose()
+        with pytest.raises(sa_exc.OperationalError) as raised:
+            await ONE.first(conn, {"id": "a"})
+        assert raised.value.connection_invalidated
+    async with engine.connect() as conn:
+        assert await ONE.first(conn, {"id": "a"}) is None
+
+
 async def test_another_driver_runs_it_through_sqlalchemy(tmp_path) -> None:  # type: ignore[no-untyped-def]
     engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'other.db'}")
     try:
@@ -115,5 +160,8 @@ async def test_another_driver_runs_it_through_sqlalchemy(tmp_path) -> None:  # t
             assert await BOUNDED.execute(conn, {"id": "b", "n": 2, "at": WHEN, "most": 1}) == 0
             await conn.commit()
             assert [r.id for r in (await conn.execute(select(things))).all()] == ["a"]
+            row = await ONE.first(conn, {"id": "a"})
+            assert row is not None and (row.id, row.n, row.at) == ("a", 1, WHEN)
+            assert await ONE.first(conn, {"id": "b"}) is None
     finally:
         await engine.dispose()

@@ -5,7 +5,9 @@ SQLAlchemy's execution (context, cursor adapter, result wrapper, the greenlet ho
 one statement an accepted prompt must make, `DriverStatement` keeps what SQLAlchemy gives (the
 statement written with its expression language and compiled by its asyncpg dialect, the
 parameter order, each value converted by its column type's own bind processor) and sends it with
-asyncpg's `execute`, which prepares and caches it per connection.
+asyncpg's `execute`, which prepares and caches it per connection. A read (`first`) comes back as
+a row with the selected columns as attributes, each value through its column type's own result
+processor, as SQLAlchemy's row would have it.
 
 Errors come out as SQLAlchemy's, so that callers and the HTTP layer read them as before: an
 integrity violation as `IntegrityError`, a lost or unusable connection as `OperationalError`
@@ -15,7 +17,9 @@ with the connection invalidated (never handed out again by the pool), any other 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections import namedtuple
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
@@ -30,7 +34,7 @@ _LOST_CLASSES = ("08", "57", "53")
 
 
 class _Compiled:
-    __slots__ = ("compiled", "names", "processors", "sql")
+    __slots__ = ("compiled", "names", "processors", "row", "row_processors", "sql")
 
     def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
         self.compiled = statement.compile(dialect=dialect)
@@ -40,6 +44,18 @@ class _Compiled:
         self.processors: list[Callable[[Any], Any] | None] = [
             binds[name].type.bind_processor(dialect) for name in self.names
         ]
+        # What a SELECT answers: one attribute per column, in the statement's order.
+        columns = list(getattr(statement, "selected_columns", ()))
+        self.row: Any = namedtuple("Row", [c.key for c in columns]) if columns else None
+        self.row_processors: list[Callable[[Any], Any] | None] = [
+            c.type._cached_result_processor(dialect, None) for c in columns
+        ]
+
+    def to_row(self, record: Any) -> Any:
+        return self.row._make(
+            value if process is None else process(value)
+            for value, process in zip(record, self.row_processors, strict=True)
+        )
 
     def arguments(self, params: Mapping[str, Any]) -> list[Any]:
         values = self.compiled.construct_params(dict(params))
@@ -57,6 +73,11 @@ class DriverStatement:
         self._statement: Any = statement
         self._compiled: dict[str, _Compiled] = {}
 
+    @property
+    def statement(self) -> Any:
+        """The statement as SQLAlchemy runs it (inside a transaction, or on another driver)."""
+        return self._statement
+
     def _for(self, dialect: Dialect) -> _Compiled:
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
@@ -70,25 +91,43 @@ class DriverStatement:
         if conn.dialect.driver != "asyncpg":
             return int((await conn.execute(self._statement, dict(params))).rowcount)
         compiled = self._for(conn.dialect)
-        raw = await conn.get_raw_connection()
-        driver: asyncpg.Connection = raw.driver_connection
         arguments = compiled.arguments(params)
-        try:
+        async with _as_sqlalchemy_errors(conn, compiled.sql, arguments) as driver:
             status = await driver.execute(compiled.sql, *arguments)
-        except asyncpg.IntegrityConstraintViolationError as exc:
-            raise sa_exc.IntegrityError(compiled.sql, arguments, exc) from exc
-        except asyncpg.PostgresError as exc:
-            if (exc.sqlstate or "")[:2] not in _LOST_CLASSES:
-                raise sa_exc.DBAPIError(compiled.sql, arguments, exc) from exc
-            await conn.invalidate()
-            raise sa_exc.OperationalError(
-                compiled.sql, arguments, exc, connection_invalidated=True
-            ) from exc
-        except (asyncpg.InterfaceError, OSError, TimeoutError) as exc:
-            await conn.invalidate()
-            raise sa_exc.OperationalError(
-                compiled.sql, arguments, exc, connection_invalidated=True
-            ) from exc
         # "INSERT 0 1", "UPDATE 3", ...: the count is the last word.
         tail = status.rsplit(" ", 1)[-1]
         return int(tail) if tail.isdigit() else 0
+
+    async def first(self, conn: AsyncConnection, params: Mapping[str, Any]) -> Any | None:
+        """The first row the statement answers (a SELECT), or None, outside any transaction. The
+        row has the selected columns as attributes, converted as SQLAlchemy's row would be; on
+        a driver other than asyncpg it is SQLAlchemy's own row."""
+        if conn.dialect.driver != "asyncpg":
+            return (await conn.execute(self._statement, dict(params))).first()
+        compiled = self._for(conn.dialect)
+        arguments = compiled.arguments(params)
+        async with _as_sqlalchemy_errors(conn, compiled.sql, arguments) as driver:
+            record = await driver.fetchrow(compiled.sql, *arguments)
+        return None if record is None else compiled.to_row(record)
+
+
+@asynccontextmanager
+async def _as_sqlalchemy_errors(
+    conn: AsyncConnection, sql: str, arguments: list[Any]
+) -> AsyncIterator[asyncpg.Connection]:
+    """asyncpg's connection under `conn`, its errors raised as SQLAlchemy's: an integrity
+    violation as IntegrityError, a lost connection as OperationalError (the connection
+    invalidated first), any other database error as DBAPIError."""
+    raw = await conn.get_raw_connection()
+    try:
+        yield raw.driver_connection
+    except asyncpg.IntegrityConstraintViolationError as exc:
+        raise sa_exc.IntegrityError(sql, arguments, exc) from exc
+    except asyncpg.PostgresError as exc:
+        if (exc.sqlstate or "")[:2] not in _LOST_CLASSES:
+            raise sa_exc.DBAPIError(sql, arguments, exc) from exc
+        await conn.invalidate()
+        raise sa_exc.OperationalError(sql, arguments, exc, connection_invalidated=True) from exc
+    except (asyncpg.InterfaceError, OSError, TimeoutError) as exc:
+        await conn.invalidate()
+        raise sa_exc.OperationalError(sql, arguments, exc, connection_invalidated=True) from exc

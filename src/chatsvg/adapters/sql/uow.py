@@ -198,6 +198,16 @@ class SqlUnitOfWork:
         assert self._conn is not None and self.begins_nothing_yet()
         return await statement.execute(self._conn, params)
 
+    async def first(self, statement: DriverStatement, params: Mapping[str, Any]) -> Any | None:
+        """The first row of a read (or None). Before this unit of work has written anything
+        (Postgres), it runs on the driver's connection (adapters/sql/driver_statement.py), which
+        reads exactly what it would inside (READ COMMITTED: a statement's own snapshot); once a
+        transaction is open, or on another database, through SQLAlchemy in it."""
+        assert self._conn is not None, "use the unit of work as `async with`"
+        if self.begins_nothing_yet():
+            return await statement.first(self._conn, params)
+        return (await self.connection.execute(statement.statement, dict(params))).first()
+
     async def commit(self) -> None:
         assert self._conn is not None, "use the unit of work as `async with`"
         await self._conn.commit()

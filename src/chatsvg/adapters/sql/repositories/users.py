@@ -8,12 +8,15 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from chatsvg.adapters.sql import tables as t
+from chatsvg.adapters.sql.driver_statement import DriverStatement
 from chatsvg.adapters.sql.repositories.base import SqlRepository
 from chatsvg.domain.accounts.users import User
 from chatsvg.domain.errors import EmailTaken
 
 # Built once: a statement built per call costs more CPU (its cache key) than it takes to run.
 _BY_ID = select(t.users).where(t.users.c.id == bindparam("user_id"))
+# Every authenticated page reads its user: on asyncpg's own connection when nothing is written yet.
+_BY_ID_DRIVER = DriverStatement(_BY_ID)
 
 
 def _user(row: Any) -> User:
@@ -53,11 +56,11 @@ class SqlUsers(SqlRepository):
             raise EmailTaken() from None
 
     async def get(self, user_id: str) -> User | None:
-        row = (await self._c.execute(_BY_ID, {"user_id": user_id})).first()
+        row = await self._uow.first(_BY_ID_DRIVER, {"user_id": user_id})
         return _user(row) if row else None
 
     async def with_balance(self, user_id: str) -> tuple[User, int] | None:
-        row = (await self._c.execute(_BY_ID, {"user_id": user_id})).first()
+        row = await self._uow.first(_BY_ID_DRIVER, {"user_id": user_id})
         return (_user(row), int(row.credits or 0)) if row else None
 
     async def by_email(self, email: str) -> User | None:
