@@ -51,11 +51,12 @@ services:
 test: $(DEV) services lint typecheck  ## every check and every test
 	$(BIN)/pytest -q
 
-# Domain and application on the in-memory fakes and SQLite, the accounts flows on an in-process
-# server: no Postgres, Redis, S3, browser or CLI subprocesses. Under a minute.
+# Domain and application on the in-memory fakes and SQLite, every feature's flows on an
+# in-process server: no Postgres, Redis, S3, browser or CLI subprocesses. About 90 seconds.
 test-fast: $(DEV)
 	$(BIN)/pytest -q -p no:cacheprovider -m "not real and not browser and not subprocess" \
-		tests/unit tests/behaviour tests/accounts $(PYTEST_ARGS)
+		tests/unit tests/behaviour tests/accounts tests/generation tests/billing \
+		tests/keys tests/mcp tests/admin tests/support tests/offline tests/security $(PYTEST_ARGS)
 
 # Production mode (2 API + 2 worker processes) under model 429s/500s and 3 s outages of Redis,
 # Postgres and S3, each scenario on its own, three times (tests/chaos/test_chaos.py). `make test`

@@ -16,7 +16,10 @@ CHROMIUM = Path("/usr/bin/chromium")
 WEB = "http://localhost:5173"
 ADMIN = "boss@example.com"
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="no Chromium at /usr/bin/chromium")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="no Chromium at /usr/bin/chromium"),
+]
 
 
 @pytest.fixture(scope="module")

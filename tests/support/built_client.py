@@ -29,6 +29,7 @@ API, WEB = f"http://localhost:{API_PORT}", f"http://localhost:{WEB_PORT}"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 
 NEEDS_BUILT_CLIENT = [
+    pytest.mark.browser,
     pytest.mark.skipif(not (DIST / "index.html").exists(), reason="the web client is not built"),
     pytest.mark.skipif(not CHROMIUM.exists(), reason="no Chromium at /usr/bin/chromium"),
 ]
