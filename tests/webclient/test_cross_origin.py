@@ -40,6 +40,24 @@ def test_the_vendored_socket_io_client_is_the_official_4_8_1() -> None:
     assert SOCKET_IO_SHA256 in (PAGES / "vendor" / "VENDOR.md").read_text()
 
 
+def test_a_second_connect_while_the_socket_connects_keeps_it_and_its_updates(
+    browser: Browser, api: LiveServer
+) -> None:
+    tab = browser.tab(api)
+    tab.register()
+    # socket.io-client sends two CONNECTs on one connection; python-socketio refused the second
+    # with CONNECT_ERROR, upon which the client destroyed its connected socket for good.
+    socket = tab.call("connectTwiceWhileConnecting")
+    assert socket == {"connected": True, "active": True, "errors": []}
+    frames = [r for r in tab.requests if r.url.startswith(f"{api.url}/socket.io/?")]
+    assert frames  # the socket did talk to this server
+
+    result = tab.call("generate", {"prompt": "a red kite"}, tab.call("newIdempotencyKey"))
+    assert result["job"]["status"] == "SUCCEEDED"
+    assert [u["status"] for u in result["updates"]][-1] == "SUCCEEDED"  # over the socket
+    assert tab.call("socketState")["connected"]
+
+
 def test_page_load_csrf_once_then_register_logout_login_with_cookies_only(
     browser: Browser, api: LiveServer
 ) -> None:

@@ -63,6 +63,24 @@ def make_origin_check(
     return check
 
 
+class _SocketServer(socketio.AsyncServer):  # type: ignore[misc]  # untyped library
+    """python-socketio's server, accepting a repeated CONNECT as Socket.IO's own server does.
+
+    The web client can send a namespace's CONNECT twice on one connection: it calls the socket's
+    `connect()` again to wait for it (`waitForSocketConnected`) while the first CONNECT is still
+    unanswered, e.g. when Generate is pressed as the page's socket is still connecting.
+    python-socketio answers the second with CONNECT_ERROR, upon which socket.io-client destroys
+    the socket, now connected, and the job's updates never reach the page (it waits two minutes,
+    then polls). Socket.IO's server (the Node backend's) accepts it. Here the repeated CONNECT is
+    dropped: the answer to the first one, sent when its handler is done, serves both."""
+
+    async def _handle_connect(self, eio_sid: str, namespace: str | None, data: Any) -> None:
+        if self.manager.sid_from_eio_sid(eio_sid, namespace or "/") is not None:
+            log.debug("repeated CONNECT on one connection ignored", extra={"eio_sid": eio_sid})
+            return
+        await super()._handle_connect(eio_sid, namespace, data)
+
+
 def create_socket_server(
     *,
     manager: socketio.AsyncManager,
@@ -74,7 +92,7 @@ def create_socket_server(
     """The server over `manager` (the publisher's client manager): a socket is accepted once
     `authenticate` accepts its token, joins its user's and its session's rooms, and gets
     `replay`'s updates."""
-    server = socketio.AsyncServer(
+    server = _SocketServer(
         async_mode="asgi",
         client_manager=manager,
         cors_allowed_origins=make_origin_check(web_origins, own_origins),

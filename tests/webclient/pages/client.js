@@ -242,6 +242,19 @@ export function waitForSocketConnected(s, timeoutMs = 8000) {
   });
 }
 
+// The web client's race: the page's socket is connecting (its engine open, its CONNECT not yet
+// answered) when Generate calls connect() again, and socket.io-client sends a second CONNECT.
+export function connectTwiceWhileConnecting(settleMs = 1500) {
+  const s = getSocket();
+  const errors = [];
+  s.on("connect_error", (err) => errors.push(String((err && err.message) || err)));
+  s.io.once("open", () => s.connect());
+  s.connect();
+  return new Promise((resolve) => {
+    setTimeout(() => resolve({ connected: s.connected, active: s.active, errors }), settleMs);
+  });
+}
+
 export function socketState() {
   return {
     connected: Boolean(socket && socket.connected),
@@ -542,7 +555,8 @@ async function boot() {
 
 const api = {
   API_ORIGIN, state, bootstrapCsrf, setCsrfTokenForTest, request, currentUser, register, login,
-  logout, authOptions, connectSocket, disconnectSocket, socketState, newIdempotencyKey, generate,
+  logout, authOptions, connectSocket, disconnectSocket, connectTwiceWhileConnecting, socketState,
+  newIdempotencyKey, generate,
   submit, inlineReport, history, gallery, images, deleteGeneration, source, credits, jobs, download,
   badge, latest, seen, probeRead, probeNoCors, probeWithHeader, probeForm, probeSocket, readCookies,
   waitForSocket: () => waitForSocketConnected(connectSocket()),

@@ -1,0 +1,90 @@
+"""Socket.IO at the wire, as the web client's socket.io-client speaks it (Engine.IO 4 over a
+websocket), for what a library client cannot be made to do."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import aiohttp
+
+from tests.support.live import ApiClient, LiveServer
+
+
+class RawSocket:
+    """Engine.IO 4 packets over one websocket: answers pings, records every Socket.IO packet."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        self.ws = ws
+        self.packets: list[str] = []
+
+    async def next(self, timeout: float = 10) -> str:
+        while True:
+            message = await asyncio.wait_for(self.ws.receive(), timeout)
+            assert message.type == aiohttp.WSMsgType.TEXT, message
+            packet = str(message.data)
+            if packet == "2":  # Engine.IO ping
+                await self.ws.send_str("3")
+                continue
+            self.packets.append(packet)
+            return packet
+
+    async def until(self, wanted: Any, timeout: float = 20) -> str:
+        async def read() -> str:
+            while True:
+                packet = await self.next(timeout)
+                if wanted(packet):
+                    return packet
+
+        return await asyncio.wait_for(read(), timeout)
+
+
+def job_update(packet: str) -> dict[str, Any] | None:
+    if not packet.startswith('42["generation-job:update"'):
+        return None
+    return dict(json.loads(packet[2:])[1])
+
+
+async def test_a_connect_sent_twice_on_one_connection_keeps_the_socket_and_its_updates(
+    server: LiveServer, client: ApiClient
+) -> None:
+    # socket.io-client sends a second CONNECT ("40") when the page calls connect() again while the
+    # first is unanswered (the web client's waitForSocketConnected does, as Generate is pressed).
+    await client.register("ada@example.com")
+    url = server.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+    headers = {"Cookie": f"token={client.http.cookies.get('token')}", "Origin": server.url}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(url, headers=headers) as ws,
+    ):
+        socket = RawSocket(ws)
+        assert (await socket.next()).startswith("0{")  # Engine.IO open
+        await ws.send_str("40")
+        await ws.send_str("40")
+        await socket.until(lambda p: p.startswith("40{"))  # connected
+
+        submit = await client.post(
+            "/api/svg/generate-svg",
+            {"prompt": "a lighthouse at dusk", "style": "flat", "privacy": True},
+        )
+        assert submit.status_code == 202, submit.text
+        job_id = submit.json()["job"]["id"]
+
+        def finished(packet: str) -> bool:
+            update = job_update(packet)
+            return update is not None and update["jobId"] == job_id and update["status"] in (
+                "SUCCEEDED",
+                "FAILED",
+            )
+
+        final = job_update(await socket.until(finished))
+        assert final is not None and final["status"] == "SUCCEEDED"
+        # One answer to the two CONNECTs and no CONNECT_ERROR ("44"): on that, socket.io-client
+        # destroys its socket, which would get none of the job's updates.
+        assert len([p for p in socket.packets if p.startswith("40")]) == 1
+        assert not [p for p in socket.packets if p.startswith("44")]
+        assert not ws.closed
+        ours = [u for p in socket.packets if (u := job_update(p)) and u["jobId"] == job_id]
+        assert [u["status"] for u in ours][-1] == "SUCCEEDED"
+        assert len({(u["status"], u["progress"]) for u in ours}) == len(ours)  # each change once
