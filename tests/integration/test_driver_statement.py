@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, insert, select, text
@@ -43,6 +44,22 @@ BOUNDED = DriverStatement(
 )
 WHEN = datetime(2026, 12, 7, 15, 30, tzinfo=UTC)
 ONE = DriverStatement(select(things).where(things.c.id == bindparam("id")))
+
+
+async def terminate_backend_of(conn: Any, postgres_url: str) -> int:
+    """End `conn`'s server process from another connection, as an admin or a crash would, and
+    wait until it has gone (the signal is acted on a moment after it is sent). Returns its pid."""
+    pid = int((await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+    admin = create_async_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as other:
+        await other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        gone = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")
+        for _ in range(200):
+            if not (await other.execute(gone, {"pid": pid})).scalar_one():
+                break
+            await asyncio.sleep(0.01)
+    await admin.dispose()
+    return pid
 
 
 @pytest.fixture
@@ -89,17 +106,7 @@ async def test_a_lost_connection_is_invalidated_and_the_pool_connects_afresh(  #
     engine, postgres_url: str
 ) -> None:
     async with engine.connect() as conn:
-        pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
-        admin = create_async_engine(postgres_url, isolation_level="AUTOCOMMIT")
-        async with admin.connect() as other:
-            await other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-            # The signal is sent, not yet acted on: wait until the backend has gone.
-            gone = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")
-            for _ in range(200):
-                if not (await other.execute(gone, {"pid": pid})).scalar_one():
-                    break
-                await asyncio.sleep(0.01)
-        await admin.dispose()
+        pid = await terminate_backend_of(conn, postgres_url)
         with pytest.raises(sa_exc.OperationalError) as raised:
             await BOUNDED.execute(conn, {"id": "a", "n": 1, "at": WHEN, "most": 5})
         assert raised.value.connection_invalidated
@@ -133,16 +140,7 @@ async def test_a_read_on_a_lost_connection_is_sqlalchemys_operational_error(  # 
     engine, postgres_url: str
 ) -> None:
     async with engine.connect() as conn:
-        pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
-        admin = create_async_engine(postgres_url, isolation_level="AUTOCOMMIT")
-        async with admin.connect() as other:
-            await other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-            gone = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")
-            for _ in range(200):
-                if not (await other.execute(gone, {"pid": pid})).scalar_one():
-                    break
-                await asyncio.sleep(0.01)
-        await admin.dispose()
+        await terminate_backend_of(conn, postgres_url)
         with pytest.raises(sa_exc.OperationalError) as raised:
             await ONE.first(conn, {"id": "a"})
         assert raised.value.connection_invalidated
