@@ -88,3 +88,45 @@ async def test_a_connect_sent_twice_on_one_connection_keeps_the_socket_and_its_u
         ours = [u for p in socket.packets if (u := job_update(p)) and u["jobId"] == job_id]
         assert [u["status"] for u in ours][-1] == "SUCCEEDED"
         assert len({(u["status"], u["progress"]) for u in ours}) == len(ours)  # each change once
+
+
+async def test_ready_and_the_replay_come_after_the_connect_answer(
+    server: LiveServer, client: ApiClient
+) -> None:
+    # socket.io-client hands events that arrive before the CONNECT answer to the listeners it
+    # has then, before its `connect` event: the web client adds its job listener on `connect`.
+    await client.register("ada@example.com")
+    submit = await client.post(
+        "/api/svg/generate-svg",
+        {"prompt": "a lighthouse at dusk", "style": "flat", "privacy": True},
+    )
+    assert submit.status_code == 202, submit.text
+    job_id = submit.json()["job"]["id"]
+    await client.wait_job(job_id)  # finished before any socket connects
+
+    url = server.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+    headers = {"Cookie": f"token={client.http.cookies.get('token')}", "Origin": server.url}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(url, headers=headers) as ws,
+    ):
+        socket = RawSocket(ws)
+        assert (await socket.next()).startswith("0{")
+        await ws.send_str("40")
+
+        def first(prefix: str) -> int | None:
+            return next((i for i, p in enumerate(socket.packets) if p.startswith(prefix)), None)
+
+        def replay_index() -> int | None:
+            for i, packet in enumerate(socket.packets):
+                update = job_update(packet)
+                if update is not None and update["jobId"] == job_id:
+                    return i
+            return None
+
+        await socket.until(lambda _: first("40{") is not None and replay_index() is not None)
+        answer, ready, replayed = first("40{"), first('42["server:ready"'), replay_index()
+    assert answer is not None and ready is not None and replayed is not None
+    assert answer < ready < replayed, socket.packets
+    final = job_update(socket.packets[replayed])
+    assert final is not None and final["status"] == "SUCCEEDED"

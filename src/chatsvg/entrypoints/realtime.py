@@ -111,21 +111,43 @@ def create_socket_server(
         await server.enter_room(sid, user_room(claims.user_id))
         await server.enter_room(sid, session_room(claims.session_id))
         await server.save_session(sid, {"user_id": claims.user_id, "session_id": claims.session_id})
-        await server.emit(SERVER_READY, {"ok": True}, to=sid)
-        if replay is not None:
-            # After joining the room: an update that arrives meanwhile is newer or the same, and
-            # the manager's ordering drops whichever of the two comes second.
-            try:
-                updates = await replay(claims.user_id)
-            except Exception:
-                log.warning("could not replay recent job updates", exc_info=True)
-                return
-            for update in updates:
-                await server.manager.emit(JOB_UPDATE, update, "/", room=sid, ignore_queue=True)
+        # server:ready and the replay go out once the CONNECT is answered, not from this handler
+        # (which runs before the answer): socket.io-client hands events that arrive before its
+        # CONNECT answer to the listeners it has at that moment, before its own `connect` event,
+        # so a listener added on `connect` (the web client's generateSvg, and its resume of a job
+        # after a reload) would never see the replay it waits for.
+        server.start_background_task(_greet, server, sid, claims.user_id, replay)
 
     if replay is not None and hasattr(manager, "on_resubscribed"):
         manager.on_resubscribed = functools.partial(_catch_up, server, replay)
     return server
+
+
+async def _greet(
+    server: socketio.AsyncServer, sid: str, user_id: str, replay: Replay | None
+) -> None:
+    """server:ready, then the latest update of each of the user's recent jobs, to a socket whose
+    CONNECT has been answered. After joining the room: an update that arrives meanwhile is newer
+    or the same, and the manager's ordering drops whichever of the two comes second."""
+    manager = server.manager
+    for _ in range(500):  # the answer follows the connect handler at once; 5 s at most
+        if manager.is_connected(sid, "/"):
+            break
+        if not manager.is_pre_connected(sid, "/"):
+            return  # refused or gone meanwhile
+        await asyncio.sleep(0.01)
+    else:
+        return
+    await server.emit(SERVER_READY, {"ok": True}, to=sid)
+    if replay is None:
+        return
+    try:
+        updates = await replay(user_id)
+    except Exception:
+        log.warning("could not replay recent job updates", exc_info=True)
+        return
+    for update in updates:
+        await manager.emit(JOB_UPDATE, update, "/", room=sid, ignore_queue=True)
 
 
 # A catch-up reads the database, which may be away too (outages come together): it is tried again.
