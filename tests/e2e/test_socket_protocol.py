@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
@@ -40,6 +42,30 @@ class RawSocket:
         return await asyncio.wait_for(read(), timeout)
 
 
+@asynccontextmanager
+async def raw_socket(server: LiveServer, client: ApiClient) -> AsyncIterator[RawSocket]:
+    """A websocket to the server's Socket.IO with the client's `token` cookie, its Engine.IO
+    open packet read; no CONNECT sent yet."""
+    url = server.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+    headers = {"Cookie": f"token={client.http.cookies.get('token')}", "Origin": server.url}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(url, headers=headers) as ws,
+    ):
+        socket = RawSocket(ws)
+        assert (await socket.next()).startswith("0{")  # Engine.IO open
+        yield socket
+
+
+async def submit_job(client: ApiClient) -> str:
+    submit = await client.post(
+        "/api/svg/generate-svg",
+        {"prompt": "a lighthouse at dusk", "style": "flat", "privacy": True},
+    )
+    assert submit.status_code == 202, submit.text
+    return str(submit.json()["job"]["id"])
+
+
 def job_update(packet: str) -> dict[str, Any] | None:
     if not packet.startswith('42["generation-job:update"'):
         return None
@@ -52,30 +78,23 @@ async def test_a_connect_sent_twice_on_one_connection_keeps_the_socket_and_its_u
     # socket.io-client sends a second CONNECT ("40") when the page calls connect() again while the
     # first is unanswered (the web client's waitForSocketConnected does, as Generate is pressed).
     await client.register("ada@example.com")
-    url = server.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
-    headers = {"Cookie": f"token={client.http.cookies.get('token')}", "Origin": server.url}
-    async with (
-        aiohttp.ClientSession() as session,
-        session.ws_connect(url, headers=headers) as ws,
-    ):
-        socket = RawSocket(ws)
-        assert (await socket.next()).startswith("0{")  # Engine.IO open
+    async with raw_socket(server, client) as socket:
+        ws = socket.ws
         await ws.send_str("40")
         await ws.send_str("40")
         await socket.until(lambda p: p.startswith("40{"))  # connected
-
-        submit = await client.post(
-            "/api/svg/generate-svg",
-            {"prompt": "a lighthouse at dusk", "style": "flat", "privacy": True},
-        )
-        assert submit.status_code == 202, submit.text
-        job_id = submit.json()["job"]["id"]
+        job_id = await submit_job(client)
 
         def finished(packet: str) -> bool:
             update = job_update(packet)
-            return update is not None and update["jobId"] == job_id and update["status"] in (
-                "SUCCEEDED",
-                "FAILED",
+            return (
+                update is not None
+                and update["jobId"] == job_id
+                and update["status"]
+                in (
+                    "SUCCEEDED",
+                    "FAILED",
+                )
             )
 
         final = job_update(await socket.until(finished))
@@ -96,23 +115,11 @@ async def test_ready_and_the_replay_come_after_the_connect_answer(
     # socket.io-client hands events that arrive before the CONNECT answer to the listeners it
     # has then, before its `connect` event: the web client adds its job listener on `connect`.
     await client.register("ada@example.com")
-    submit = await client.post(
-        "/api/svg/generate-svg",
-        {"prompt": "a lighthouse at dusk", "style": "flat", "privacy": True},
-    )
-    assert submit.status_code == 202, submit.text
-    job_id = submit.json()["job"]["id"]
+    job_id = await submit_job(client)
     await client.wait_job(job_id)  # finished before any socket connects
 
-    url = server.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
-    headers = {"Cookie": f"token={client.http.cookies.get('token')}", "Origin": server.url}
-    async with (
-        aiohttp.ClientSession() as session,
-        session.ws_connect(url, headers=headers) as ws,
-    ):
-        socket = RawSocket(ws)
-        assert (await socket.next()).startswith("0{")
-        await ws.send_str("40")
+    async with raw_socket(server, client) as socket:
+        await socket.ws.send_str("40")
 
         def first(prefix: str) -> int | None:
             return next((i for i, p in enumerate(socket.packets) if p.startswith(prefix)), None)
