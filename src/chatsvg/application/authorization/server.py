@@ -10,7 +10,8 @@ we publish (the metadata documents, at start-up) and the tests check our PKCE ag
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -261,13 +262,9 @@ class AuthorizationServer:
                 stored, grant, CodeExchange(client_id, redirect_uri, code_verifier), now
             )
             assert grant is not None
-            if decision == REVOKE_GRANT or not await uow.authz_grants.use_code(code_hash, now):
-                await self._revoke(uow, grant, now)
-                await uow.commit()
-                raise InvalidGrant("The authorization code was already used; its grant is revoked.")
-            issued = await self._issue(uow, grant, now)
-            await uow.commit()
-        return issued
+            reused = "The authorization code was already used; its grant is revoked."
+            spend = functools.partial(uow.authz_grants.use_code, code_hash, now)
+            return await self._settle(uow, grant, now, decision == REVOKE_GRANT, spend, reused)
 
     async def refresh(self, *, client_id: str | None, refresh_token: str | None) -> IssuedTokens:
         if not client_id:
@@ -281,14 +278,29 @@ class AuthorizationServer:
             grant = await uow.authz_grants.get(token.grant_id) if token else None
             decision = judge_refresh(token, grant, client_id, now)
             assert grant is not None
-            if decision == REVOKE_GRANT or not await uow.authz_grants.spend_token(token_hash, now):
-                # A spent refresh token came back: it leaked, or two clients raced. The whole
-                # grant goes, its newest tokens included.
-                await self._revoke(uow, grant, now)
-                await uow.commit()
-                raise InvalidGrant("The refresh token was already used; its grant is revoked.")
-            issued = await self._issue(uow, grant, now)
+            reused = "The refresh token was already used; its grant is revoked."
+            spend = functools.partial(uow.authz_grants.spend_token, token_hash, now)
+            return await self._settle(uow, grant, now, decision == REVOKE_GRANT, spend, reused)
+
+    async def _settle(
+        self,
+        uow: UnitOfWork,
+        grant: Grant,
+        now: datetime,
+        revoke: bool,
+        spend: Callable[[], Awaitable[bool]],
+        reused: str,
+    ) -> IssuedTokens:
+        """A new token pair for `grant` once `spend` has marked the presented code or refresh
+        token used, in one transaction. A presentation judged to revoke the grant, or one whose
+        code or token was already spent (it leaked, or two clients raced), revokes the whole
+        grant instead, its newest tokens included, and is refused with `reused`."""
+        if revoke or not await spend():
+            await self._revoke(uow, grant, now)
             await uow.commit()
+            raise InvalidGrant(reused)
+        issued = await self._issue(uow, grant, now)
+        await uow.commit()
         return issued
 
     async def _issue(self, uow: UnitOfWork, grant: Grant, now: datetime) -> IssuedTokens:
