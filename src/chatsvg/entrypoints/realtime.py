@@ -64,21 +64,50 @@ def make_origin_check(
 
 
 class _SocketServer(socketio.AsyncServer):  # type: ignore[misc]  # untyped library
-    """python-socketio's server, accepting a repeated CONNECT as Socket.IO's own server does.
+    """python-socketio's server, answering a CONNECT as Socket.IO's own server (the Node
+    backend's) does, in two ways the web client relies on.
 
-    The web client can send a namespace's CONNECT twice on one connection: it calls the socket's
-    `connect()` again to wait for it (`waitForSocketConnected`) while the first CONNECT is still
-    unanswered, e.g. when Generate is pressed as the page's socket is still connecting.
+    A repeated CONNECT on one connection is dropped, not refused: the web client calls the
+    socket's `connect()` again to wait for it (`waitForSocketConnected`) while the first CONNECT
+    is still unanswered, e.g. when Generate is pressed as the page's socket is still connecting.
     python-socketio answers the second with CONNECT_ERROR, upon which socket.io-client destroys
     the socket, now connected, and the job's updates never reach the page (it waits two minutes,
-    then polls). Socket.IO's server (the Node backend's) accepts it. Here the repeated CONNECT is
-    dropped: the answer to the first one, sent when its handler is done, serves both."""
+    then polls). The answer to the first one serves both.
+
+    server:ready and the replay of recent job updates go out after the CONNECT answer, not from
+    the connect handler (python-socketio sends the handler's emits before the answer):
+    socket.io-client hands events that arrive before its CONNECT answer to the listeners it has
+    at that moment, before its own `connect` event, so a listener added on `connect` (the web
+    client's generateSvg, and its resume of a job after a reload) would never see the replay it
+    waits for."""
+
+    replay: Replay | None = None
 
     async def _handle_connect(self, eio_sid: str, namespace: str | None, data: Any) -> None:
-        if self.manager.sid_from_eio_sid(eio_sid, namespace or "/") is not None:
+        namespace = namespace or "/"
+        if self.manager.sid_from_eio_sid(eio_sid, namespace) is not None:
             log.debug("repeated CONNECT on one connection ignored", extra={"eio_sid": eio_sid})
             return
         await super()._handle_connect(eio_sid, namespace, data)
+        sid = self.manager.sid_from_eio_sid(eio_sid, namespace)
+        if sid is not None and self.manager.is_connected(sid, namespace):  # answered, accepted
+            await self._greet(sid, namespace)
+
+    async def _greet(self, sid: str, namespace: str) -> None:
+        """server:ready, then the latest update of each of the user's recent jobs. After joining
+        the room: an update that arrives meanwhile is newer or the same, and the manager's
+        ordering drops whichever of the two comes second."""
+        await self.emit(SERVER_READY, {"ok": True}, to=sid, namespace=namespace)
+        if self.replay is None:
+            return
+        try:
+            session = await self.get_session(sid, namespace=namespace)
+            updates = await self.replay(session["user_id"])
+        except Exception:
+            log.warning("could not replay recent job updates", exc_info=True)
+            return
+        for update in updates:
+            await self.manager.emit(JOB_UPDATE, update, namespace, room=sid, ignore_queue=True)
 
 
 def create_socket_server(
@@ -101,6 +130,7 @@ def create_socket_server(
         ping_timeout=20,
         max_http_buffer_size=64_000,
     )
+    server.replay = replay
 
     @server.event  # type: ignore[untyped-decorator]
     async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
@@ -111,43 +141,11 @@ def create_socket_server(
         await server.enter_room(sid, user_room(claims.user_id))
         await server.enter_room(sid, session_room(claims.session_id))
         await server.save_session(sid, {"user_id": claims.user_id, "session_id": claims.session_id})
-        # server:ready and the replay go out once the CONNECT is answered, not from this handler
-        # (which runs before the answer): socket.io-client hands events that arrive before its
-        # CONNECT answer to the listeners it has at that moment, before its own `connect` event,
-        # so a listener added on `connect` (the web client's generateSvg, and its resume of a job
-        # after a reload) would never see the replay it waits for.
-        server.start_background_task(_greet, server, sid, claims.user_id, replay)
+        # server:ready and the replay follow the CONNECT answer (`_SocketServer._greet`).
 
     if replay is not None and hasattr(manager, "on_resubscribed"):
         manager.on_resubscribed = functools.partial(_catch_up, server, replay)
     return server
-
-
-async def _greet(
-    server: socketio.AsyncServer, sid: str, user_id: str, replay: Replay | None
-) -> None:
-    """server:ready, then the latest update of each of the user's recent jobs, to a socket whose
-    CONNECT has been answered. After joining the room: an update that arrives meanwhile is newer
-    or the same, and the manager's ordering drops whichever of the two comes second."""
-    manager = server.manager
-    for _ in range(500):  # the answer follows the connect handler at once; 5 s at most
-        if manager.is_connected(sid, "/"):
-            break
-        if not manager.is_pre_connected(sid, "/"):
-            return  # refused or gone meanwhile
-        await asyncio.sleep(0.01)
-    else:
-        return
-    await server.emit(SERVER_READY, {"ok": True}, to=sid)
-    if replay is None:
-        return
-    try:
-        updates = await replay(user_id)
-    except Exception:
-        log.warning("could not replay recent job updates", exc_info=True)
-        return
-    for update in updates:
-        await manager.emit(JOB_UPDATE, update, "/", room=sid, ignore_queue=True)
 
 
 # A catch-up reads the database, which may be away too (outages come together): it is tried again.
