@@ -14,7 +14,8 @@ CPU time on this shared 2-core machine moves by ±15 % between rounds of the sam
 `--callgrind` counts instructions instead (valgrind, start-up not counted), which repeat to
 within 1 % and are what the seventh round of docs/performance.md compared changes by. `--ab
 FILE` loads a module with `apply()` and `revert()` and measures each route without it (A) and
-with it (B) in turn, in the same process. `--profile FILE` writes a cProfile of generate-svg.
+with it (B) in turn, in the same process. `--profile FILE` writes a cProfile of generate-svg
+(`--profile-route current_user` for that route).
 """
 
 from __future__ import annotations
@@ -189,7 +190,7 @@ async def run(args: argparse.Namespace, stack: Any, tokens: list[str]) -> dict[s
                         tokens,
                         args.requests,
                         payload,
-                        profile if round_ == 0 and name == "generate" else None,
+                        profile if round_ == 0 and name == args.profile_route else None,
                     )
                     label = f"{name} (B)" if toggle else name
                     samples.setdefault(label, []).append(cpu)
@@ -216,7 +217,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--routes", default="bare,generate,current_user")
-    parser.add_argument("--profile", default="", help="write a cProfile of generate-svg here")
+    parser.add_argument("--profile", default="", help="write a cProfile of one route here")
+    parser.add_argument("--profile-route", default="generate", help="the route --profile covers")
     parser.add_argument(
         "--ab", default="", help="a Python file with apply() and revert(): B measured after A"
     )

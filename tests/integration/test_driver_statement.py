@@ -50,6 +50,12 @@ async def terminate_backend_of(conn: Any, postgres_url: str) -> int:
     """End `conn`'s server process from another connection, as an admin or a crash would, and
     wait until it has gone (the signal is acted on a moment after it is sent). Returns its pid."""
     pid = int((await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+    await terminate_backend(pid, postgres_url)
+    return pid
+
+
+async def terminate_backend(pid: int, postgres_url: str) -> None:
+    """End the server process `pid` from another connection and wait until it has gone."""
     admin = create_async_engine(postgres_url, isolation_level="AUTOCOMMIT")
     async with admin.connect() as other:
         await other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
@@ -59,7 +65,6 @@ async def terminate_backend_of(conn: Any, postgres_url: str) -> int:
                 break
             await asyncio.sleep(0.01)
     await admin.dispose()
-    return pid
 
 
 @pytest.fixture

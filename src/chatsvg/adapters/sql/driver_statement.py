@@ -18,14 +18,14 @@ with the connection invalidated (never handed out again by the pool), any other 
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import asyncpg
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import ClauseElement
 
 # SQLSTATE classes of a connection that is gone or unusable: 08 connection exception, 57 operator
@@ -90,13 +90,8 @@ class DriverStatement:
         asyncpg the statement runs through SQLAlchemy as usual."""
         if conn.dialect.driver != "asyncpg":
             return int((await conn.execute(self._statement, dict(params))).rowcount)
-        compiled = self._for(conn.dialect)
-        arguments = compiled.arguments(params)
-        async with _as_sqlalchemy_errors(conn, compiled.sql, arguments) as driver:
-            status = await driver.execute(compiled.sql, *arguments)
-        # "INSERT 0 1", "UPDATE 3", ...: the count is the last word.
-        tail = status.rsplit(" ", 1)[-1]
-        return int(tail) if tail.isdigit() else 0
+        pooled = await conn.get_raw_connection()
+        return await self.execute_on(pooled, conn.dialect, params, invalidate=conn.invalidate)
 
     async def first(self, conn: AsyncConnection, params: Mapping[str, Any]) -> Any | None:
         """The first row the statement answers (a SELECT), or None, outside any transaction. The
@@ -104,30 +99,77 @@ class DriverStatement:
         a driver other than asyncpg it is SQLAlchemy's own row."""
         if conn.dialect.driver != "asyncpg":
             return (await conn.execute(self._statement, dict(params))).first()
-        compiled = self._for(conn.dialect)
+        pooled = await conn.get_raw_connection()
+        return await self.first_on(pooled, conn.dialect, params, invalidate=conn.invalidate)
+
+    async def execute_on(
+        self,
+        pooled: PoolProxiedConnection,
+        dialect: Dialect,
+        params: Mapping[str, Any],
+        *,
+        invalidate: Callable[[], Awaitable[None]] | None = None,
+    ) -> int:
+        """`execute` on a connection checked out of the pool with no SQLAlchemy `Connection`
+        around it (asyncpg only). A lost connection is invalidated by `invalidate` when given
+        (the `Connection` that holds it), else on the pool's record itself, which checks it in."""
+        compiled = self._for(dialect)
         arguments = compiled.arguments(params)
-        async with _as_sqlalchemy_errors(conn, compiled.sql, arguments) as driver:
+        driver: Any = pooled.driver_connection
+        try:
+            status = await driver.execute(compiled.sql, *arguments)
+        except Exception as exc:
+            error = await _as_sqlalchemy_error(exc, pooled, compiled.sql, arguments, invalidate)
+            if error is exc:
+                raise
+            raise error from exc
+        # "INSERT 0 1", "UPDATE 3", ...: the count is the last word.
+        tail = status.rsplit(" ", 1)[-1]
+        return int(tail) if tail.isdigit() else 0
+
+    async def first_on(
+        self,
+        pooled: PoolProxiedConnection,
+        dialect: Dialect,
+        params: Mapping[str, Any],
+        *,
+        invalidate: Callable[[], Awaitable[None]] | None = None,
+    ) -> Any | None:
+        """`first` on a connection checked out of the pool, as `execute_on`."""
+        compiled = self._for(dialect)
+        arguments = compiled.arguments(params)
+        driver: Any = pooled.driver_connection
+        try:
             record = await driver.fetchrow(compiled.sql, *arguments)
+        except Exception as exc:
+            error = await _as_sqlalchemy_error(exc, pooled, compiled.sql, arguments, invalidate)
+            if error is exc:
+                raise
+            raise error from exc
         return None if record is None else compiled.to_row(record)
 
 
-@asynccontextmanager
-async def _as_sqlalchemy_errors(
-    conn: AsyncConnection, sql: str, arguments: list[Any]
-) -> AsyncIterator[asyncpg.Connection]:
-    """asyncpg's connection under `conn`, its errors raised as SQLAlchemy's: an integrity
-    violation as IntegrityError, a lost connection as OperationalError (the connection
-    invalidated first), any other database error as DBAPIError."""
-    raw = await conn.get_raw_connection()
-    try:
-        yield raw.driver_connection
-    except asyncpg.IntegrityConstraintViolationError as exc:
-        raise sa_exc.IntegrityError(sql, arguments, exc) from exc
-    except asyncpg.PostgresError as exc:
-        if (exc.sqlstate or "")[:2] not in _LOST_CLASSES:
-            raise sa_exc.DBAPIError(sql, arguments, exc) from exc
-        await conn.invalidate()
-        raise sa_exc.OperationalError(sql, arguments, exc, connection_invalidated=True) from exc
-    except (asyncpg.InterfaceError, OSError, TimeoutError) as exc:
-        await conn.invalidate()
-        raise sa_exc.OperationalError(sql, arguments, exc, connection_invalidated=True) from exc
+async def _as_sqlalchemy_error(
+    exc: Exception,
+    pooled: PoolProxiedConnection,
+    sql: str,
+    arguments: list[Any],
+    invalidate: Callable[[], Awaitable[None]] | None,
+) -> Exception:
+    """What asyncpg raised on `pooled`, as SQLAlchemy would raise it: an integrity violation as
+    IntegrityError, a lost connection as OperationalError (the connection invalidated first),
+    any other database error as DBAPIError; anything else as it is. (Mapped in an `except`, not
+    a context manager: a generator-based one cost more CPU than the statement's own Python.)"""
+    if isinstance(exc, asyncpg.IntegrityConstraintViolationError):
+        error: Exception = sa_exc.IntegrityError(sql, arguments, exc)
+    elif isinstance(exc, asyncpg.PostgresError) and (exc.sqlstate or "")[:2] not in _LOST_CLASSES:
+        error = sa_exc.DBAPIError(sql, arguments, exc)
+    elif isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError | OSError | TimeoutError):
+        if invalidate is not None:
+            await invalidate()
+        else:
+            pooled.invalidate(exc)  # asyncpg's terminate, no I/O; the record goes back to the pool
+        error = sa_exc.OperationalError(sql, arguments, exc, connection_invalidated=True)
+    else:
+        return exc
+    return error

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar, overload
 
 from sqlalchemy import Select
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.util import greenlet_spawn
 
 from chatsvg.adapters.sql.driver_statement import DriverStatement
 from chatsvg.adapters.sql.repositories.admin import (
@@ -100,8 +105,15 @@ class _Repository(Generic[R]):
 
 class SqlUnitOfWork:
     """A transaction on a pooled connection, rolled back on leaving the block unless committed.
-    `lock`, when given (SQLite), lets one unit of work run at a time. On Postgres the
-    transaction begins with the first statement that writes or locks (`_LazyTransaction`)."""
+    `lock`, when given (SQLite), lets one unit of work run at a time.
+
+    On Postgres the unit of work checks a connection out of the pool and wraps it in SQLAlchemy's
+    `Connection` only when a repository first runs a statement through SQLAlchemy; the transaction
+    begins with the first statement that writes or locks (`_LazyTransaction`). A unit of work
+    whose statements are all `DriverStatement`s (the current user's read, an accepted prompt's
+    one INSERT) runs them on asyncpg's connection and never builds the `Connection`: its
+    construction, BEGIN and ROLLBACK bookkeeping and close were a sixth of an authenticated
+    read's CPU (docs/performance.md, tenth round)."""
 
     users = _Repository(SqlUsers)
     sessions = _Repository(SqlSessions)
@@ -130,31 +142,62 @@ class SqlUnitOfWork:
         self._conn: AsyncConnection | None = None
         self._lazy: _LazyTransaction | None = None
         self._raw: Any = None
+        # Postgres: the connection checked out of the pool; `_conn` wraps it once needed.
+        self._pooled: PoolProxiedConnection | None = None
+        self._lost: BaseException | None = None  # why a driver statement lost the connection
+        self._open = False
 
     @property
     def connection(self) -> AsyncConnection:
-        assert self._conn is not None, "use the unit of work as `async with`"
+        assert self._open, "use the unit of work as `async with`"
+        if self._conn is None:
+            if self._lost is not None:
+                raise sa_exc.OperationalError(
+                    None, None, self._lost, connection_invalidated=True
+                ) from self._lost
+            # First statement through SQLAlchemy: wrap the checked-out connection (no I/O).
+            sync = Connection(self._engine.sync_engine, connection=self._pooled)
+            self._conn = AsyncConnection(self._engine, sync)
+            if self._raw is not None:
+                self._lazy = _LazyTransaction(self._conn, self._raw)
         return self._lazy or self._conn  # type: ignore[return-value]  # the same methods
 
     async def __aenter__(self) -> Self:
         if self._lock is not None:
             await self._lock.acquire()
         try:
-            self._conn = await self._engine.connect()
             if self.dialect == "postgresql":
-                sync = self._conn.sync_connection  # just checked out, so valid: no I/O here
-                raw = sync.connection.dbapi_connection if sync is not None else None
+                self._pooled = await greenlet_spawn(self._check_out)
+                raw = self._pooled.dbapi_connection
                 if raw is not None and hasattr(raw, "autocommit"):
                     raw.autocommit = True
                     self._raw = raw
-                    self._lazy = _LazyTransaction(self._conn, raw)
-            await self._conn.begin()
+            else:
+                self._conn = await self._engine.connect()
+                await self._conn.begin()
         except BaseException:
             self._restore()
             if self._lock is not None:
                 self._lock.release()
             raise
+        self._open = True
         return self
+
+    def _check_out(self) -> PoolProxiedConnection:
+        """A connection from the pool (in SQLAlchemy's greenlet: the pool may connect or ping),
+        a driver error raised as SQLAlchemy's, as `engine.connect()` raises it."""
+        engine = self._engine.sync_engine
+        try:
+            return engine.raw_connection()
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise sa_exc.DBAPIError.instance(
+                None,
+                None,
+                exc,
+                engine.dialect.loaded_dbapi.Error,
+                connection_invalidated=engine.dialect.is_disconnect(exc, None, None),
+                dialect=engine.dialect,
+            ) from exc
 
     def _restore(self) -> None:
         """The connection goes back to the pool as it came: beginning transactions itself."""
@@ -169,9 +212,10 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        cancelled = exc_type is not None and issubclass(exc_type, asyncio.CancelledError)
         try:
             if self._conn is not None:
-                if exc_type is not None and issubclass(exc_type, asyncio.CancelledError):
+                if cancelled:
                     # Cancelled mid-statement (a client went away, a shutdown): the driver may still
                     # be busy on this connection, so it must never go back to the pool.
                     await asyncio.shield(self._conn.invalidate())
@@ -180,9 +224,18 @@ class SqlUnitOfWork:
                         await self._conn.rollback()
                     self._restore()
                     await self._conn.close()
+            elif self._pooled is not None and self._pooled.dbapi_connection is not None:
+                if cancelled:
+                    self._pooled.invalidate()  # asyncpg's terminate: no I/O, nothing to await
+                else:
+                    self._restore()
+                    await greenlet_spawn(self._pooled.close)
         finally:
             self._restore()
             self._conn = None
+            self._pooled = None
+            self._lost = None
+            self._open = False
             if self._lock is not None:
                 self._lock.release()
 
@@ -195,7 +248,11 @@ class SqlUnitOfWork:
         """Run one statement outside any transaction, on the driver's connection: it commits (or
         fails) on its own. Only for a unit of work's one and only write, when
         `begins_nothing_yet()`. Returns its row count."""
-        assert self._conn is not None and self.begins_nothing_yet()
+        assert self._open and self.begins_nothing_yet()
+        if self._conn is None:
+            assert self._pooled is not None
+            with self._forget_if_lost():
+                return await statement.execute_on(self._pooled, self._engine.dialect, params)
         return await statement.execute(self._conn, params)
 
     async def first(self, statement: DriverStatement, params: Mapping[str, Any]) -> Any | None:
@@ -203,13 +260,33 @@ class SqlUnitOfWork:
         (Postgres), it runs on the driver's connection (adapters/sql/driver_statement.py), which
         reads exactly what it would inside (READ COMMITTED: a statement's own snapshot); once a
         transaction is open, or on another database, through SQLAlchemy in it."""
-        assert self._conn is not None, "use the unit of work as `async with`"
+        assert self._open, "use the unit of work as `async with`"
         if self.begins_nothing_yet():
+            if self._conn is None:
+                assert self._pooled is not None
+                with self._forget_if_lost():
+                    return await statement.first_on(self._pooled, self._engine.dialect, params)
             return await statement.first(self._conn, params)
         return (await self.connection.execute(statement.statement, dict(params))).first()
 
+    @contextmanager
+    def _forget_if_lost(self) -> Iterator[None]:
+        """A driver statement that lost its connection has invalidated it (the pool's record is
+        checked in, empty): this unit of work is over, as one whose transaction lost its
+        connection is; whatever it runs next raises the same OperationalError (a 503, a retried
+        job), and the next unit of work gets a fresh connection."""
+        try:
+            yield
+        except sa_exc.DBAPIError as exc:
+            if exc.connection_invalidated:
+                self._raw = None
+                self._lost = exc.orig or exc
+            raise
+
     async def commit(self) -> None:
-        assert self._conn is not None, "use the unit of work as `async with`"
+        assert self._open, "use the unit of work as `async with`"
+        if self._conn is None:
+            return  # only driver statements ran: each committed on its own
         await self._conn.commit()
         # A statement after this commit (in the same block) begins a new transaction by itself,
         # again only once it writes or locks.

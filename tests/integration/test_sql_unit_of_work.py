@@ -1,0 +1,166 @@
+"""The SQL unit of work against the real Postgres, where it checks a connection out of the pool and
+builds SQLAlchemy's `Connection` around it only when a statement goes through SQLAlchemy
+(adapters/sql/uow.py): the connection always goes back to the pool as it came, a lost one is
+never handed out again, a cancelled statement's connection is dropped, and what follows a lost
+driver read runs on a fresh connection."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Float, bindparam, delete, func, select
+from sqlalchemy import exc as sa_exc
+
+from chatsvg.adapters.sql import tables as t
+from chatsvg.adapters.sql.driver_statement import DriverStatement
+from chatsvg.adapters.sql.engine import SqlDatabase
+from chatsvg.domain.accounts.users import User
+from tests.integration.test_driver_statement import terminate_backend
+
+pytestmark = pytest.mark.real
+
+SLEEP = DriverStatement(select(func.pg_sleep(bindparam("seconds", type_=Float)).label("slept")))
+PID = DriverStatement(select(func.pg_backend_pid().label("pid")))
+
+
+def user(user_id: str) -> User:
+    return User(
+        id=user_id,
+        email=f"{user_id}@example.com",
+        name=user_id,
+        password_hash="x",
+        avatar=None,
+        plan="free",
+        created_at=datetime(2026, 12, 7, tzinfo=UTC),
+    )
+
+
+@pytest.fixture
+async def db(postgres_url: str) -> AsyncIterator[SqlDatabase]:
+    """One connection in the pool, so that what a unit of work leaves on it shows in the next."""
+    database = SqlDatabase(postgres_url, pool_size=1, pool_timeout=2)
+    try:
+        yield database
+    finally:
+        async with database.engine.begin() as conn:
+            await conn.execute(delete(t.users).where(t.users.c.id.like("uow-%")))
+        await database.dispose()
+
+
+def checked_out(db: SqlDatabase) -> int:
+    return int(db.engine.pool.checkedout())  # type: ignore[attr-defined]
+
+
+async def backend_pid(db: SqlDatabase) -> int:
+    async with db.uow() as u:
+        row = await u.first(PID, {})
+    assert row is not None
+    return int(row.pid)
+
+
+async def test_a_unit_of_work_of_driver_reads_returns_its_connection_as_it_came(
+    db: SqlDatabase,
+) -> None:
+    async with db.uow() as u:
+        await u.users.add(user("uow-ada"))
+        await u.commit()
+    async with db.uow() as u:
+        found = await u.users.with_balance("uow-ada")
+        assert found is not None and found[0].email == "uow-ada@example.com"
+        assert checked_out(db) == 1
+    assert checked_out(db) == 0
+    # The same (only) connection, used with SQLAlchemy's own transactions, is not left in
+    # autocommit: a rolled-back write is undone.
+    async with db.engine.connect() as conn:
+        await conn.execute(t.users.update().where(t.users.c.id == "uow-ada").values(name="x"))
+        await conn.rollback()
+    async with db.uow() as u:
+        again = await u.users.get("uow-ada")
+        assert again is not None and again.name == "uow-ada"
+
+
+async def test_a_write_after_driver_reads_is_one_transaction_undone_without_commit(
+    db: SqlDatabase,
+) -> None:
+    async with db.uow() as u:
+        await u.users.add(user("uow-bob"))
+        await u.commit()
+    with pytest.raises(RuntimeError):
+        async with db.uow() as u:
+            bob = await u.users.get("uow-bob")  # on the driver, outside any transaction
+            assert bob is not None
+            bob.rename("Robert")
+            await u.users.update(bob)  # begins the transaction
+            assert await u.users.by_email("uow-bob@example.com") is not None
+            raise RuntimeError("the use case fails before committing")
+    async with db.uow() as u:
+        after = await u.users.get("uow-bob")
+        assert after is not None and after.name == "uow-bob"
+    assert checked_out(db) == 0
+
+
+async def test_a_lost_connection_under_a_driver_read_ends_the_unit_of_work_not_the_pool(
+    db: SqlDatabase, postgres_url: str
+) -> None:
+    async with db.uow() as u:
+        await u.users.add(user("uow-cy"))
+        await u.commit()
+    pid = await backend_pid(db)
+    await terminate_backend(pid, postgres_url)  # while the connection sits in the pool
+    async with db.uow() as u:
+        with pytest.raises(sa_exc.OperationalError) as raised:
+            await u.users.get("uow-cy")
+        assert raised.value.connection_invalidated
+        # What the unit of work tries next fails the same way (a 503, a retried job), as a
+        # transaction that lost its connection does; it never runs on a half-known connection.
+        with pytest.raises(sa_exc.OperationalError) as again:
+            await u.users.by_email("uow-cy@example.com")
+        assert again.value.connection_invalidated
+        with pytest.raises(sa_exc.OperationalError):
+            await u.users.get("uow-cy")
+    assert checked_out(db) == 0
+    # The next unit of work runs on a fresh connection.
+    assert await backend_pid(db) != pid
+    async with db.uow() as u:
+        cy = await u.users.get("uow-cy")
+        assert cy is not None
+        cy.rename("Cyrus")
+        await u.users.update(cy)
+        await u.commit()
+    async with db.uow() as u:
+        after = await u.users.get("uow-cy")
+        assert after is not None and after.name == "Cyrus"
+
+
+async def test_a_cancelled_driver_statement_drops_its_connection(db: SqlDatabase) -> None:
+    before = await backend_pid(db)
+    started = asyncio.Event()
+
+    async def sleeper() -> None:
+        async with db.uow() as u:
+            started.set()
+            await u.first(SLEEP, {"seconds": 30})
+
+    task = asyncio.create_task(sleeper())
+    await started.wait()
+    await asyncio.sleep(0.2)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert checked_out(db) == 0
+    # Not handed out busy: the next unit of work gets a new server process at once.
+    after = await asyncio.wait_for(backend_pid(db), 5)
+    assert after != before
+
+
+async def test_a_unit_of_work_without_a_free_connection_fails_as_the_pool_does(
+    db: SqlDatabase,
+) -> None:
+    async with db.uow():
+        with pytest.raises(sa_exc.TimeoutError):
+            async with db.uow():
+                pass
+    assert checked_out(db) == 0
