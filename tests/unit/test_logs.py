@@ -15,6 +15,7 @@ from chatsvg.entrypoints.logs import (
     JsonLines,
     bind_log_context,
     configure_logging,
+    log_access,
     unbind_log_context,
 )
 from chatsvg.entrypoints.settings import load_settings
@@ -101,6 +102,112 @@ def test_json_lines_are_what_the_structlog_chain_wrote(tmp_path: Path) -> None:
             None,
             None,
         )
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+
+
+def test_the_access_line_written_directly_is_the_line_logging_writes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Production writes each request's access line straight to the handler's stream; it is the
+    line the record would have made through `logging` (keys, order, values), the timestamp
+    aside."""
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        configure_logging(load_settings({"CHATSVG_LOG_JSON": "true"}, data_dir=str(tmp_path)))
+        out = io.StringIO()
+        monkeypatch.setattr(sys, "stderr", out)
+        logging.getLogger("chatsvg")  # the ancestor the app's loggers make, between it and root
+        access = logging.getLogger("chatsvg.access")
+        handled: list[logging.LogRecord] = []
+        original = access.handle
+        monkeypatch.setattr(access, "handle", lambda r: (handled.append(r), original(r)))
+        bind_log_context(request_id="req-7")
+        log_access("POST", "/api/svg/generate-svg", 202, 3.25)
+        assert handled == []  # written directly: no record was made
+        access.info(
+            "request",
+            extra={
+                "method": "POST",
+                "route": "/api/svg/generate-svg",
+                "status": 202,
+                "duration_ms": 3.25,
+            },
+        )
+        unbind_log_context("request_id")
+        assert len(handled) == 1
+        direct, through_logging = (json.loads(line) for line in out.getvalue().splitlines())
+        assert list(direct) == list(through_logging)
+        stamp = direct.pop("timestamp")
+        through_logging.pop("timestamp")
+        assert (
+            direct
+            == through_logging
+            == {
+                "event": "request",
+                "request_id": "req-7",
+                "level": "info",
+                "logger": "chatsvg.access",
+                "method": "POST",
+                "route": "/api/svg/generate-svg",
+                "status": 202,
+                "duration_ms": 3.25,
+            }
+        )
+        assert stamp.endswith("Z") and datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+
+
+def test_the_access_line_goes_through_logging_when_anything_else_would_see_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another handler (here pytest's), a filter or a level that drops the record: the line takes
+    the `logging` path, so whatever listens gets its record, and a dropped one is not written."""
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        configure_logging(load_settings({"CHATSVG_LOG_JSON": "true"}, data_dir=str(tmp_path)))
+        out = io.StringIO()
+        monkeypatch.setattr(sys, "stderr", out)
+        root.addHandler(caplog.handler)  # configure_logging replaced the root's handlers
+        try:
+            log_access("GET", "/api/auth/current-user", 200, 1.5)
+        finally:
+            root.removeHandler(caplog.handler)
+        heard = [r for r in caplog.records if r.name == "chatsvg.access"]
+        assert [(r.getMessage(), r.__dict__["route"], r.__dict__["status"]) for r in heard] == [
+            ("request", "/api/auth/current-user", 200)
+        ]
+        assert json.loads(out.getvalue())["route"] == "/api/auth/current-user"  # ours still writes
+        out.truncate(0)
+        out.seek(0)
+        access = logging.getLogger("chatsvg.access")
+        access.setLevel(logging.WARNING)
+        try:
+            log_access("GET", "/api/auth/current-user", 200, 1.5)
+        finally:
+            access.setLevel(logging.NOTSET)
+        assert out.getvalue() == ""
+        on_ancestor = logging.StreamHandler(io.StringIO())
+        logging.getLogger("chatsvg").addHandler(on_ancestor)
+        try:
+            log_access("GET", "/api/auth/current-user", 200, 1.5)
+        finally:
+            logging.getLogger("chatsvg").removeHandler(on_ancestor)
+        assert "request" in on_ancestor.stream.getvalue()
+        out.truncate(0)
+        out.seek(0)
+        dropper = logging.Filter("somewhere.else")
+        root.handlers[0].addFilter(dropper)
+        try:
+            log_access("GET", "/api/auth/current-user", 200, 1.5)
+        finally:
+            root.handlers[0].removeFilter(dropper)
+        assert out.getvalue() == ""
     finally:
         root.handlers[:], level = saved
         root.setLevel(level)

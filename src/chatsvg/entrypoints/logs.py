@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import sys
+import time
 from collections.abc import Mapping, MutableMapping
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -82,11 +83,76 @@ class JsonLines(logging.Formatter):
         )
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
+        return self.encode_line(line)
+
+    def encode_line(self, line: dict[str, Any]) -> str:
         try:
             return self._encode(line).decode()
         except (TypeError, ValueError, msgspec.EncodeError):
             # A key JSON cannot carry (not a string), or a value its repr cannot stand in for.
             return self._encode({str(k): _plain(v) for k, v in line.items()}).decode()
+
+
+_ACCESS = logging.getLogger("chatsvg.access")
+# The handler configure_logging installed with JsonLines, while it is the only one (production).
+_JSON_HANDLER: list[logging.Handler] = []
+
+
+def log_access(method: str, route: str, status: int, duration_ms: float) -> None:
+    """The one line of each request ("chatsvg.access", INFO, `event` "request").
+
+    In production the line is written by JsonLines straight to the handler's stream, with the
+    same keys, order and values as through `logging` (tests/unit/test_logs.py compares them): a
+    LogRecord, the logger walk and the handler call cost most of the line, and the line came with
+    every request (about a tenth of an authenticated read's CPU, docs/performance.md, tenth
+    round). Whenever anything else would see the record (another handler, a filter, a level that
+    drops it, local mode's readable lines), it goes through `logging` as any record does."""
+    if _JSON_HANDLER and _ACCESS.isEnabledFor(logging.INFO) and _only_our_handler_hears_access():
+        handler = _JSON_HANDLER[0]
+        formatter: JsonLines = handler.formatter  # type: ignore[assignment]
+        line: dict[str, Any] = {"event": "request"}
+        for key, value in _LOG_CONTEXT.get().items():
+            line.setdefault(key, value)
+        line["level"] = "info"
+        line["logger"] = "chatsvg.access"
+        line["method"] = method
+        line["route"] = route
+        line["status"] = status
+        line["duration_ms"] = duration_ms
+        line["timestamp"] = (
+            datetime.fromtimestamp(time.time(), UTC).isoformat().replace("+00:00", "Z")
+        )
+        text = formatter.encode_line(line) + "\n"
+        stream = handler.stream  # type: ignore[attr-defined]
+        with handler.lock:  # type: ignore[union-attr]
+            stream.write(text)
+            stream.flush()
+        return
+    _ACCESS.info(
+        "request",
+        extra={"method": method, "route": route, "status": status, "duration_ms": duration_ms},
+    )
+
+
+def _only_our_handler_hears_access() -> bool:
+    """True when a record of "chatsvg.access" would reach JsonLines' handler and nothing else:
+    no filter on the logger, no handler on it or its ancestors but the root's one, which has
+    no filter and lets INFO through (`logging`'s own rules for where a record goes)."""
+    if _ACCESS.filters:
+        return False
+    logger: logging.Logger | None = _ACCESS
+    while logger is not None and logger.parent is not None:
+        if logger.handlers or not logger.propagate:
+            return False
+        logger = logger.parent
+    handler = _JSON_HANDLER[0]
+    return (
+        logger is not None
+        and len(logger.handlers) == 1
+        and logger.handlers[0] is handler
+        and not handler.filters
+        and handler.level <= logging.INFO
+    )
 
 
 def _plain(value: Any) -> Any:
@@ -134,6 +200,7 @@ def configure_logging(settings: Settings) -> None:
     )
     handler = _StderrHandler()
     handler.setFormatter(JsonLines(formatter) if json_logs else formatter)
+    _JSON_HANDLER[:] = [handler] if json_logs else []
     # Neither format writes where a call was made from, nor its thread or process: the logging
     # HOWTO's "Optimization" switches spare every record the frame walk and the lookups (about
     # 6 of the 20 us a line costs here).

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import logging
 import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from chatsvg.entrypoints.logs import bind_log_context, unbind_log_context
+from chatsvg.entrypoints.logs import bind_log_context, log_access, unbind_log_context
 from chatsvg.entrypoints.metric_definitions import HTTP_LATENCY
 
 Scope = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
-
-access_log = logging.getLogger("chatsvg.access")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -56,13 +53,5 @@ class RequestContext:
             )
             HTTP_LATENCY.labels(scope["method"], route, str(status)).observe(elapsed)
             if route != "/socket.io/":
-                access_log.info(
-                    "request",
-                    extra={
-                        "method": scope["method"],
-                        "route": route,
-                        "status": status,
-                        "duration_ms": round(elapsed * 1000, 2),
-                    },
-                )
+                log_access(scope["method"], route, status, round(elapsed * 1000, 2))
             unbind_log_context("request_id")
