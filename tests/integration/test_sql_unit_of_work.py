@@ -164,3 +164,24 @@ async def test_a_unit_of_work_without_a_free_connection_fails_as_the_pool_does(
             async with db.uow():
                 pass
     assert checked_out(db) == 0
+
+
+@pytest.mark.parametrize("where", ["127.0.0.1:1/chatsvg", "127.0.0.1:5432/chatsvg_no_such_db"])
+async def test_a_connection_that_cannot_be_made_fails_as_engine_connect_fails(
+    postgres_url: str, where: str
+) -> None:
+    """Refused, or refused by the server: the same exception, of the same class, as SQLAlchemy's
+    own `engine.connect()` raises (the HTTP layer maps those to 503)."""
+    url = postgres_url.split("@", 1)[0] + "@" + where
+    db = SqlDatabase(url, pool_timeout=2)
+    try:
+        with pytest.raises(Exception) as by_engine:
+            async with db.engine.connect():
+                pass
+        with pytest.raises(Exception) as by_uow:
+            async with db.uow():
+                pass
+        assert type(by_uow.value) is type(by_engine.value)
+        assert isinstance(by_uow.value, ConnectionError | sa_exc.DBAPIError)
+    finally:
+        await db.dispose()
