@@ -37,6 +37,7 @@ from chatsvg.adapters.queue.dramatiq import DramatiqTaskQueue, declare_actors, m
 from chatsvg.application.ports import TaskPayload, TaskQueue
 from chatsvg.application.tasks import TaskRegistry
 from chatsvg.entrypoints.containers import Container, create_container
+from chatsvg.entrypoints.containers.infrastructure import carry_realtime_pushes
 from chatsvg.entrypoints.logs import bind_log_context, configure_logging
 from chatsvg.entrypoints.observability import (
     REGISTRY,
@@ -159,6 +160,7 @@ def build_worker(
     names = list(WORKER_TASKS)
     declare_actors(broker, names, hand_over)
     queue = DramatiqTaskQueue(settings.redis_url, broker=broker, tasks=names)
+    carry_realtime_pushes(queue, container.infrastructure.realtime())
     container.infrastructure.queue.override(providers.Object(queue))
     registry = TaskRegistry()
     register_worker_tasks(registry, container)

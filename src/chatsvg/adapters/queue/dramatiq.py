@@ -32,7 +32,7 @@ import time
 import uuid
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import dramatiq
 import redis
@@ -48,6 +48,20 @@ from chatsvg.application.ports import TaskPayload
 from chatsvg.application.tasks import UnknownTask
 
 log = logging.getLogger(__name__)
+
+
+class PushCarrier(Protocol):
+    """What the queue asks of the realtime manager whose pushes it carries
+    (adapters/realtime/sockets.py, PipelinedRedisManager)."""
+
+    channel: str
+    enqueue_carries_pushes: bool
+
+    def carry(self) -> Any | None: ...
+
+    def carried(self, batch: Any, *, failed: bool) -> None: ...
+
+    async def flush(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -242,6 +256,7 @@ class DramatiqTaskQueue:
         self._delayed: dict[int, _Delayed] = {}
         self._delayed_ids = itertools.count()
         self._handed_over = False
+        self._pushes: PushCarrier | None = None
 
     # Pauses between sends of a message that Redis did not take (about 30 s in all), and how many
     # such messages a process keeps trying at once before it lets enqueue fail instead.
@@ -251,6 +266,13 @@ class DramatiqTaskQueue:
     @property
     def tasks(self) -> list[str]:
         return list(self._actors)
+
+    def carry_pushes(self, pushes: PushCarrier) -> None:
+        """Publish the realtime pushes this process has in line ahead of each message sent, in
+        the same pipeline (or wait for them to be sent when they cannot be taken): the realtime
+        publisher's flush before an enqueue then has nothing to wait for."""
+        self._pushes = pushes
+        pushes.enqueue_carries_pushes = True
 
     async def enqueue(self, task: str, payload: TaskPayload, *, delay_seconds: float = 0.0) -> None:
         """Send the task's message. If Redis is away, the message is sent again in the background
@@ -366,22 +388,49 @@ class DramatiqTaskQueue:
             # As the broker does once per process: half of Redis's Lua stack, asked with its script.
             unpack_size = self._unpack_size = int(await self._maxstack()) // 2
         self.broker.emit_before("enqueue", message, delay)
-        await self._dispatch(
-            keys=[self.broker.namespace],
-            args=[
-                "enqueue",
-                current_millis(),
-                queue_name,
-                self.broker.broker_id,
-                self.broker.heartbeat_timeout,
-                self.broker.dead_message_ttl,
-                0,  # maintenance is the consumers' business
-                unpack_size,
-                message.options["redis_message_id"],
-                message.encode(),
-            ],
-        )
+        args = [
+            "enqueue",
+            current_millis(),
+            queue_name,
+            self.broker.broker_id,
+            self.broker.heartbeat_timeout,
+            self.broker.dead_message_ttl,
+            0,  # maintenance is the consumers' business
+            unpack_size,
+            message.options["redis_message_id"],
+            message.encode(),
+        ]
+        pushes = self._pushes
+        carried = pushes.carry() if pushes is not None else None
+        if carried is None:
+            if pushes is not None:
+                await pushes.flush()  # what was pushed before goes first, as the port promises
+            await self._dispatch(keys=[self.broker.namespace], args=args)
+        else:
+            assert pushes is not None
+            await self._publish_then_dispatch(pushes, carried, args)
         self.broker.emit_after("enqueue", message, delay)
+
+    async def _publish_then_dispatch(
+        self, pushes: PushCarrier, batch: Any, args: list[Any]
+    ) -> None:
+        """The pushes in line and the message in one pipeline, in that order: one round trip
+        where there were two, and Redis runs the PUBLISHes before the message can be fetched."""
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for event in batch.messages:
+                    pipe.publish(pushes.channel, event)
+                pipe.evalsha(self._dispatch.sha, 1, self.broker.namespace, *args)
+                outcome = (await pipe.execute(raise_on_error=False))[-1]
+        except BaseException:
+            pushes.carried(batch, failed=True)
+            raise
+        pushes.carried(batch, failed=False)
+        if isinstance(outcome, redis.exceptions.NoScriptError):
+            # Redis lost its scripts (a restart): the script object loads it and runs it.
+            await self._dispatch(keys=[self.broker.namespace], args=args)
+        elif isinstance(outcome, Exception):
+            raise outcome
 
     async def ping(self) -> None:
         """Readiness: the client that sends is the one checked."""

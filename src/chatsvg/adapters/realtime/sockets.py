@@ -207,8 +207,45 @@ class PipelinedRedisManager(socketio.AsyncRedisManager, OrderedJobUpdates):  # t
         if newest is not None and self._loop is asyncio.get_running_loop():
             await asyncio.shield(newest.sent)
 
+    # Set when this process's task queue publishes what is in line ahead of each message it
+    # sends (`carry`): the realtime publisher's flush then has nothing to wait for.
+    enqueue_carries_pushes = False
+
+    def carry(self) -> _Batch | None:
+        """The events in line, for a caller that publishes them itself, ahead of its own command
+        in its own pipeline (the task queue: a prompt's QUEUED push and its enqueue in one round
+        trip). Only when nothing is in flight or held back (else the order would not hold) and
+        the events fit in one batch; None otherwise. The caller reports with `carried`."""
+        batch = self._batch
+        if (
+            batch is None
+            or self._kept
+            or len(batch.messages) > self.max_batch
+            or (self._sending is not None and not self._sending.sent.done())
+            or self._loop is not asyncio.get_running_loop()
+        ):
+            return None
+        self._batch = None
+        self._sending = batch  # the next batch waits for it (`_send_batches`)
+        return batch
+
+    def carried(self, batch: _Batch, *, failed: bool) -> None:
+        """The outcome of a batch taken with `carry`: a failed one is held back and sent again,
+        as a failed send of the manager's own is."""
+        if failed:
+            log.warning(
+                "realtime pushes held back: Redis unreachable", extra={"count": len(batch.messages)}
+            )
+            self._keep(batch.messages)
+        if not batch.sent.done():
+            batch.sent.set_result(None)
+
     async def _send_batches(self) -> None:
         while self._batch is not None:
+            carried = self._sending
+            if carried is not None and not carried.sent.done():
+                await asyncio.shield(carried.sent)  # a batch the queue carries goes first
+                continue
             batch, self._batch = self._batch, None
             self._sending = batch
             messages = batch.messages
@@ -282,6 +319,11 @@ class SocketIoRealtime:
         self._revocation_hooks: list[Callable[[list[str]], None]] = []
         self._gap_hooks: list[Callable[[], None]] = []
 
+    @property
+    def manager(self) -> socketio.AsyncManager:
+        """The client manager it emits through."""
+        return self._manager
+
     def _server(self) -> socketio.AsyncServer | None:
         """The Socket.IO server built over the manager (python-socketio's server attaches itself
         to its manager), or None in a process without sockets."""
@@ -322,10 +364,16 @@ class SocketIoRealtime:
         await self._emit(JOB_DRAFT, payload, user_room(user_id))
 
     async def flush(self, timeout: float = 2.0) -> None:
-        """Wait (at most `timeout`) until the pushes emitted so far have been sent to Redis."""
+        """Wait (at most `timeout`) until the pushes emitted so far have been sent to Redis; at
+        once when this process's queue carries them ahead of its next message (the port's
+        promise is their order against that message)."""
         manager = self._manager
         if not isinstance(manager, PipelinedRedisManager):
             return  # one process: delivered in order as emitted
+        if manager.enqueue_carries_pushes:
+            # This process's queue publishes what is in line ahead of the next message it sends
+            # (or waits for it to be sent): the order this flush is for holds without waiting here.
+            return
         try:
             await asyncio.wait_for(manager.flush(), timeout)
         except Exception:

@@ -235,7 +235,9 @@ class RealtimePublisher(Protocol):
         ...
 
     async def flush(self) -> None:
-        """Wait until the updates published so far are on their way to every process. Called
-        before a job is handed to the queue, so that the worker's next update of that job cannot
-        reach a client before this one."""
+        """Make the updates published so far go out ahead of whatever this process hands to the
+        queue next: wait until they are on their way to every process, or return at once when
+        the queue itself sends them ahead of its next message. Called before a job is handed to
+        the queue, so that the worker's next update of that job cannot reach a client before
+        this one."""
         ...

@@ -73,15 +73,27 @@ def make_storage(settings: Settings, clock: SystemClock) -> Any:
     )
 
 
-def make_queue(settings: Settings) -> Any:
-    """Where the worker tasks (entrypoints/tasks.py) go: Dramatiq, or this process's own queue."""
+def make_queue(settings: Settings, realtime: Any) -> Any:
+    """Where the worker tasks (entrypoints/tasks.py) go: Dramatiq, or this process's own queue.
+    On Dramatiq the queue carries this process's realtime pushes ahead of each message it sends
+    (one Redis round trip for a prompt's QUEUED push and its enqueue)."""
     if settings.effective_queue == "dramatiq":
         from chatsvg.adapters.queue.dramatiq import DramatiqTaskQueue
         from chatsvg.entrypoints.tasks import WORKER_TASKS
 
         assert settings.redis_url, "the Dramatiq queue needs REDIS_URL"
-        return DramatiqTaskQueue(settings.redis_url, tasks=WORKER_TASKS)
+        queue = DramatiqTaskQueue(settings.redis_url, tasks=WORKER_TASKS)
+        carry_realtime_pushes(queue, realtime)
+        return queue
     return InProcessTaskQueue(concurrency=settings.worker_concurrency)
+
+
+def carry_realtime_pushes(queue: Any, realtime: Any) -> None:
+    """When both go through Redis, the queue publishes the realtime pushes in line ahead of each
+    message it sends, in one pipeline (adapters/queue/dramatiq.py, `carry_pushes`)."""
+    manager = getattr(realtime, "manager", None)
+    if isinstance(manager, PipelinedRedisManager) and hasattr(queue, "carry_pushes"):
+        queue.carry_pushes(manager)
 
 
 def make_local_tasks(queue: Any) -> InProcessTaskQueue:
@@ -133,8 +145,6 @@ class Infrastructure(containers.DeclarativeContainer):
     uow = database.provided.uow
     limiter = providers.Singleton(make_limiter, settings)
     storage = providers.Singleton(make_storage, settings, clock)
-    queue = providers.Singleton(make_queue, settings)
-    local_tasks = providers.Singleton(make_local_tasks, queue)
     gallery_cache = providers.Singleton(make_gallery_cache, settings)
     # The plans and their limits (domain/credits/plans.py); see docs/billing.md.
     plans = providers.Singleton(build_plan_catalogue, settings)
@@ -147,3 +157,5 @@ class Infrastructure(containers.DeclarativeContainer):
         ),
         worker=providers.Singleton(make_worker_realtime, settings),
     )
+    queue = providers.Singleton(make_queue, settings, realtime)
+    local_tasks = providers.Singleton(make_local_tasks, queue)
