@@ -113,16 +113,7 @@ class DriverStatement:
         """`execute` on a connection checked out of the pool with no SQLAlchemy `Connection`
         around it (asyncpg only). A lost connection is invalidated by `invalidate` when given
         (the `Connection` that holds it), else on the pool's record itself, which checks it in."""
-        compiled = self._for(dialect)
-        arguments = compiled.arguments(params)
-        driver: Any = pooled.driver_connection
-        try:
-            status = await driver.execute(compiled.sql, *arguments)
-        except Exception as exc:
-            error = await _as_sqlalchemy_error(exc, pooled, compiled.sql, arguments, invalidate)
-            if error is exc:
-                raise
-            raise error from exc
+        _, status = await self._send(pooled, dialect, params, invalidate, "execute")
         # "INSERT 0 1", "UPDATE 3", ...: the count is the last word.
         tail = status.rsplit(" ", 1)[-1]
         return int(tail) if tail.isdigit() else 0
@@ -136,17 +127,29 @@ class DriverStatement:
         invalidate: Callable[[], Awaitable[None]] | None = None,
     ) -> Any | None:
         """`first` on a connection checked out of the pool, as `execute_on`."""
+        compiled, record = await self._send(pooled, dialect, params, invalidate, "fetchrow")
+        return None if record is None else compiled.to_row(record)
+
+    async def _send(
+        self,
+        pooled: PoolProxiedConnection,
+        dialect: Dialect,
+        params: Mapping[str, Any],
+        invalidate: Callable[[], Awaitable[None]] | None,
+        method: str,
+    ) -> tuple[_Compiled, Any]:
+        """asyncpg's `method` (execute, fetchrow) with the compiled statement and its arguments;
+        its errors raised as SQLAlchemy's."""
         compiled = self._for(dialect)
         arguments = compiled.arguments(params)
-        driver: Any = pooled.driver_connection
         try:
-            record = await driver.fetchrow(compiled.sql, *arguments)
+            answer = await getattr(pooled.driver_connection, method)(compiled.sql, *arguments)
         except Exception as exc:
             error = await _as_sqlalchemy_error(exc, pooled, compiled.sql, arguments, invalidate)
             if error is exc:
                 raise
             raise error from exc
-        return None if record is None else compiled.to_row(record)
+        return compiled, answer
 
 
 async def _as_sqlalchemy_error(
