@@ -401,13 +401,12 @@ class DramatiqTaskQueue:
             message.encode(),
         ]
         pushes = self._pushes
-        carried = pushes.carry() if pushes is not None else None
-        if carried is None:
-            if pushes is not None:
-                await pushes.flush()  # what was pushed before goes first, as the port promises
+        if pushes is None:
+            await self._dispatch(keys=[self.broker.namespace], args=args)
+        elif (carried := pushes.carry()) is None:
+            await pushes.flush()  # what was pushed before goes first, as the port promises
             await self._dispatch(keys=[self.broker.namespace], args=args)
         else:
-            assert pushes is not None
             await self._publish_then_dispatch(pushes, carried, args)
         self.broker.emit_after("enqueue", message, delay)
 

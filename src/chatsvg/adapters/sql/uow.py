@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar, overload
 
@@ -256,12 +256,7 @@ class SqlUnitOfWork:
         `begins_nothing_yet()`. Returns its row count."""
         assert self._open and self.begins_nothing_yet()
         if self._conn is None and self._asyncpg:
-            assert self._pooled is not None
-            try:
-                return await statement.execute_on(self._pooled, self._engine.dialect, params)
-            except sa_exc.DBAPIError as exc:
-                self._forget_if_lost(exc)
-                raise
+            return int(await self._on_pool(statement.execute_on, params))
         return await statement.execute(self._sqlalchemy(), params)
 
     async def first(self, statement: DriverStatement, params: Mapping[str, Any]) -> Any | None:
@@ -272,24 +267,24 @@ class SqlUnitOfWork:
         assert self._open, "use the unit of work as `async with`"
         if self.begins_nothing_yet():
             if self._conn is None and self._asyncpg:
-                assert self._pooled is not None
-                try:
-                    return await statement.first_on(self._pooled, self._engine.dialect, params)
-                except sa_exc.DBAPIError as exc:
-                    self._forget_if_lost(exc)
-                    raise
+                return await self._on_pool(statement.first_on, params)
             return await statement.first(self._sqlalchemy(), params)
         return (await self.connection.execute(statement.statement, dict(params))).first()
 
-    def _forget_if_lost(self, exc: sa_exc.DBAPIError) -> None:
-        """A driver statement that lost its connection has invalidated it (the pool's record is
-        checked in, empty): this unit of work is over, as one whose transaction lost its
-        connection is; whatever it runs next raises the same OperationalError (a 503, a retried
-        job), and the next unit of work gets a fresh connection. (Called from an `except`, not a
-        context manager: a generator-based one cost CPU on every read.)"""
-        if exc.connection_invalidated:
-            self._raw = None
-            self._lost = exc.orig or exc
+    async def _on_pool(self, send: Callable[..., Awaitable[Any]], params: Mapping[str, Any]) -> Any:
+        """A DriverStatement's `first_on` or `execute_on`, on the connection checked out of the
+        pool. One that lost its connection has invalidated it (the pool's record is checked in,
+        empty): this unit of work is over, as one whose transaction lost its connection is;
+        whatever it runs next raises the same OperationalError (a 503, a retried job), and the
+        next unit of work gets a fresh connection."""
+        assert self._pooled is not None
+        try:
+            return await send(self._pooled, self._engine.dialect, params)
+        except sa_exc.DBAPIError as exc:
+            if exc.connection_invalidated:
+                self._raw = None
+                self._lost = exc.orig or exc
+            raise
 
     async def commit(self) -> None:
         assert self._open, "use the unit of work as `async with`"

@@ -3,7 +3,7 @@ gallery's cache, and realtime delivery."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dependency_injector import containers, providers
 
@@ -23,6 +23,9 @@ from chatsvg.adapters.storage.local import LocalDiskStorage
 from chatsvg.adapters.storage.signed_urls import ApiServedStorage
 from chatsvg.entrypoints.plan_settings import build_plan_catalogue
 from chatsvg.entrypoints.settings import Settings, parse_rate
+
+if TYPE_CHECKING:  # imported where used: local mode never loads Dramatiq
+    from chatsvg.adapters.queue.dramatiq import DramatiqTaskQueue
 
 
 def rate_policies(settings: Settings) -> dict[str, RatePolicy]:
@@ -88,11 +91,11 @@ def make_queue(settings: Settings, realtime: Any) -> Any:
     return InProcessTaskQueue(concurrency=settings.worker_concurrency)
 
 
-def carry_realtime_pushes(queue: Any, realtime: Any) -> None:
-    """When both go through Redis, the queue publishes the realtime pushes in line ahead of each
-    message it sends, in one pipeline (adapters/queue/dramatiq.py, `carry_pushes`)."""
+def carry_realtime_pushes(queue: DramatiqTaskQueue, realtime: Any) -> None:
+    """When the realtime pushes go through Redis too, the queue publishes those in line ahead of
+    each message it sends, in one pipeline (adapters/queue/dramatiq.py, `carry_pushes`)."""
     manager = getattr(realtime, "manager", None)
-    if isinstance(manager, PipelinedRedisManager) and hasattr(queue, "carry_pushes"):
+    if isinstance(manager, PipelinedRedisManager):
         queue.carry_pushes(manager)
 
 
