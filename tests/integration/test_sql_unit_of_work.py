@@ -7,7 +7,8 @@ driver read runs on a fresh connection."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -18,6 +19,8 @@ from chatsvg.adapters.sql import tables as t
 from chatsvg.adapters.sql.driver_statement import DriverStatement
 from chatsvg.adapters.sql.engine import SqlDatabase
 from chatsvg.domain.accounts.users import User
+from chatsvg.domain.credits.ledger import LedgerEntry
+from chatsvg.domain.errors import InsufficientCredits
 from tests.integration.test_driver_statement import terminate_backend
 
 pytestmark = pytest.mark.real
@@ -46,8 +49,14 @@ async def db(postgres_url: str) -> AsyncIterator[SqlDatabase]:
         yield database
     finally:
         async with database.engine.begin() as conn:
+            await conn.execute(delete(t.credit_ledger).where(t.credit_ledger.c.id.like("uow-%")))
             await conn.execute(delete(t.users).where(t.users.c.id.like("uow-%")))
         await database.dispose()
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
 
 
 def checked_out(db: SqlDatabase) -> int:
@@ -185,3 +194,112 @@ async def test_a_connection_that_cannot_be_made_fails_as_engine_connect_fails(
         assert isinstance(by_uow.value, ConnectionError | sa_exc.DBAPIError)
     finally:
         await db.dispose()
+
+
+def grant(entry_id: str, user_id: str, delta: int) -> LedgerEntry:
+    return LedgerEntry(entry_id, user_id, delta, "ADMIN_GRANT", None, datetime.now(UTC))
+
+
+async def balance(db: SqlDatabase, user_id: str) -> int:
+    async with db.uow() as u:
+        return await u.ledger.balance(user_id)
+
+
+async def test_driver_writes_in_a_transaction_are_undone_without_commit_and_kept_with_it(
+    db: SqlDatabase,
+) -> None:
+    """A write on the driver's connection (the ledger's one statement, a locking read) begins
+    the unit of work's transaction there: nothing of it stays unless committed, and the
+    connection goes back to the pool outside any transaction."""
+    async with db.uow() as u:
+        await u.users.add(user("uow-dee"))
+        await u.commit()
+    with pytest.raises(RuntimeError):
+        async with db.uow() as u:
+            assert await u.ledger.hold_balances({"uow-dee"}) == {"uow-dee": 0}
+            assert await u.ledger.append_many([grant("uow-g1", "uow-dee", 5)]) == {"uow-g1"}
+            raise RuntimeError("the use case fails before committing")
+    assert checked_out(db) == 0
+    assert await balance(db, "uow-dee") == 0
+    async with db.uow() as u:
+        assert await u.ledger.append_many([grant("uow-g2", "uow-dee", 3)]) == {"uow-g2"}
+        await u.commit()
+        # After the commit, the next write begins a transaction of its own.
+        await u.ledger.append_many([grant("uow-g3", "uow-dee", 4)])
+    assert await balance(db, "uow-dee") == 3
+    # A refused balance move leaves the entries unwritten too (the caller does not commit).
+    async with db.uow() as u:
+        with pytest.raises(InsufficientCredits):
+            await u.ledger.append_many([grant("uow-g4", "uow-dee", -9)])
+    assert await balance(db, "uow-dee") == 3
+    async with db.uow() as u:
+        assert [e.id for e in await u.ledger.entries("uow-dee", limit=10, before=None)] == [
+            "uow-g2"
+        ]
+
+
+async def test_a_statement_through_sqlalchemy_joins_the_transaction_the_driver_began(
+    db: SqlDatabase,
+) -> None:
+    async with db.uow() as u:
+        await u.users.add(user("uow-eve"))
+        await u.commit()
+    for commit in (False, True):
+        with pytest.raises(RuntimeError) if not commit else _nothing():
+            async with db.uow() as u:
+                await u.ledger.append_many([grant(f"uow-e{commit}", "uow-eve", 2)])  # driver
+                eve = await u.users.get("uow-eve")  # through SQLAlchemy, in the same transaction
+                assert eve is not None
+                eve.rename(f"Eve {commit}")
+                await u.users.update(eve)
+                assert await u.ledger.balance("uow-eve") == 2
+                if commit:
+                    await u.commit()
+                else:
+                    raise RuntimeError("not committed")
+        async with db.uow() as u:
+            after = await u.users.get("uow-eve")
+            assert after is not None
+            assert (after.name, await u.ledger.balance("uow-eve")) == (
+                ("Eve True", 2) if commit else ("uow-eve", 0)
+            )
+    assert checked_out(db) == 0
+
+
+async def test_a_connection_lost_inside_a_driver_transaction_ends_the_unit_of_work(
+    db: SqlDatabase, postgres_url: str
+) -> None:
+    async with db.uow() as u:
+        await u.users.add(user("uow-fay"))
+        await u.commit()
+    async with db.uow() as u:
+        await u.ledger.append_many([grant("uow-f1", "uow-fay", 2)])
+        pid = int((await u.fetch(PID, {}))[0].pid)
+        await terminate_backend(pid, postgres_url)
+        with pytest.raises(sa_exc.OperationalError) as raised:
+            await u.ledger.append_many([grant("uow-f2", "uow-fay", 2)])
+        assert raised.value.connection_invalidated
+        # Its transaction is gone: committing says so instead of pretending.
+        with pytest.raises(sa_exc.OperationalError):
+            await u.commit()
+    assert checked_out(db) == 0
+    assert await backend_pid(db) != pid
+    assert await balance(db, "uow-fay") == 0
+
+
+async def test_a_commit_that_loses_its_connection_raises_and_drops_it(
+    db: SqlDatabase, postgres_url: str
+) -> None:
+    async with db.uow() as u:
+        await u.users.add(user("uow-gus"))
+        await u.commit()
+    async with db.uow() as u:
+        await u.ledger.append_many([grant("uow-h1", "uow-gus", 2)])
+        pid = int((await u.fetch(PID, {}))[0].pid)
+        await terminate_backend(pid, postgres_url)
+        with pytest.raises(sa_exc.OperationalError) as raised:
+            await u.commit()
+        assert raised.value.connection_invalidated
+    assert checked_out(db) == 0
+    assert await backend_pid(db) != pid
+    assert await balance(db, "uow-gus") == 0

@@ -2,7 +2,9 @@
 
 SQLAlchemy's execution (context, cursor adapter, result wrapper, the greenlet hop) costs about
 0.2 ms of CPU per statement on top of asyncpg's 0.07 (docs/performance.md, eighth round). For the
-one statement an accepted prompt must make, `DriverStatement` keeps what SQLAlchemy gives (the
+one statement an accepted prompt must make, and the statements of the worker's claim and finish
+(inside their unit of work's transaction, SqlUnitOfWork.fetch), `DriverStatement` keeps what
+SQLAlchemy gives (the
 statement written with its expression language and compiled by its asyncpg dialect, the
 parameter order, each value converted by its column type's own bind processor) and sends it with
 asyncpg's `execute`, which prepares and caches it per connection. A read (`first`) comes back as
@@ -22,6 +24,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import asyncpg
+from sqlalchemy import Float
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -48,7 +51,7 @@ class _Compiled:
         columns = list(getattr(statement, "selected_columns", ()))
         self.row: Any = namedtuple("Row", [c.key for c in columns]) if columns else None
         self.row_processors: list[Callable[[Any], Any] | None] = [
-            c.type._cached_result_processor(dialect, None) for c in columns
+            _result_processor(c.type, dialect) for c in columns
         ]
 
     def to_row(self, record: Any) -> Any:
@@ -64,6 +67,17 @@ class _Compiled:
             value if process is None else process(value)
             for value, process in zip((values[n] for n in self.names), self.processors, strict=True)
         ]
+
+
+def _result_processor(type_: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """The column type's result processor. asyncpg's numeric types choose theirs by the type OID
+    of the answer's column, which a statement compiled ahead does not know: a Float column
+    answers float8 (701), any other numeric one numeric (1700)."""
+    try:
+        return type_._cached_result_processor(dialect, None)  # type: ignore[no-any-return]
+    except (TypeError, sa_exc.InvalidRequestError):
+        oid = 701 if isinstance(type_, Float) else 1700
+        return type_._cached_result_processor(dialect, oid)  # type: ignore[no-any-return]
 
 
 class DriverStatement:
@@ -130,33 +144,66 @@ class DriverStatement:
         compiled, record = await self._send(pooled, dialect, params, invalidate, "fetchrow")
         return None if record is None else compiled.to_row(record)
 
-    async def _send(
+    async def fetch_on(
         self,
         pooled: PoolProxiedConnection,
         dialect: Dialect,
         params: Mapping[str, Any],
+        *,
+        invalidate: Callable[[], Awaitable[None]] | None = None,
+    ) -> list[Any]:
+        """Every row the statement answers (a SELECT, or a write with RETURNING), as `first_on`."""
+        compiled, records = await self._send(pooled, dialect, params, invalidate, "fetch")
+        return [compiled.to_row(record) for record in records]
+
+    async def execute_many_on(
+        self,
+        pooled: PoolProxiedConnection,
+        dialect: Dialect,
+        rows: list[Mapping[str, Any]],
+        *,
+        invalidate: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        """The statement once per row of parameters, in one round trip (asyncpg's
+        `executemany`), as `execute_on`."""
+        await self._send(pooled, dialect, rows, invalidate, "executemany")
+
+    async def _send(
+        self,
+        pooled: PoolProxiedConnection,
+        dialect: Dialect,
+        params: Mapping[str, Any] | list[Mapping[str, Any]],
         invalidate: Callable[[], Awaitable[None]] | None,
         method: str,
     ) -> tuple[_Compiled, Any]:
-        """asyncpg's `method` (execute, fetchrow) with the compiled statement and its arguments;
-        its errors raised as SQLAlchemy's."""
+        """asyncpg's `method` (execute, fetchrow, fetch; executemany with a list of parameter
+        rows) with the compiled statement and its arguments; its errors raised as
+        SQLAlchemy's."""
         compiled = self._for(dialect)
-        arguments = compiled.arguments(params)
+        driver: Any = pooled.driver_connection
+        arguments: Any
+        if isinstance(params, list):  # executemany: one row of arguments per row of parameters
+            arguments = [compiled.arguments(row) for row in params]
+        else:
+            arguments = compiled.arguments(params)
         try:
-            answer = await getattr(pooled.driver_connection, method)(compiled.sql, *arguments)
+            if method == "executemany":
+                answer = await driver.executemany(compiled.sql, arguments)
+            else:
+                answer = await getattr(driver, method)(compiled.sql, *arguments)
         except Exception as exc:
-            error = await _as_sqlalchemy_error(exc, pooled, compiled.sql, arguments, invalidate)
+            error = await as_sqlalchemy_error(exc, pooled, compiled.sql, arguments, invalidate)
             if error is exc:
                 raise
             raise error from exc
         return compiled, answer
 
 
-async def _as_sqlalchemy_error(
+async def as_sqlalchemy_error(
     exc: Exception,
     pooled: PoolProxiedConnection,
     sql: str,
-    arguments: list[Any],
+    arguments: Any,
     invalidate: Callable[[], Awaitable[None]] | None,
 ) -> Exception:
     """What asyncpg raised on `pooled`, as SQLAlchemy would raise it: an integrity violation as

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.util import greenlet_spawn
 
-from chatsvg.adapters.sql.driver_statement import DriverStatement
+from chatsvg.adapters.sql.driver_statement import DriverStatement, as_sqlalchemy_error
 from chatsvg.adapters.sql.repositories.admin import (
     SqlAdminFigures,
     SqlAdminLinks,
@@ -112,7 +112,11 @@ class SqlUnitOfWork:
     whose statements are all `DriverStatement`s (the current user's read, an accepted prompt's
     one INSERT) runs them on asyncpg's connection and never builds the `Connection`: its
     construction, BEGIN and ROLLBACK bookkeeping and close were a sixth of an authenticated
-    read's CPU (docs/performance.md, tenth round)."""
+    read's CPU (docs/performance.md, tenth round). The worker's claim and finish run their
+    locking reads and writes the same way (`fetch`, `execute_many`), inside a transaction begun
+    on the driver's connection: the adapter's own, so that a statement through SQLAlchemy joins
+    it, and committed by `commit` or rolled back when the connection goes back to the pool
+    (eleventh round)."""
 
     users = _Repository(SqlUsers)
     sessions = _Repository(SqlSessions)
@@ -271,7 +275,80 @@ class SqlUnitOfWork:
             return await statement.first(self._sqlalchemy(), params)
         return (await self.connection.execute(statement.statement, dict(params))).first()
 
-    async def _on_pool(self, send: Callable[..., Awaitable[Any]], params: Mapping[str, Any]) -> Any:
+    async def fetch(self, statement: DriverStatement, params: Mapping[str, Any]) -> list[Any]:
+        """Every row of a statement run inside this unit of work's transaction (a locking read,
+        a write with RETURNING). Until SQLAlchemy's `Connection` is needed (Postgres, asyncpg),
+        it runs on the driver's connection, beginning the transaction first if none is open;
+        else through SQLAlchemy in it. Rows have the selected columns as attributes either way."""
+        if self._on_driver():
+            await self._begin_on_driver()
+            return list(await self._on_pool(statement.fetch_on, params))
+        return list((await self.connection.execute(statement.statement, dict(params))).all())
+
+    async def execute_many(self, statement: DriverStatement, rows: list[Mapping[str, Any]]) -> None:
+        """A write once per row of parameters, inside this unit of work's transaction, as
+        `fetch` (asyncpg sends the rows in one round trip)."""
+        if not rows:
+            return
+        if self._on_driver():
+            await self._begin_on_driver()
+            await self._on_pool(statement.execute_many_on, rows)
+            return
+        await self.connection.execute(statement.statement, [dict(row) for row in rows])
+
+    def _on_driver(self) -> bool:
+        assert self._open, "use the unit of work as `async with`"
+        return self._conn is None and self._asyncpg and self._lost is None
+
+    async def _begin_on_driver(self) -> None:
+        """BEGIN on the driver's connection, as SQLAlchemy's asyncpg adapter begins one (it is
+        the adapter's transaction from then on: a statement run later through SQLAlchemy joins
+        it, SQLAlchemy's commit or rollback ends it, and the pool's reset on check-in rolls it
+        back if nobody committed)."""
+        raw = self._raw
+        assert raw is not None and self._pooled is not None
+        if raw._transaction is not None:
+            return
+        raw.autocommit = False  # a statement through SQLAlchemy would begin one by itself now
+        driver: Any = self._pooled.driver_connection
+        transaction = driver.transaction()
+        try:
+            await transaction.start()
+        except Exception as exc:
+            raise await self._driver_error(exc, "BEGIN") from exc
+        raw._transaction = transaction
+
+    async def _end_on_driver(self) -> None:
+        """COMMIT the transaction `_begin_on_driver` opened (no SQLAlchemy `Connection` ran)."""
+        raw = self._raw
+        if raw is None:
+            if self._lost is not None:  # its connection is gone, and the transaction with it
+                raise sa_exc.OperationalError(
+                    None, None, self._lost, connection_invalidated=True
+                ) from self._lost
+            return
+        transaction = raw._transaction
+        if transaction is None:
+            return  # only statements outside a transaction ran: each committed on its own
+        try:
+            await transaction.commit()
+        except Exception as exc:
+            raise await self._driver_error(exc, "COMMIT") from exc
+        finally:
+            raw._transaction = None
+        raw.autocommit = True  # as after SQLAlchemy's commit: reads run outside again
+
+    async def _driver_error(self, exc: Exception, sql: str) -> Exception:
+        """What the driver raised for BEGIN or COMMIT, as SQLAlchemy's (a lost connection
+        invalidated and this unit of work over, as `_on_pool`)."""
+        assert self._pooled is not None
+        error = await as_sqlalchemy_error(exc, self._pooled, sql, [], None)
+        if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
+            self._raw = None
+            self._lost = exc
+        return error
+
+    async def _on_pool(self, send: Callable[..., Awaitable[Any]], params: Any) -> Any:
         """A DriverStatement's `first_on` or `execute_on`, on the connection checked out of the
         pool. One that lost its connection has invalidated it (the pool's record is checked in,
         empty): this unit of work is over, as one whose transaction lost its connection is;
@@ -289,7 +366,8 @@ class SqlUnitOfWork:
     async def commit(self) -> None:
         assert self._open, "use the unit of work as `async with`"
         if self._conn is None:
-            return  # only driver statements ran: each committed on its own
+            await self._end_on_driver()
+            return
         await self._conn.commit()
         # A statement after this commit (in the same block) begins a new transaction by itself,
         # again only once it writes or locks.

@@ -4,9 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Integer, String, bindparam, column, func, insert, select, update, values
+from sqlalchemy import (
+    Integer,
+    String,
+    any_,
+    bindparam,
+    column,
+    func,
+    insert,
+    select,
+    text,
+    update,
+    values,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from chatsvg.adapters.sql import tables as t
+from chatsvg.adapters.sql.driver_statement import DriverStatement
 from chatsvg.adapters.sql.repositories.base import SqlRepository, insert_once, newest_first
 from chatsvg.application.ports import Position
 from chatsvg.domain.credits.ledger import LedgerEntry
@@ -58,6 +72,55 @@ _HOLD_BALANCES = (
     .order_by(_U.c.id)
     .with_for_update(key_share=True)
 )
+_HOLD_BALANCES_PG = DriverStatement(
+    select(_U.c.id, _U.c.credits)
+    .where(_U.c.id == any_(bindparam("user_ids", type_=ARRAY(_U.c.id.type))))
+    .order_by(_U.c.id)
+    .with_for_update(key_share=True)
+)
+# Postgres: the entries (once per job and reason) and the balance moves for what was written, in
+# one statement and one round trip, compiled once: the entries travel as one array per column.
+# `moves` counts the users whose balance has to move, `moved` those whose balance did (it may not
+# go below zero): fewer moved than moves is InsufficientCredits, and the caller's transaction is
+# not committed.
+_APPEND_PG = DriverStatement(
+    text(
+        """
+        WITH entry AS (
+            SELECT * FROM unnest(
+                CAST(:ids AS VARCHAR[]), CAST(:user_ids AS VARCHAR[]), CAST(:deltas AS INTEGER[]),
+                CAST(:reasons AS VARCHAR[]), CAST(:job_ids AS VARCHAR[]),
+                CAST(:created AS TIMESTAMP WITH TIME ZONE[])
+            ) AS e (id, user_id, delta, reason, job_id, created_at)
+        ), written AS (
+            INSERT INTO credit_ledger (id, user_id, delta, reason, job_id, created_at)
+            SELECT id, user_id, delta, reason, job_id, created_at FROM entry
+            ON CONFLICT (job_id, reason) DO NOTHING
+            RETURNING id, user_id, delta
+        ), moves AS (
+            SELECT user_id, CAST(sum(delta) AS INTEGER) AS delta FROM written
+            GROUP BY user_id HAVING sum(delta) <> 0
+        ), moved AS (
+            UPDATE users SET credits = users.credits + moves.delta FROM moves
+            WHERE users.id = moves.user_id AND users.credits + moves.delta >= 0
+            RETURNING users.id
+        )
+        SELECT
+            ARRAY(SELECT id FROM written) AS written,
+            (SELECT count(*) FROM moves) AS moves,
+            (SELECT count(*) FROM moved) AS moved
+        """
+    )
+    .bindparams(
+        bindparam("ids", type_=ARRAY(String)),
+        bindparam("user_ids", type_=ARRAY(String)),
+        bindparam("deltas", type_=ARRAY(Integer)),
+        bindparam("reasons", type_=ARRAY(String)),
+        bindparam("job_ids", type_=ARRAY(String)),
+        bindparam("created", type_=ARRAY(_L.c.created_at.type)),
+    )
+    .columns(column("written", ARRAY(String)), column("moves"), column("moved"))
+)
 
 
 def _entry(row: Any) -> LedgerEntry:
@@ -95,7 +158,11 @@ class SqlLedger(SqlRepository):
         """SELECT ... FOR NO KEY UPDATE of the users' balance column, in id order."""
         if not user_ids:
             return {}
-        rows = await self._c.execute(_HOLD_BALANCES, {"user_ids": sorted(user_ids)})
+        params = {"user_ids": sorted(user_ids)}
+        if self._dialect == "postgresql":
+            rows = await self._uow.fetch(_HOLD_BALANCES_PG, params)
+        else:
+            rows = list(await self._c.execute(_HOLD_BALANCES, params))
         return {row.id: int(row.credits or 0) for row in rows}
 
     async def append_many(self, entries: list[LedgerEntry]) -> set[str]:
@@ -103,6 +170,8 @@ class SqlLedger(SqlRepository):
         written, conditional on not going below zero: on Postgres one statement for all users."""
         if not entries:
             return set()
+        if self._dialect == "postgresql":
+            return await self._append_on_postgres(entries)
         written = await self._insert_reporting(_L, _ONCE_PER_JOB, [e.__dict__ for e in entries])
         deltas: dict[str, int] = {}
         for entry in entries:
@@ -131,6 +200,22 @@ class SqlLedger(SqlRepository):
                 if moved.rowcount != 1:
                     raise InsufficientCredits()
         return written
+
+    async def _append_on_postgres(self, entries: list[LedgerEntry]) -> set[str]:
+        (row,) = await self._uow.fetch(
+            _APPEND_PG,
+            {
+                "ids": [e.id for e in entries],
+                "user_ids": [e.user_id for e in entries],
+                "deltas": [e.delta for e in entries],
+                "reasons": [str(e.reason) for e in entries],
+                "job_ids": [e.job_id for e in entries],
+                "created": [e.created_at for e in entries],
+            },
+        )
+        if row.moved != row.moves:
+            raise InsufficientCredits()
+        return set(row.written)
 
     async def entries(
         self, user_id: str, *, limit: int, before: Position | None

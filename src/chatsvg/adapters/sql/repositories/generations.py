@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 
 from chatsvg.adapters.sql import tables as t
+from chatsvg.adapters.sql.driver_statement import DriverStatement
 from chatsvg.adapters.sql.repositories.base import SqlRepository, newest_first
 from chatsvg.application.ports import Position
 from chatsvg.domain.generation.generations import SvgGeneration
@@ -28,6 +29,7 @@ _FIELDS = [
 ]
 # Run for every finished job: built once.
 _INSERT = insert(_G)
+_INSERT_MANY = DriverStatement(_INSERT)  # in the finish's transaction, one round trip
 
 
 def _generation(row: Any) -> SvgGeneration:
@@ -44,7 +46,7 @@ class SqlGenerations(SqlRepository):
 
     async def add_many(self, generations: list[SvgGeneration]) -> None:
         if generations:
-            await self._c.execute(_INSERT, [_values(g) for g in generations])
+            await self._uow.execute_many(_INSERT_MANY, [_values(g) for g in generations])
 
     async def get(self, generation_id: str) -> SvgGeneration | None:
         row = (await self._c.execute(select(_G).where(_G.c.id == generation_id))).first()

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy import and_, any_, bindparam, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 
 from chatsvg.adapters.sql import tables as t
@@ -132,32 +133,46 @@ _INSERT_IF_AFFORDABLE_ALONE = DriverStatement(_INSERT_IF_AFFORDABLE)
 # user while waiting for another could deadlock with a finish holding the second's key share
 # while inserting for the first. SKIP LOCKED leaves out a job another transaction is writing.
 # Locks are taken in id order. (SQLite ignores FOR UPDATE: one writer at a time holds everything.)
+_CLAIMABLE = or_(
+    _J.c.status == JobStatus.QUEUED.value,
+    and_(
+        _J.c.status == JobStatus.RUNNING.value,
+        or_(_J.c.lease_expires_at.is_(None), _J.c.lease_expires_at <= bindparam("now")),
+    ),
+)
 _HOLD_CLAIMABLE = (
     select(_J)
-    .where(
-        _J.c.id.in_(bindparam("job_ids", expanding=True)),
-        or_(
-            _J.c.status == JobStatus.QUEUED.value,
-            and_(
-                _J.c.status == JobStatus.RUNNING.value,
-                or_(_J.c.lease_expires_at.is_(None), _J.c.lease_expires_at <= bindparam("now")),
-            ),
-        ),
-    )
+    .where(_J.c.id.in_(bindparam("job_ids", expanding=True)), _CLAIMABLE)
     .order_by(_J.c.id)
     .with_for_update(skip_locked=True, key_share=True)
 )
-# The same lock, waiting for a job another transaction is writing.
 _HOLD = (
     select(_J)
     .where(_J.c.id.in_(bindparam("job_ids", expanding=True)))
     .order_by(_J.c.id)
     .with_for_update(key_share=True)
 )
+# On Postgres the ids travel as one array (`= ANY($1)`), so each statement is compiled once and
+# runs on the driver's connection inside the claim's or the finish's transaction
+# (SqlUnitOfWork.fetch): SQLAlchemy's execution cost more CPU than the statement (docs/
+# performance.md, eleventh round).
+_IDS = ARRAY(_J.c.id.type)
+_HOLD_CLAIMABLE_PG = DriverStatement(
+    select(_J)
+    .where(_J.c.id == any_(bindparam("job_ids", type_=_IDS)), _CLAIMABLE)
+    .order_by(_J.c.id)
+    .with_for_update(skip_locked=True, key_share=True)
+)
+_HOLD_PG = DriverStatement(
+    select(_J)
+    .where(_J.c.id == any_(bindparam("job_ids", type_=_IDS)))
+    .order_by(_J.c.id)
+    .with_for_update(key_share=True)
+)
 # The statuses that are not `terminal` (domain), as stored.
 _UNFINISHED = tuple(s.value for s in JobStatus if not s.terminal)
 # Held rows cannot change under the transaction: no compare-and-set needed.
-_SAVE_HELD = update(_J).where(_J.c.id == bindparam("job_id")).values(_NEW_VALUES)
+_SAVE_HELD = DriverStatement(update(_J).where(_J.c.id == bindparam("job_id")).values(_NEW_VALUES))
 _SAVE_IF = (
     update(_J)
     .where(
@@ -205,20 +220,28 @@ class SqlJobs(SqlRepository):
         """SELECT ... FOR NO KEY UPDATE SKIP LOCKED of the claimable jobs, in id order."""
         if not job_ids:
             return []
-        rows = await self._c.execute(_HOLD_CLAIMABLE, {"job_ids": sorted(set(job_ids)), "now": now})
+        params = {"job_ids": sorted(set(job_ids)), "now": now}
+        if self._dialect == "postgresql":
+            rows = await self._uow.fetch(_HOLD_CLAIMABLE_PG, params)
+        else:
+            rows = list(await self._c.execute(_HOLD_CLAIMABLE, params))
         return [_job(row) for row in rows]
 
     async def hold(self, job_ids: list[str]) -> list[GenerationJob]:
         """SELECT ... FOR NO KEY UPDATE (waiting), in id order."""
         if not job_ids:
             return []
-        rows = await self._c.execute(_HOLD, {"job_ids": sorted(set(job_ids))})
+        params = {"job_ids": sorted(set(job_ids))}
+        if self._dialect == "postgresql":
+            rows = await self._uow.fetch(_HOLD_PG, params)
+        else:
+            rows = list(await self._c.execute(_HOLD, params))
         return [_job(row) for row in rows]
 
     async def save_held(self, jobs: list[GenerationJob]) -> None:
         """One executemany UPDATE by id: the row locks are the compare-and-set."""
         if jobs:
-            await self._c.execute(_SAVE_HELD, [_update_params(job) for job in jobs])
+            await self._uow.execute_many(_SAVE_HELD, [_update_params(job) for job in jobs])
 
     async def by_idempotency_key(self, user_id: str, key: str) -> GenerationJob | None:
         row = (
