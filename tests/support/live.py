@@ -61,6 +61,12 @@ def start_server(settings: Settings, port: int | None = None) -> LiveServer:
         live.loop = loop
         asyncio.set_event_loop(loop)
         loop.run_until_complete(server.serve())
+        # What the server leaves running (Socket.IO's ping tasks of sockets still open) ends
+        # here, not as "Task was destroyed but it is pending!" when the loop is closed.
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         loop.close()
 
     live.thread = threading.Thread(target=run, daemon=True)
