@@ -20,14 +20,13 @@ from tests.e2e.conftest import local_settings
 from tests.keys.test_api_keys_page_chromium import register_in_page
 from tests.support.built_client import (
     API,
-    API_PORT,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     NEEDS_BUILT_CLIENT,
     WEB,
+    api_on_client_port,
+    chromium,
     serving_built_client,
 )
-from tests.support.live import LiveServer, start_server
+from tests.support.live import LiveServer
 from tests.support.real_stack import RealServices
 
 pytestmark = [*NEEDS_BUILT_CLIENT, pytest.mark.real]
@@ -53,21 +52,14 @@ def api(
         **real_services.settings_values(s3_bucket=real_worker, public_url=API, web_origins=(WEB,)),
     )
     assert settings.redis_url, "production mode: the API only enqueues, the worker runs the jobs"
-    live = start_server(settings, API_PORT)
-    yield live
-    live.stop()
+    with api_on_client_port(settings) as live:
+        yield live
 
 
 @pytest.fixture(scope="module")
 def browser(web: str, api: LiveServer) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def credits(page: Any) -> int:

@@ -20,14 +20,13 @@ import pytest
 from tests.e2e.conftest import local_settings
 from tests.support.built_client import (
     API,
-    API_PORT,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     NEEDS_BUILT_CLIENT,
     WEB,
+    api_on_client_port,
+    chromium,
     serving_built_client,
 )
-from tests.support.live import LiveServer, start_server
+from tests.support.live import LiveServer
 
 pytestmark = NEEDS_BUILT_CLIENT
 
@@ -43,21 +42,14 @@ def api(web: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServ
     settings = local_settings(
         tmp_path_factory.mktemp("keys-page"), public_url=API, web_origins=(WEB,)
     )
-    live = start_server(settings, API_PORT)
-    yield live
-    live.stop()
+    with api_on_client_port(settings) as live:
+        yield live
 
 
 @pytest.fixture(scope="module")
 def browser(web: str, api: LiveServer) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def register_in_page(page: Any, email: str) -> None:

@@ -63,3 +63,30 @@ def serving_built_client() -> Iterator[str]:
         finally:
             server.shutdown()
             server.server_close()
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium, headless, driven by Playwright (no browser download)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextlib.contextmanager
+def api_on_client_port(settings: Any) -> Iterator[Any]:
+    """Our API, with `settings`, on API_PORT (where the built client calls it)."""
+    from tests.support.live import start_server
+
+    live = start_server(settings, API_PORT)
+    try:
+        yield live
+    finally:
+        live.stop()

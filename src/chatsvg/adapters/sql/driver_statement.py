@@ -4,10 +4,9 @@ SQLAlchemy's execution (context, cursor adapter, result wrapper, the greenlet ho
 0.2 ms of CPU per statement on top of asyncpg's 0.07 (docs/performance.md, eighth round). For the
 one statement an accepted prompt must make, and the statements of the worker's claim and finish
 (inside their unit of work's transaction, SqlUnitOfWork.fetch), `DriverStatement` keeps what
-SQLAlchemy gives (the
-statement written with its expression language and compiled by its asyncpg dialect, the
-parameter order, each value converted by its column type's own bind processor) and sends it with
-asyncpg's `execute`, which prepares and caches it per connection. A read (`first`) comes back as
+SQLAlchemy gives (the statement written with its expression language and compiled by its asyncpg
+dialect, the parameter order, each value converted by its column type's own bind processor) and
+sends it with asyncpg, which prepares and caches it per connection. A read (`first`) comes back as
 a row with the selected columns as attributes, each value through its column type's own result
 processor, as SQLAlchemy's row would have it.
 
@@ -21,7 +20,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 from sqlalchemy import Float
@@ -182,15 +181,14 @@ class DriverStatement:
         compiled = self._for(dialect)
         driver: Any = pooled.driver_connection
         arguments: Any
-        if isinstance(params, list):  # executemany: one row of arguments per row of parameters
-            arguments = [compiled.arguments(row) for row in params]
+        if method == "executemany":  # one row of arguments per row of parameters
+            arguments = [compiled.arguments(row) for row in cast(list[Mapping[str, Any]], params)]
+            sent = driver.executemany(compiled.sql, arguments)
         else:
-            arguments = compiled.arguments(params)
+            arguments = compiled.arguments(cast(Mapping[str, Any], params))
+            sent = getattr(driver, method)(compiled.sql, *arguments)
         try:
-            if method == "executemany":
-                answer = await driver.executemany(compiled.sql, arguments)
-            else:
-                answer = await getattr(driver, method)(compiled.sql, *arguments)
+            answer = await sent
         except Exception as exc:
             error = await as_sqlalchemy_error(exc, pooled, compiled.sql, arguments, invalidate)
             if error is exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import Any, Generic, Self, TypeVar, overload
+from typing import Any, Generic, NoReturn, Self, TypeVar, overload
 
 from sqlalchemy import Select
 from sqlalchemy import exc as sa_exc
@@ -315,7 +315,7 @@ class SqlUnitOfWork:
         try:
             await transaction.start()
         except Exception as exc:
-            raise await self._driver_error(exc, "BEGIN") from exc
+            await self._raise_driver_error(exc, "BEGIN")
         raw._transaction = transaction
 
     async def _end_on_driver(self) -> None:
@@ -333,24 +333,26 @@ class SqlUnitOfWork:
         try:
             await transaction.commit()
         except Exception as exc:
-            raise await self._driver_error(exc, "COMMIT") from exc
+            await self._raise_driver_error(exc, "COMMIT")
         finally:
             raw._transaction = None
         raw.autocommit = True  # as after SQLAlchemy's commit: reads run outside again
 
-    async def _driver_error(self, exc: Exception, sql: str) -> Exception:
-        """What the driver raised for BEGIN or COMMIT, as SQLAlchemy's (a lost connection
+    async def _raise_driver_error(self, exc: Exception, sql: str) -> NoReturn:
+        """Raise what the driver raised for BEGIN or COMMIT as SQLAlchemy's (a lost connection
         invalidated and this unit of work over, as `_on_pool`)."""
         assert self._pooled is not None
         error = await as_sqlalchemy_error(exc, self._pooled, sql, [], None)
         if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
             self._raw = None
             self._lost = exc
-        return error
+        if error is exc:
+            raise exc
+        raise error from exc
 
     async def _on_pool(self, send: Callable[..., Awaitable[Any]], params: Any) -> Any:
-        """A DriverStatement's `first_on` or `execute_on`, on the connection checked out of the
-        pool. One that lost its connection has invalidated it (the pool's record is checked in,
+        """A DriverStatement's `first_on`, `execute_on`, `fetch_on` or `execute_many_on`, on the
+        connection checked out of the pool. One that lost its connection has invalidated it (the pool's record is checked in,
         empty): this unit of work is over, as one whose transaction lost its connection is;
         whatever it runs next raises the same OperationalError (a 503, a retried job), and the
         next unit of work gets a fresh connection."""

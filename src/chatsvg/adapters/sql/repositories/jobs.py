@@ -146,6 +146,7 @@ _HOLD_CLAIMABLE = (
     .order_by(_J.c.id)
     .with_for_update(skip_locked=True, key_share=True)
 )
+# The same lock, waiting for a job another transaction is writing.
 _HOLD = (
     select(_J)
     .where(_J.c.id.in_(bindparam("job_ids", expanding=True)))
