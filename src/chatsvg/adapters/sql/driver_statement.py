@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
 from typing import Any, cast
 
 import asyncpg
@@ -183,18 +184,30 @@ class DriverStatement:
         arguments: Any
         if method == "executemany":  # one row of arguments per row of parameters
             arguments = [compiled.arguments(row) for row in cast(list[Mapping[str, Any]], params)]
-            sent = driver.executemany(compiled.sql, arguments)
+            call = partial(driver.executemany, compiled.sql, arguments)
         else:
             arguments = compiled.arguments(cast(Mapping[str, Any], params))
-            sent = getattr(driver, method)(compiled.sql, *arguments)
-        try:
-            answer = await sent
-        except Exception as exc:
-            error = await as_sqlalchemy_error(exc, pooled, compiled.sql, arguments, invalidate)
-            if error is exc:
-                raise
-            raise error from exc
-        return compiled, answer
+            call = partial(getattr(driver, method), compiled.sql, *arguments)
+        return compiled, await driver_call(call, pooled, compiled.sql, arguments, invalidate)
+
+
+async def driver_call(
+    call: Callable[[], Awaitable[Any]],
+    pooled: PoolProxiedConnection,
+    sql: str,
+    arguments: Any = (),
+    invalidate: Callable[[], Awaitable[None]] | None = None,
+) -> Any:
+    """`call()` on `pooled`'s driver connection, awaited; what it raises (asyncpg checks the
+    connection when the call is made, before anything is awaited) comes out as SQLAlchemy's
+    (`as_sqlalchemy_error`)."""
+    try:
+        return await call()
+    except Exception as exc:
+        error = await as_sqlalchemy_error(exc, pooled, sql, arguments, invalidate)
+        if error is exc:
+            raise
+        raise error from exc
 
 
 async def as_sqlalchemy_error(

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.util import greenlet_spawn
 
-from chatsvg.adapters.sql.driver_statement import DriverStatement, as_sqlalchemy_error
+from chatsvg.adapters.sql.driver_statement import DriverStatement, driver_call
 from chatsvg.adapters.sql.repositories.admin import (
     SqlAdminFigures,
     SqlAdminLinks,
@@ -162,9 +162,7 @@ class SqlUnitOfWork:
         assert self._open, "use the unit of work as `async with`"
         if self._conn is None:
             if self._lost is not None:
-                raise sa_exc.OperationalError(
-                    None, None, self._lost, connection_invalidated=True
-                ) from self._lost
+                self._raise_lost()
             # First statement through SQLAlchemy: wrap the checked-out connection (no I/O).
             sync = Connection(self._engine.sync_engine, connection=self._pooled)
             self._conn = AsyncConnection(self._engine, sync)
@@ -259,7 +257,7 @@ class SqlUnitOfWork:
         fails) on its own. Only for a unit of work's one and only write, when
         `begins_nothing_yet()`. Returns its row count."""
         assert self._open and self.begins_nothing_yet()
-        if self._conn is None and self._asyncpg:
+        if self._on_driver():
             return int(await self._on_pool(statement.execute_on, params))
         return await statement.execute(self._sqlalchemy(), params)
 
@@ -270,7 +268,7 @@ class SqlUnitOfWork:
         transaction is open, or on another database, through SQLAlchemy in it."""
         assert self._open, "use the unit of work as `async with`"
         if self.begins_nothing_yet():
-            if self._conn is None and self._asyncpg:
+            if self._on_driver():
                 return await self._on_pool(statement.first_on, params)
             return await statement.first(self._sqlalchemy(), params)
         return (await self.connection.execute(statement.statement, dict(params))).first()
@@ -312,10 +310,9 @@ class SqlUnitOfWork:
         raw.autocommit = False  # a statement through SQLAlchemy would begin one by itself now
         driver: Any = self._pooled.driver_connection
         transaction = driver.transaction()
-        try:
-            await transaction.start()
-        except Exception as exc:
-            await self._raise_driver_error(exc, "BEGIN")
+        await self._on_pool(
+            lambda pooled, _, __: driver_call(transaction.start, pooled, "BEGIN"), None
+        )
         raw._transaction = transaction
 
     async def _end_on_driver(self) -> None:
@@ -323,39 +320,32 @@ class SqlUnitOfWork:
         raw = self._raw
         if raw is None:
             if self._lost is not None:  # its connection is gone, and the transaction with it
-                raise sa_exc.OperationalError(
-                    None, None, self._lost, connection_invalidated=True
-                ) from self._lost
+                self._raise_lost()
             return
         transaction = raw._transaction
         if transaction is None:
             return  # only statements outside a transaction ran: each committed on its own
         try:
-            await transaction.commit()
-        except Exception as exc:
-            await self._raise_driver_error(exc, "COMMIT")
+            await self._on_pool(
+                lambda pooled, _, __: driver_call(transaction.commit, pooled, "COMMIT"), None
+            )
         finally:
             raw._transaction = None
         raw.autocommit = True  # as after SQLAlchemy's commit: reads run outside again
 
-    async def _raise_driver_error(self, exc: Exception, sql: str) -> NoReturn:
-        """Raise what the driver raised for BEGIN or COMMIT as SQLAlchemy's (a lost connection
-        invalidated and this unit of work over, as `_on_pool`)."""
-        assert self._pooled is not None
-        error = await as_sqlalchemy_error(exc, self._pooled, sql, [], None)
-        if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
-            self._raw = None
-            self._lost = exc
-        if error is exc:
-            raise exc
-        raise error from exc
+    def _raise_lost(self) -> NoReturn:
+        """What a unit of work whose connection was lost raises for anything it runs next."""
+        lost = self._lost
+        assert lost is not None
+        raise sa_exc.OperationalError(None, None, lost, connection_invalidated=True) from lost
 
     async def _on_pool(self, send: Callable[..., Awaitable[Any]], params: Any) -> Any:
-        """A DriverStatement's `first_on`, `execute_on`, `fetch_on` or `execute_many_on`, on the
-        connection checked out of the pool. One that lost its connection has invalidated it (the pool's record is checked in,
-        empty): this unit of work is over, as one whose transaction lost its connection is;
-        whatever it runs next raises the same OperationalError (a 503, a retried job), and the
-        next unit of work gets a fresh connection."""
+        """A DriverStatement's `first_on`, `execute_on`, `fetch_on` or `execute_many_on` (or the
+        driver's BEGIN or COMMIT), on the connection checked out of the pool. One that
+        lost its connection has invalidated it (the pool's record is checked in, empty): this
+        unit of work is over, as one whose transaction lost its connection is; whatever it runs
+        next raises the same OperationalError (a 503, a retried job), and the next unit of work
+        gets a fresh connection."""
         assert self._pooled is not None
         try:
             return await send(self._pooled, self._engine.dialect, params)
