@@ -233,9 +233,6 @@ class PipelinedRedisManager(socketio.AsyncRedisManager, OrderedJobUpdates):  # t
         """The outcome of a batch taken with `carry`: a failed one is held back and sent again,
         as a failed send of the manager's own is."""
         if failed:
-            log.warning(
-                "realtime pushes held back: Redis unreachable", extra={"count": len(batch.messages)}
-            )
             self._keep(batch.messages)
         if not batch.sent.done():
             batch.sent.set_result(None)
@@ -272,14 +269,16 @@ class PipelinedRedisManager(socketio.AsyncRedisManager, OrderedJobUpdates):  # t
             except Exception:
                 self.connected = False
                 if not retries_left:
-                    log.warning(
-                        "realtime pushes held back: Redis unreachable",
-                        exc_info=True,
-                        extra={"count": len(messages)},
-                    )
                     self._keep(messages)
 
     def _keep(self, messages: list[str]) -> None:
+        """Hold back events Redis did not take (called where the send failed: the warning
+        carries its exception) and resend them once it answers."""
+        log.warning(
+            "realtime pushes held back: Redis unreachable",
+            exc_info=True,
+            extra={"count": len(messages)},
+        )
         dropped = max(0, len(self._kept) + len(messages) - self.max_kept)
         if dropped:
             log.warning("realtime pushes lost: too many held back", extra={"count": dropped})
