@@ -327,3 +327,22 @@ def real_worker(
         yield bucket
     finally:
         worker.stop()
+
+
+@pytest.fixture(scope="module")
+def client_site() -> Iterator[str]:
+    """The built web client served on its port (tests/support/built_client.py) for a module's
+    Chromium tests of its pages; the module starts its `api` on API_PORT."""
+    from tests.support.built_client import serving_built_client
+
+    with serving_built_client() as origin:
+        yield origin
+
+
+@pytest.fixture(scope="module")
+def client_browser(client_site: str, api: Any) -> Iterator[Any]:
+    """Chromium for those tests, once the built client and the module's `api` are up."""
+    from tests.support.built_client import chromium
+
+    with chromium() as launched:
+        yield launched

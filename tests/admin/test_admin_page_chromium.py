@@ -21,8 +21,6 @@ from tests.support.built_client import (
     NEEDS_BUILT_CLIENT,
     WEB,
     api_on_client_port,
-    chromium,
-    serving_built_client,
 )
 from tests.support.live import LiveServer
 
@@ -31,13 +29,7 @@ pytestmark = NEEDS_BUILT_CLIENT
 
 
 @pytest.fixture(scope="module")
-def web() -> Iterator[str]:
-    with serving_built_client() as origin:
-        yield origin
-
-
-@pytest.fixture(scope="module")
-def api(web: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def api(client_site: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     settings = local_settings(
         tmp_path_factory.mktemp("admin-page"),
         public_url=API,
@@ -47,12 +39,6 @@ def api(web: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServ
     )
     with api_on_client_port(settings) as live:
         yield live
-
-
-@pytest.fixture(scope="module")
-def browser(web: str, api: LiveServer) -> Iterator[Any]:
-    with chromium() as launched:
-        yield launched
 
 
 def one_generation(email: str) -> None:
@@ -90,10 +76,10 @@ def metric_values(page: Any) -> list[str]:
 
 
 def test_an_admin_signs_in_with_the_mailed_link_sees_the_metrics_and_logs_out(
-    browser: Any, api: LiveServer
+    client_browser: Any, api: LiveServer
 ) -> None:
     one_generation("maker@example.com")
-    context = browser.new_context()
+    context = client_browser.new_context()
     page = context.new_page()
     page.goto(f"{WEB}/admin")
     page.get_by_role("heading", name="Admin Access").wait_for()
@@ -130,9 +116,9 @@ def test_an_admin_signs_in_with_the_mailed_link_sees_the_metrics_and_logs_out(
 
 
 def test_an_ordinary_user_sees_access_denied_and_a_used_link_is_refused(
-    browser: Any, api: LiveServer
+    client_browser: Any, api: LiveServer
 ) -> None:
-    context = browser.new_context()
+    context = client_browser.new_context()
     page = context.new_page()
     page.goto(f"{WEB}/")
     # Signed in as an ordinary user, through the page (its cookies, its origin).

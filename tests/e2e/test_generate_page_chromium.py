@@ -23,8 +23,6 @@ from tests.support.built_client import (
     NEEDS_BUILT_CLIENT,
     WEB,
     api_on_client_port,
-    chromium,
-    serving_built_client,
 )
 from tests.support.live import LiveServer
 from tests.support.real_stack import RealServices
@@ -35,14 +33,8 @@ PROMPTS = ["a red fox in a meadow", "a lighthouse at night", "a teapot with stea
 
 
 @pytest.fixture(scope="module")
-def web() -> Iterator[str]:
-    with serving_built_client() as origin:
-        yield origin
-
-
-@pytest.fixture(scope="module")
 def api(
-    web: str,
+    client_site: str,
     real_services: RealServices,
     real_worker: str,
     tmp_path_factory: pytest.TempPathFactory,
@@ -56,12 +48,6 @@ def api(
         yield live
 
 
-@pytest.fixture(scope="module")
-def browser(web: str, api: LiveServer) -> Iterator[Any]:
-    with chromium() as launched:
-        yield launched
-
-
 def credits(page: Any) -> int:
     user = page.evaluate(
         """async (api) => (await (await fetch(api + '/api/auth/current-user',
@@ -71,8 +57,8 @@ def credits(page: Any) -> int:
     return int((user.get("user") or user)["credits"])
 
 
-def test_prompts_typed_on_the_generation_page_end_with_their_drawings(browser: Any) -> None:
-    page = browser.new_page()
+def test_prompts_typed_on_the_generation_page_end_with_their_drawings(client_browser: Any) -> None:
+    page = client_browser.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(WEB)

@@ -23,8 +23,6 @@ from tests.support.built_client import (
     NEEDS_BUILT_CLIENT,
     WEB,
     api_on_client_port,
-    chromium,
-    serving_built_client,
 )
 from tests.support.live import LiveServer
 
@@ -32,24 +30,12 @@ pytestmark = NEEDS_BUILT_CLIENT
 
 
 @pytest.fixture(scope="module")
-def web() -> Iterator[str]:
-    with serving_built_client() as origin:
-        yield origin
-
-
-@pytest.fixture(scope="module")
-def api(web: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def api(client_site: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     settings = local_settings(
         tmp_path_factory.mktemp("keys-page"), public_url=API, web_origins=(WEB,)
     )
     with api_on_client_port(settings) as live:
         yield live
-
-
-@pytest.fixture(scope="module")
-def browser(web: str, api: LiveServer) -> Iterator[Any]:
-    with chromium() as launched:
-        yield launched
 
 
 def register_in_page(page: Any, email: str) -> None:
@@ -69,8 +55,8 @@ def register_in_page(page: Any, email: str) -> None:
     )
 
 
-def test_create_copy_list_stats_and_revoke_a_key_on_the_api_keys_page(browser: Any) -> None:
-    context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+def test_create_copy_list_stats_and_revoke_a_key_on_the_api_keys_page(client_browser: Any) -> None:
+    context = client_browser.new_context(permissions=["clipboard-read", "clipboard-write"])
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))

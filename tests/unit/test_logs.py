@@ -6,6 +6,8 @@ import io
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -21,15 +23,37 @@ from chatsvg.entrypoints.logs import (
 from chatsvg.entrypoints.settings import load_settings
 
 
+@contextmanager
+def root_logging_restored() -> Iterator[logging.Logger]:
+    """The root logger; its handlers and level as they were once the block ends (each test sets
+    logging up itself, inside its body: a fixture's set-up runs with pytest's own capture
+    handlers on the root, which keeps the access line off its direct path)."""
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        yield root
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+
+
+@contextmanager
+def json_logging(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[io.StringIO]:
+    """Production's logging (JSON lines), writing to a fresh standard error, which it yields."""
+    with root_logging_restored():
+        configure_logging(load_settings({"CHATSVG_LOG_JSON": "true"}, data_dir=str(tmp_path)))
+        out = io.StringIO()
+        monkeypatch.setattr(sys, "stderr", out)
+        yield out
+
+
 def test_records_go_to_the_stderr_of_the_moment_not_the_one_at_set_up(
     monkeypatch: pytest.MonkeyPatch, tmp_path: object
 ) -> None:
     """A test runner swaps sys.stderr per test; a server thread that outlives the test where
     logging was set up wrote to the closed one ("--- Logging error --- I/O operation on closed
     file" in every suite run)."""
-    root = logging.getLogger()
-    saved = root.handlers[:], root.level
-    try:
+    with root_logging_restored():
         at_setup = io.StringIO()
         monkeypatch.setattr(sys, "stderr", at_setup)
         configure_logging(load_settings({}, data_dir=str(tmp_path)))
@@ -38,9 +62,6 @@ def test_records_go_to_the_stderr_of_the_moment_not_the_one_at_set_up(
         monkeypatch.setattr(sys, "stderr", later)
         logging.getLogger("chatsvg.test").warning("still heard")
         assert "still heard" in later.getvalue() and "Logging error" not in later.getvalue()
-    finally:
-        root.handlers[:], level = saved
-        root.setLevel(level)
 
 
 def _records() -> list[logging.LogRecord]:
@@ -71,9 +92,7 @@ def test_json_lines_are_what_the_structlog_chain_wrote(tmp_path: Path) -> None:
     """JsonLines (production) writes the keys, values and order of structlog's
     ProcessorFormatter chain it replaced, request/job context included; only the timestamp is
     taken from the record rather than from the clock at formatting."""
-    root = logging.getLogger()
-    saved = root.handlers[:], root.level
-    try:
+    with root_logging_restored() as root:
         configure_logging(load_settings({"CHATSVG_LOG_JSON": "true"}, data_dir=str(tmp_path)))
         ours = root.handlers[0].formatter
         assert isinstance(ours, JsonLines)
@@ -102,9 +121,6 @@ def test_json_lines_are_what_the_structlog_chain_wrote(tmp_path: Path) -> None:
             None,
             None,
         )
-    finally:
-        root.handlers[:], level = saved
-        root.setLevel(level)
 
 
 def test_the_access_line_written_directly_is_the_line_logging_writes(
@@ -113,12 +129,7 @@ def test_the_access_line_written_directly_is_the_line_logging_writes(
     """Production writes each request's access line straight to the handler's stream; it is the
     line the record would have made through `logging` (keys, order, values), the timestamp
     aside."""
-    root = logging.getLogger()
-    saved = root.handlers[:], root.level
-    try:
-        configure_logging(load_settings({"CHATSVG_LOG_JSON": "true"}, data_dir=str(tmp_path)))
-        out = io.StringIO()
-        monkeypatch.setattr(sys, "stderr", out)
+    with json_logging(monkeypatch, tmp_path) as out:
         logging.getLogger("chatsvg")  # the ancestor the app's loggers make, between it and root
         access = logging.getLogger("chatsvg.access")
         handled: list[logging.LogRecord] = []
@@ -157,9 +168,6 @@ def test_the_access_line_written_directly_is_the_line_logging_writes(
             }
         )
         assert stamp.endswith("Z") and datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    finally:
-        root.handlers[:], level = saved
-        root.setLevel(level)
 
 
 def test_the_access_line_goes_through_logging_when_anything_else_would_see_it(
@@ -168,11 +176,7 @@ def test_the_access_line_goes_through_logging_when_anything_else_would_see_it(
     """Another handler (here pytest's), a filter or a level that drops the record: the line takes
     the `logging` path, so whatever listens gets its record, and a dropped one is not written."""
     root = logging.getLogger()
-    saved = root.handlers[:], root.level
-    try:
-        configure_logging(load_settings({"CHATSVG_LOG_JSON": "true"}, data_dir=str(tmp_path)))
-        out = io.StringIO()
-        monkeypatch.setattr(sys, "stderr", out)
+    with json_logging(monkeypatch, tmp_path) as out:
         root.addHandler(caplog.handler)  # configure_logging replaced the root's handlers
         try:
             log_access("GET", "/api/auth/current-user", 200, 1.5)
@@ -208,6 +212,3 @@ def test_the_access_line_goes_through_logging_when_anything_else_would_see_it(
         finally:
             root.handlers[0].removeFilter(dropper)
         assert out.getvalue() == ""
-    finally:
-        root.handlers[:], level = saved
-        root.setLevel(level)
