@@ -25,7 +25,6 @@ from chatsvg.adapters.sql.repositories.base import SqlRepository, insert_once, n
 from chatsvg.application.ports import Position
 from chatsvg.domain.credits.ledger import LedgerEntry
 from chatsvg.domain.errors import InsufficientCredits
-from chatsvg.domain.generation.jobs import JobStatus
 
 _U = t.users
 _L = t.credit_ledger
@@ -42,11 +41,7 @@ def reserved_cost(jobs: Any) -> Any:
     QUEUED jobs not charged yet, as a scalar subquery over `jobs` (the jobs table or an alias)."""
     return (
         select(func.coalesce(func.sum(jobs.c.cost), 0))
-        .where(
-            jobs.c.user_id == bindparam("user_id"),
-            jobs.c.status == JobStatus.QUEUED.value,
-            jobs.c.charged.is_(False),
-        )
+        .where(jobs.c.user_id == bindparam("user_id"), t.reserving(jobs))
         .scalar_subquery()
     )
 
