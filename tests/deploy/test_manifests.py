@@ -887,6 +887,10 @@ def test_ci_runs_make_test_against_postgres_and_redis() -> None:
     ports = {p for s in test["services"].values() for p in s["ports"]}
     assert {"5432:5432", "6379:6379"} <= ports
     assert any(step.get("run") == "make test" for step in test["steps"])
+    setup = next(s for s in test["steps"] if str(s.get("uses", "")).startswith("actions/setup-py"))
+    assert setup["with"]["python-version"] == "${{ matrix.python }}"
+    image_python = dockerfile().parent_images[-1].removeprefix("python:").removesuffix("-slim")
+    assert image_python in test["strategy"]["matrix"]["python"], "CI tests the image's Python"
     image = ci["jobs"]["image"]
     assert any(step.get("with", {}).get("file") == "deploy/Dockerfile" for step in image["steps"])
 
