@@ -198,6 +198,131 @@ def profile(
     return summary
 
 
+# --- interleaved rounds ----------------------------------------------------------------------
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def interleaved(args: argparse.Namespace) -> None:
+    """--interleave N: the API and the bare app both up (the idle one costs nothing), and N rounds
+    of generate-svg, current-user and the bare endpoint at the fixed rate, then both ceilings,
+    back to back. Each round's ratios compare figures taken within a minute of each other; the
+    medians over rounds are what the targets are judged on. The jobs a round queued are set
+    aside (FAILED) before the next, so every round starts from the same queue."""
+    rounds: list[dict[str, float]] = []
+    with running_stack("accept", model_latency=2.0) as stack:
+        api = stack.api()
+        tokens: list[str | None] = list(asyncio.run(register_users(api.url, args.users)))
+        bare = stack.bare(select=True)
+        for number in range(args.interleave):
+            gen = open_loop(api.url, tokens, args, stack.work, f"api_open_{number}", api.pid)
+            me = open_loop(
+                api.url,
+                tokens,
+                args,
+                stack.work,
+                f"me_open_{number}",
+                api.pid,
+                get_path=CURRENT_USER,
+            )
+            ref = open_loop(
+                bare.url,
+                [None],
+                args,
+                stack.work,
+                f"bare_open_{number}",
+                bare.pid,
+                post_path=BARE_SELECT,
+            )
+            gen_max = closed_loop(api.url, tokens, args.ceiling_seconds, stack.work, api.pid)
+            ref_max = closed_loop(
+                bare.url, [None], args.ceiling_seconds, stack.work, bare.pid, BARE_SELECT
+            )
+            bare_cpu = ref["server_cpu_ms_per_request"] or 1e-9
+            rounds.append(
+                {
+                    "p99_ms": gen["p99_ms"],
+                    "achieved_rate": gen["achieved_rate"],
+                    "accept_cpu_ms": gen["server_cpu_ms_per_request"],
+                    "current_user_cpu_ms": me["server_cpu_ms_per_request"],
+                    "bare_cpu_ms": ref["server_cpu_ms_per_request"],
+                    "cpu_ratio": gen["server_cpu_ms_per_request"] / bare_cpu,
+                    "current_user_cpu_ratio": me["server_cpu_ms_per_request"] / bare_cpu,
+                    "api_ceiling_rps": gen_max["throughput"],
+                    "bare_ceiling_rps": ref_max["throughput"],
+                    "ceiling_ratio": gen_max["throughput"] / max(ref_max["throughput"], 1e-9),
+                    "errors": gen["errors"] + gen["unfinished"] + me["errors"] + me["unfinished"],
+                    "others_percent": max(gen["others_percent"], ref["others_percent"]),
+                }
+            )
+            asyncio.run(stack.set_queued_jobs_aside())
+        bare.stop()
+        api.stop()
+
+    columns = [
+        ("p99 ms", "p99_ms", 2),
+        ("accept ms", "accept_cpu_ms", 2),
+        ("current-user ms", "current_user_cpu_ms", 2),
+        ("bare ms", "bare_cpu_ms", 2),
+        ("accept/bare", "cpu_ratio", 2),
+        ("current-user/bare", "current_user_cpu_ratio", 2),
+        ("ceiling", "api_ceiling_rps", 0),
+        ("bare ceiling", "bare_ceiling_rps", 0),
+        ("ceiling ratio", "ceiling_ratio", 2),
+        ("other work %", "others_percent", 0),
+    ]
+    medians = {key: _median([r[key] for r in rounds]) for _, key, _ in columns}
+    print_table(
+        f"{args.interleave} interleaved rounds at {args.rate:g} req/s ({args.duration:g} s each) "
+        f"and ceilings (wrk -c{WRK_CONNECTIONS}, {args.ceiling_seconds:g} s); CPU per request",
+        ["round", *(title for title, _, _ in columns)],
+        [
+            [str(i + 1), *(fmt(r[key], digits) for _, key, digits in columns)]
+            for i, r in enumerate(rounds)
+        ]
+        + [["median", *(fmt(medians[key], digits) for _, key, digits in columns)]],
+    )
+    every_p99 = all(r["p99_ms"] <= 25 and r["achieved_rate"] >= 0.98 * args.rate for r in rounds)
+    print_table(
+        "Against the targets of issue 25 (medians over the rounds; p99 in every round)",
+        ["figure", "measured", "target", "met"],
+        [
+            [
+                "p99 at the fixed rate",
+                ", ".join(fmt(r["p99_ms"], 1) for r in rounds) + " ms",
+                f"<= 25 ms at {args.rate:g} req/s, every round",
+                "yes" if every_p99 else "NO",
+            ],
+            [
+                "CPU per accepted prompt / bare",
+                f"{medians['cpu_ratio']:.2f} x",
+                "<= 2 x",
+                "yes" if medians["cpu_ratio"] <= 2 else "NO",
+            ],
+            [
+                "current-user CPU / bare",
+                f"{medians['current_user_cpu_ratio']:.2f} x",
+                "<= 1.5 x",
+                "yes" if medians["current_user_cpu_ratio"] <= 1.5 else "NO",
+            ],
+            [
+                "ceiling ratio (generate / bare)",
+                f"{medians['ceiling_ratio']:.2f} x",
+                ">= 0.5 x",
+                "yes" if medians["ceiling_ratio"] >= 0.5 else "NO",
+            ],
+        ],
+    )
+    emit_result(
+        "accept_path",
+        {"mode": "interleaved", "rate": args.rate, **medians, "rounds": rounds},
+    )
+
+
 # --- main ------------------------------------------------------------------------------------
 
 
@@ -219,6 +344,14 @@ def main() -> None:
         action="store_true",
         help="also measure the bare app's route that touches nothing (earlier rounds' reference)",
     )
+    parser.add_argument(
+        "--interleave",
+        type=int,
+        default=0,
+        metavar="N",
+        help="N rounds with both servers up, each measuring the API and the bare app back to "
+        "back; ratios per round and their medians (steadier on a machine whose speed drifts)",
+    )
     parser.add_argument("--profile", action="store_true", help="also profile the API with py-spy")
     parser.add_argument(
         "--profile-rate", type=float, default=120.0, help="req/s while profiling (one it sustains)"
@@ -229,6 +362,9 @@ def main() -> None:
     args = parser.parse_args()
 
     print(f"accept path — {machine_note()}")
+    if args.interleave > 0:
+        interleaved(args)
+        return
     results: dict[str, Any] = {}
     with running_stack("accept", model_latency=2.0) as stack:
         api = stack.api()

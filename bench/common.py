@@ -490,6 +490,19 @@ class Stack:
         self._started.append(bare)
         return bare
 
+    async def set_queued_jobs_aside(self) -> int:
+        """End the jobs still QUEUED (FAILED, never charged), for a bench that runs no worker and
+        wants its next round to start from an empty queue. Returns how many."""
+        connection = await asyncpg.connect(ASYNCPG_URL)
+        try:
+            done = await connection.execute(
+                "UPDATE generation_jobs SET status = 'FAILED', error_code = 'BENCH_SET_ASIDE', "
+                "updated_at = now(), finished_at = now() WHERE status = 'QUEUED'"
+            )
+        finally:
+            await connection.close()
+        return int(done.rsplit(" ", 1)[-1])
+
     def stop(self, *, drop_database: bool = True) -> None:
         for process in reversed(self._started):
             with contextlib.suppress(Exception):
