@@ -27,6 +27,7 @@ import json
 import re
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -201,12 +202,6 @@ def profile(
 # --- interleaved rounds ----------------------------------------------------------------------
 
 
-def _median(values: list[float]) -> float:
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-
-
 def interleaved(args: argparse.Namespace) -> None:
     """--interleave N: the API and the bare app both up (the idle one costs nothing), and N rounds
     of generate-svg, current-user and the bare endpoint at the fixed rate, then both ceilings,
@@ -275,7 +270,7 @@ def interleaved(args: argparse.Namespace) -> None:
         ("ceiling ratio", "ceiling_ratio", 2),
         ("other work %", "others_percent", 0),
     ]
-    medians = {key: _median([r[key] for r in rounds]) for _, key, _ in columns}
+    medians = {key: statistics.median([r[key] for r in rounds]) for _, key, _ in columns}
     print_table(
         f"{args.interleave} interleaved rounds at {args.rate:g} req/s ({args.duration:g} s each) "
         f"and ceilings (wrk -c{WRK_CONNECTIONS}, {args.ceiling_seconds:g} s); CPU per request",
