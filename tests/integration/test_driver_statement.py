@@ -8,12 +8,13 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, insert, select, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from chatsvg.adapters.sql.driver_statement import DriverStatement
+from chatsvg.adapters.sql.driver_statement import DriverStatement, as_sqlalchemy_error
 from chatsvg.adapters.sql.tables import UtcDateTime
 
 pytestmark = pytest.mark.real
@@ -168,3 +169,18 @@ async def test_another_driver_runs_it_through_sqlalchemy(tmp_path) -> None:  # t
             assert await ONE.first(conn, {"id": "b"}) is None
     finally:
         await engine.dispose()
+
+
+async def test_a_protocol_left_unusable_is_a_lost_connection(engine) -> None:  # type: ignore[no-untyped-def]
+    """When the server's FATAL arrives while the connection is idle, asyncpg's next statement can
+    fail with InternalClientError ("cannot switch to state ...; another operation (2) is in
+    progress") before it sees the socket closed: that too is a lost connection, invalidated, not
+    an unexpected error (a 500 at the HTTP edge)."""
+    async with engine.connect() as conn:
+        pooled = await conn.get_raw_connection()
+        unusable = asyncpg.InternalClientError(
+            "cannot switch to state 12; another operation (2) is in progress"
+        )
+        error = await as_sqlalchemy_error(unusable, pooled, "SELECT 1", [], conn.invalidate)
+        assert isinstance(error, sa_exc.OperationalError) and error.connection_invalidated
+        assert conn.invalidated

@@ -34,6 +34,17 @@ from sqlalchemy.sql import ClauseElement
 # SQLSTATE classes of a connection that is gone or unusable: 08 connection exception, 57 operator
 # intervention (admin shutdown, crash shutdown, cannot connect now), 53 insufficient resources.
 _LOST_CLASSES = ("08", "57", "53")
+# What asyncpg raises on a connection it can no longer use. InternalClientError: its protocol is
+# in a state no statement can follow, e.g. after the server's FATAL "terminating connection"
+# arrived while it was idle, before the socket closed ("cannot switch to state ...; another
+# operation (2) is in progress").
+_LOST_ERRORS = (
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    OSError,
+    TimeoutError,
+)
 
 
 class _Compiled:
@@ -225,7 +236,7 @@ async def as_sqlalchemy_error(
         error: Exception = sa_exc.IntegrityError(sql, arguments, exc)
     elif isinstance(exc, asyncpg.PostgresError) and (exc.sqlstate or "")[:2] not in _LOST_CLASSES:
         error = sa_exc.DBAPIError(sql, arguments, exc)
-    elif isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError | OSError | TimeoutError):
+    elif isinstance(exc, _LOST_ERRORS):
         if invalidate is not None:
             await invalidate()
         else:
